@@ -1,0 +1,63 @@
+//! clap types: what the user typed, nothing more.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Keep an AWS Organization's guardrails (OUs, accounts, SCPs) as code.
+#[derive(Debug, Parser)]
+#[command(name = "guardrail", version, about)]
+pub struct Cli {
+    /// AWS profile to use (default: the standard credential chain).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (Organizations lives in us-east-1, the default when none is configured).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Endpoint URL for an emulator such as moto (also AWS_ENDPOINT_URL).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Directory holding `<env>.toml` files.
+    #[arg(long, global = true, default_value = "environments")]
+    pub environments: PathBuf,
+    /// Print the AWS requests made, by operation, to stderr.
+    #[arg(long, global = true)]
+    pub stats: bool,
+    /// Organizations requests in flight at once.
+    #[arg(long, global = true, default_value_t = 8)]
+    pub concurrency: usize,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write environments/<env>.toml and its policy documents from the live organization.
+    Import {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// Overwrite an existing config and its documents.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show what would change to make the organization match the config.
+    Plan {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}

@@ -1,0 +1,32 @@
+//! The command line: clap types, the resolve step that turns them into settings, the
+//! commands, and the one place that picks exit codes ([`ExitStatus`]).
+//!
+//! Architecture invariant: thin. Every decision lives in `config`, `plan`, `apply`; every
+//! layout in `render`; every AWS call in `live`.
+
+mod args;
+mod commands;
+
+pub use args::Cli;
+pub use commands::run;
+
+/// How a run ended. Converted to a process exit code in `main` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; with `--detailed-exitcode`, also "no changes".
+    Success,
+    /// An error (config, AWS, refusal).
+    Failure,
+    /// With `--detailed-exitcode`: there are changes.
+    Changes,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! `import`'s half of the config: a live organization written as a config plus one pretty JSON
+//! file per policy, such that parsing the result and planning against the same live state
+//! yields no change. Output is deterministic (sorted, no timestamps), so re-importing an
+//! unchanged organization rewrites identical bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use toml_edit::{value, Array, DocumentMut, Item, Table};
+
+use crate::model::{LiveOrg, OuPath, PolicyType};
+use crate::policy::{doc, limits::LimitsTable, marker};
+
+/// What `import` writes: the config text and the documents, with paths relative to the
+/// config file's directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emitted {
+    pub config: String,
+    pub documents: Vec<(PathBuf, String)>,
+}
+
+/// Why a live organization cannot be written as a config.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmitError {
+    #[error("OU `{name}` ({id}) has a `/` in its name, which an OU path cannot express")]
+    SlashInOuName { id: String, name: String },
+    #[error("policy `{name}` ({id}) holds content that is not JSON: {message}")]
+    BadContent {
+        id: String,
+        name: String,
+        message: String,
+    },
+    #[error("OU {id} is not reachable from the root")]
+    Orphan { id: String },
+}
+
+/// File-system-safe stem for a policy name.
+fn file_stem(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        format!("policy{s}")
+    } else {
+        s
+    }
+}
+
+fn names_array<'a>(names: impl IntoIterator<Item = &'a String>) -> Array {
+    let mut a = Array::new();
+    for n in names {
+        a.push(n.as_str());
+    }
+    a
+}
+
+/// Writes the live organization as the config of environment `env`.
+pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, EmitError> {
+    for ou in live.ous.values() {
+        if ou.name.contains('/') {
+            return Err(EmitError::SlashInOuName {
+                id: ou.id.clone(),
+                name: ou.name.clone(),
+            });
+        }
+    }
+    let mut out = DocumentMut::new();
+    out.decor_mut().set_prefix(format!(
+        "# guardrail config for environment `{env}`, imported from organization {}.\n\
+         # Every key is documented in docs/config.md.\n",
+        live.org_id
+    ));
+
+    let mut org = Table::new();
+    org.insert(
+        "management_account",
+        value(live.management_account.as_str()),
+    );
+    out.insert("organization", Item::Table(org));
+
+    // Policies: every customer policy of the types guardrail manages.
+    let mut policies = Table::new();
+    policies.set_implicit(true);
+    let mut documents = Vec::new();
+    let mut used_stems = BTreeSet::new();
+    let mut names_by_id: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut live_pols: Vec<_> = live
+        .policies
+        .values()
+        .filter(|p| p.policy_type == PolicyType::ServiceControlPolicy)
+        .collect();
+    live_pols.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in &live_pols {
+        names_by_id.insert(&p.id, &p.name);
+        if p.aws_managed || limits.aws_managed_type(&p.name).is_some() {
+            continue;
+        }
+        let parsed = doc::parse(&p.content).map_err(|e| EmitError::BadContent {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            message: e.to_string(),
+        })?;
+        let mut stem = file_stem(&p.name);
+        if !used_stems.insert(stem.clone()) {
+            stem = format!("{stem}-{}", p.id);
+            used_stems.insert(stem.clone());
+        }
+        let rel = PathBuf::from(env).join(format!("{stem}.json"));
+        let mut t = Table::new();
+        let description = marker::strip(&p.description);
+        if !description.is_empty() {
+            t.insert("description", value(description));
+        }
+        t.insert("document", value(rel.to_string_lossy().replace('\\', "/")));
+        policies.insert(&p.name, Item::Table(t));
+        documents.push((rel, doc::pretty(&parsed)));
+    }
+    out.insert("policies", Item::Table(policies));
+
+    let attached = |target: &str| -> BTreeSet<String> {
+        live.policies
+            .values()
+            .filter(|p| p.policy_type == PolicyType::ServiceControlPolicy)
+            .filter(|p| p.targets.iter().any(|t| t == target))
+            .map(|p| p.name.clone())
+            .collect()
+    };
+
+    let mut root = Table::new();
+    root.insert("policies", value(names_array(&attached(&live.root.id))));
+    out.insert("root", Item::Table(root));
+
+    let mut ous = Table::new();
+    ous.set_implicit(true);
+    let mut by_path: Vec<(OuPath, &str)> = Vec::new();
+    for ou in live.ous.values() {
+        let path = live
+            .path_of(&ou.id)
+            .ok_or_else(|| EmitError::Orphan { id: ou.id.clone() })?;
+        by_path.push((path, &ou.id));
+    }
+    by_path.sort();
+    for (path, id) in &by_path {
+        let mut t = Table::new();
+        t.insert("policies", value(names_array(&attached(id))));
+        ous.insert(&path.to_string(), Item::Table(t));
+    }
+    out.insert("ous", Item::Table(ous));
+
+    let mut accounts = Table::new();
+    accounts.set_implicit(true);
+    let mut name_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in live.accounts.values() {
+        *name_count.entry(a.name.as_str()).or_default() += 1;
+    }
+    let mut accts: Vec<_> = live.accounts.values().collect();
+    accts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    for a in accts {
+        let key = if a.name.is_empty() || name_count.get(a.name.as_str()).copied().unwrap_or(0) > 1
+        {
+            format!(
+                "{}-{}",
+                if a.name.is_empty() {
+                    "account"
+                } else {
+                    &a.name
+                },
+                a.id
+            )
+        } else {
+            a.name.clone()
+        };
+        let mut t = Table::new();
+        t.insert("id", value(a.id.as_str()));
+        if !a.email.is_empty() {
+            t.insert("email", value(a.email.as_str()));
+        }
+        let path = live
+            .path_of(&a.parent_id)
+            .ok_or_else(|| EmitError::Orphan {
+                id: a.parent_id.clone(),
+            })?;
+        if !path.is_root() {
+            t.insert("ou", value(path.to_string()));
+        }
+        t.insert("policies", value(names_array(&attached(&a.id))));
+        accounts.insert(&key, Item::Table(t));
+    }
+    out.insert("accounts", Item::Table(accounts));
+
+    Ok(Emitted {
+        config: out.to_string(),
+        documents,
+    })
+}

@@ -1,0 +1,676 @@
+//! The TOML walk. Uses `toml_edit`'s span-preserving document so every error points at the
+//! exact key or value.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{ImDocument, Item, TableLike, Value};
+
+use super::error::{ConfigErrors, ErrorKind, Sink};
+use crate::model::{
+    Desired, DesiredAccount, DesiredOu, DesiredPolicy, DesiredRoot, OuPath, PolicyType,
+};
+use crate::policy::{doc, limits, limits::LimitsTable, marker};
+
+/// Reads policy documents by path relative to the config file.
+pub type ReadDoc<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
+
+const TOP_KEYS: &[&str] = &[
+    "organization",
+    "limits",
+    "policies",
+    "root",
+    "ous",
+    "accounts",
+];
+const ORG_KEYS: &[&str] = &["management_account", "deployer", "break_glass"];
+const POLICY_KEYS: &[&str] = &["description", "document", "type"];
+const TARGET_KEYS: &[&str] = &["policies"];
+const ACCOUNT_KEYS: &[&str] = &["id", "email", "ou", "policies"];
+
+/// Parses one config. `file` is only used in messages; documents are read through `read`.
+pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, ConfigErrors> {
+    let mut sink = Sink::new(file, text);
+    let doc = match ImDocument::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            sink.push(
+                ErrorKind::Syntax,
+                e.span(),
+                "(syntax)",
+                format!("invalid TOML: {}", e.message().trim()),
+                None,
+            );
+            return Err(ConfigErrors(sink.into_errors()));
+        }
+    };
+    let mut w = Walker { sink, read };
+    let desired = w.walk(doc.as_table());
+    let errors = w.sink.into_errors();
+    if errors.is_empty() {
+        Ok(desired)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+struct Walker<'a> {
+    sink: Sink,
+    read: ReadDoc<'a>,
+}
+
+/// Formats one key segment the way TOML would need it.
+fn seg(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        k.to_owned()
+    } else {
+        format!("{k:?}")
+    }
+}
+
+fn join(parent: &str, k: &str) -> String {
+    if parent.is_empty() {
+        seg(k)
+    } else {
+        format!("{parent}.{}", seg(k))
+    }
+}
+
+fn item_span(item: &Item) -> Option<Range<usize>> {
+    match item {
+        Item::Value(v) => v.span(),
+        other => other.span(),
+    }
+}
+
+fn key_span(t: &dyn TableLike, k: &str) -> Option<Range<usize>> {
+    t.get_key_value(k).and_then(|(key, _)| key.span())
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Walker<'_> {
+    fn err(
+        &mut self,
+        kind: ErrorKind,
+        span: Option<Range<usize>>,
+        key: &str,
+        msg: impl Into<String>,
+    ) {
+        self.sink.push(kind, span, key, msg, None);
+    }
+
+    fn err_help(
+        &mut self,
+        kind: ErrorKind,
+        span: Option<Range<usize>>,
+        key: &str,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.sink.push(kind, span, key, msg, Some(help.into()));
+    }
+
+    /// Reports keys not in `allowed`.
+    fn check_keys(&mut self, t: &dyn TableLike, allowed: &[&str], path: &str) {
+        for (k, _) in t.iter() {
+            if !allowed.contains(&k) {
+                let help = format!("known keys here: {}", allowed.join(", "));
+                self.err_help(
+                    ErrorKind::UnknownKey,
+                    key_span(t, k),
+                    &join(path, k),
+                    format!("unknown key `{k}`"),
+                    help,
+                );
+            }
+        }
+    }
+
+    /// The table under `k`, or an error when it is something else.
+    fn table<'t>(
+        &mut self,
+        parent: &'t dyn TableLike,
+        k: &str,
+        path: &str,
+    ) -> Option<&'t dyn TableLike> {
+        let item = parent.get(k)?;
+        match item.as_table_like() {
+            Some(t) => Some(t),
+            None => {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    item_span(item).or_else(|| key_span(parent, k)),
+                    &join(path, k),
+                    format!("`{k}` must be a table"),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        t: &dyn TableLike,
+        k: &str,
+        path: &str,
+    ) -> Option<(String, Option<Range<usize>>)> {
+        let item = t.get(k)?;
+        match item.as_str() {
+            Some(s) => Some((s.to_owned(), item_span(item))),
+            None => {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    item_span(item),
+                    &join(path, k),
+                    format!("`{k}` must be a string"),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_string(
+        &mut self,
+        t: &dyn TableLike,
+        table_span: Option<Range<usize>>,
+        k: &str,
+        path: &str,
+    ) -> Option<(String, Option<Range<usize>>)> {
+        if t.get(k).is_none() {
+            self.err(
+                ErrorKind::MissingKey,
+                table_span,
+                &join(path, k),
+                format!("missing required key `{k}`"),
+            );
+            return None;
+        }
+        self.string(t, k, path)
+    }
+
+    /// A list of strings, each with its span.
+    fn string_list(
+        &mut self,
+        t: &dyn TableLike,
+        k: &str,
+        path: &str,
+    ) -> Vec<(String, Option<Range<usize>>)> {
+        let Some(item) = t.get(k) else {
+            return Vec::new();
+        };
+        let key = join(path, k);
+        let Some(arr) = item.as_array() else {
+            self.err(
+                ErrorKind::InvalidValue,
+                item_span(item),
+                &key,
+                format!("`{k}` must be a list of strings"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for v in arr.iter() {
+            match v {
+                Value::String(s) => out.push((s.value().clone(), v.span())),
+                other => self.err(
+                    ErrorKind::InvalidValue,
+                    other.span(),
+                    &key,
+                    format!(
+                        "`{k}` must be a list of strings; found a {}",
+                        other.type_name()
+                    ),
+                ),
+            }
+        }
+        out
+    }
+
+    fn walk(&mut self, top: &toml_edit::Table) -> Desired {
+        self.check_keys(top, TOP_KEYS, "");
+        let mut d = Desired {
+            limits: self.limits(top),
+            ..Desired::default()
+        };
+
+        // [organization]
+        match self.table(top, "organization", "") {
+            Some(org) => {
+                let span = key_span(top, "organization");
+                self.check_keys(org, ORG_KEYS, "organization");
+                if let Some((id, sp)) =
+                    self.required_string(org, span, "management_account", "organization")
+                {
+                    if !is_account_id(&id) {
+                        self.err(
+                            ErrorKind::InvalidValue,
+                            sp,
+                            "organization.management_account",
+                            format!("`{id}` is not a 12-digit account id"),
+                        );
+                    }
+                    d.management_account = id;
+                }
+                if let Some((arn, sp)) = self.string(org, "deployer", "organization") {
+                    if !arn.starts_with("arn:") {
+                        self.err(
+                            ErrorKind::InvalidValue,
+                            sp,
+                            "organization.deployer",
+                            format!("`{arn}` is not an ARN"),
+                        );
+                    }
+                    d.deployer = Some(arn);
+                }
+                self.string_list(org, "break_glass", "organization");
+            }
+            None => {
+                if top.get("organization").is_none() {
+                    self.err(
+                        ErrorKind::MissingKey,
+                        Some(0..0),
+                        "organization",
+                        "missing required table [organization]",
+                    );
+                }
+            }
+        }
+
+        // [policies.NAME]
+        if let Some(pols) = self.table(top, "policies", "") {
+            for (name, item) in pols.iter() {
+                let path = join("policies", name);
+                let span = key_span(pols, name);
+                let Some(t) = item.as_table_like() else {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        item_span(item),
+                        &path,
+                        "a policy must be a table",
+                    );
+                    continue;
+                };
+                if let Some(p) = self.policy(name, t, span, &path, &d.limits) {
+                    d.policies.insert(name.to_owned(), p);
+                }
+            }
+        }
+
+        // [root]
+        if let Some(root) = self.table(top, "root", "") {
+            self.check_keys(root, TARGET_KEYS, "root");
+            d.root = DesiredRoot {
+                policies: self.policy_refs(root, "root", &d),
+            };
+        }
+
+        // [ous."PATH"]
+        if let Some(ous) = self.table(top, "ous", "") {
+            // Paths first, so a child may be declared before its parent.
+            let declared: BTreeSet<OuPath> =
+                ous.iter().filter_map(|(k, _)| OuPath::parse(k)).collect();
+            for (k, item) in ous.iter() {
+                let path = join("ous", k);
+                let span = key_span(ous, k);
+                let Some(ou_path) = OuPath::parse(k) else {
+                    self.err_help(
+                        ErrorKind::InvalidValue,
+                        span,
+                        &path,
+                        format!("`{k}` is not an OU path"),
+                        "write the path from the root with `/` between names, for example \"Workloads/Prod\"",
+                    );
+                    continue;
+                };
+                if let Some(parent) = ou_path.parent() {
+                    if !parent.is_root() && !declared.contains(&parent) {
+                        self.err_help(
+                            ErrorKind::Dangling,
+                            span.clone(),
+                            &path,
+                            format!("the parent OU `{parent}` is not declared"),
+                            format!("add [ous.\"{parent}\"]"),
+                        );
+                    }
+                }
+                let max_depth = d.limits.org.max_ou_depth;
+                if ou_path.depth() > max_depth.value {
+                    self.err(
+                        ErrorKind::Limit,
+                        span.clone(),
+                        &path,
+                        format!(
+                            "`{ou_path}` is {} levels deep; the limit is {} ({})",
+                            ou_path.depth(),
+                            max_depth.value,
+                            max_depth.source
+                        ),
+                    );
+                }
+                let Some(t) = item.as_table_like() else {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        item_span(item),
+                        &path,
+                        "an OU must be a table",
+                    );
+                    continue;
+                };
+                self.check_keys(t, TARGET_KEYS, &path);
+                let policies = self.policy_refs(t, &path, &d);
+                d.ous.insert(ou_path, DesiredOu { policies });
+            }
+        }
+
+        // [accounts.KEY]
+        if let Some(accts) = self.table(top, "accounts", "") {
+            let mut seen: BTreeMap<String, String> = BTreeMap::new();
+            for (k, item) in accts.iter() {
+                let path = join("accounts", k);
+                let span = key_span(accts, k);
+                let Some(t) = item.as_table_like() else {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        item_span(item),
+                        &path,
+                        "an account must be a table",
+                    );
+                    continue;
+                };
+                self.check_keys(t, ACCOUNT_KEYS, &path);
+                let id = self.required_string(t, span, "id", &path);
+                let email = self.string(t, "email", &path).map(|(e, _)| e);
+                let ou = match self.string(t, "ou", &path) {
+                    Some((s, sp)) => match OuPath::parse(&s) {
+                        Some(p) if d.ous.contains_key(&p) => Some(p),
+                        Some(p) => {
+                            self.err_help(
+                                ErrorKind::Dangling,
+                                sp,
+                                &join(&path, "ou"),
+                                format!("the OU `{p}` is not declared"),
+                                format!("add [ous.\"{p}\"] or fix the path"),
+                            );
+                            None
+                        }
+                        None => {
+                            self.err(
+                                ErrorKind::InvalidValue,
+                                sp,
+                                &join(&path, "ou"),
+                                format!("`{s}` is not an OU path"),
+                            );
+                            None
+                        }
+                    },
+                    None => Some(OuPath::root()),
+                };
+                let policies = self.policy_refs(t, &path, &d);
+                let Some((id, id_span)) = id else { continue };
+                if !is_account_id(&id) {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        id_span,
+                        &join(&path, "id"),
+                        format!("`{id}` is not a 12-digit account id"),
+                    );
+                    continue;
+                }
+                if let Some(first) = seen.get(&id) {
+                    self.err(
+                        ErrorKind::Duplicate,
+                        id_span,
+                        &join(&path, "id"),
+                        format!(
+                            "account id {id} is already used by [accounts.{}]",
+                            seg(first)
+                        ),
+                    );
+                    continue;
+                }
+                seen.insert(id.clone(), k.to_owned());
+                if let Some(ou) = ou {
+                    d.accounts.insert(
+                        k.to_owned(),
+                        DesiredAccount {
+                            key: k.to_owned(),
+                            id,
+                            email,
+                            ou,
+                            policies,
+                        },
+                    );
+                }
+            }
+        }
+        d
+    }
+
+    fn limits(&mut self, top: &dyn TableLike) -> LimitsTable {
+        let mut table = LimitsTable::default();
+        let Some(lims) = self.table(top, "limits", "") else {
+            return table;
+        };
+        for (section, item) in lims.iter() {
+            let path = join("limits", section);
+            let Some(t) = item.as_table_like() else {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    item_span(item),
+                    &path,
+                    "must be a table",
+                );
+                continue;
+            };
+            let known: &[&str] = match section {
+                "scp" | "rcp" => limits::POLICY_LIMIT_KEYS,
+                "org" => limits::ORG_LIMIT_KEYS,
+                _ => {
+                    self.err_help(
+                        ErrorKind::UnknownKey,
+                        key_span(lims, section),
+                        &path,
+                        format!("unknown key `{section}`"),
+                        "known keys here: scp, rcp, org",
+                    );
+                    continue;
+                }
+            };
+            self.check_keys(t, known, &path);
+            for (k, v) in t.iter() {
+                if !known.contains(&k) {
+                    continue;
+                }
+                let Some(n) = v
+                    .as_integer()
+                    .filter(|n| *n > 0)
+                    .and_then(|n| usize::try_from(n).ok())
+                else {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        item_span(v),
+                        &join(&path, k),
+                        format!("`{k}` must be a positive integer"),
+                    );
+                    continue;
+                };
+                let ok = match section {
+                    "scp" => table.scp.set(k, n),
+                    "rcp" => table.rcp.set(k, n),
+                    _ => table.org.set(k, n),
+                };
+                debug_assert!(ok, "key {k} was checked against the known list");
+            }
+        }
+        table
+    }
+
+    fn policy(
+        &mut self,
+        name: &str,
+        t: &dyn TableLike,
+        span: Option<Range<usize>>,
+        path: &str,
+        limits: &LimitsTable,
+    ) -> Option<DesiredPolicy> {
+        self.check_keys(t, POLICY_KEYS, path);
+        let policy_type = match self.string(t, "type", path) {
+            None => PolicyType::ServiceControlPolicy,
+            Some((s, sp)) => match s.as_str() {
+                "scp" => PolicyType::ServiceControlPolicy,
+                "rcp" => PolicyType::ResourceControlPolicy,
+                _ => {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        sp,
+                        &join(path, "type"),
+                        format!("unknown policy type `{s}`; use \"scp\" or \"rcp\""),
+                    );
+                    return None;
+                }
+            },
+        };
+        let lim = limits.for_type(policy_type);
+        if name.chars().count() > lim.max_name_chars.value
+            || !name.chars().all(|c| c.is_ascii_graphic())
+        {
+            self.err(
+                ErrorKind::InvalidValue,
+                span.clone(),
+                path,
+                format!(
+                    "policy name `{name}` must be 1-{} printable ASCII characters without spaces",
+                    lim.max_name_chars.value
+                ),
+            );
+        }
+        if limits.aws_managed_type(name).is_some() {
+            self.err(
+                ErrorKind::InvalidValue,
+                span.clone(),
+                path,
+                format!(
+                    "`{name}` is an AWS-managed policy; reference it by name, do not declare it"
+                ),
+            );
+        }
+        let description = match self.string(t, "description", path) {
+            Some((d, sp)) => {
+                let room = lim
+                    .max_description_chars
+                    .value
+                    .saturating_sub(marker::MARKER.len() + 1);
+                if d.chars().count() > room {
+                    self.err(
+                        ErrorKind::Limit,
+                        sp,
+                        &join(path, "description"),
+                        format!(
+                            "description is {} characters; at most {room} fit beside guardrail's ownership marker (limit {}, {})",
+                            d.chars().count(),
+                            lim.max_description_chars.value,
+                            lim.max_description_chars.source
+                        ),
+                    );
+                }
+                d
+            }
+            None => String::new(),
+        };
+        let (doc_path, doc_span) = self.required_string(t, span, "document", path)?;
+        let doc_key = join(path, "document");
+        let text = match (self.read)(Path::new(&doc_path)) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(
+                    ErrorKind::BadDocument,
+                    doc_span,
+                    &doc_key,
+                    format!("cannot read `{doc_path}`: {e}"),
+                );
+                return None;
+            }
+        };
+        let document = match doc::parse(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.err(
+                    ErrorKind::BadDocument,
+                    doc_span,
+                    &doc_key,
+                    format!(
+                        "`{doc_path}` is not valid JSON: line {}, column {}: {}",
+                        e.line, e.column, e.message
+                    ),
+                );
+                return None;
+            }
+        };
+        if !document.is_object() {
+            self.err(
+                ErrorKind::BadDocument,
+                doc_span,
+                &doc_key,
+                format!("`{doc_path}` must hold a JSON object"),
+            );
+            return None;
+        }
+        let size = doc::sent_size(&document);
+        if size > lim.max_document_chars.value {
+            self.err(
+                ErrorKind::Limit,
+                doc_span,
+                &doc_key,
+                format!(
+                    "`{doc_path}` is {size} characters minified; the {} limit is {} ({}), {} over",
+                    policy_type,
+                    lim.max_document_chars.value,
+                    lim.max_document_chars.source,
+                    size - lim.max_document_chars.value
+                ),
+            );
+        }
+        Some(DesiredPolicy {
+            name: name.to_owned(),
+            policy_type,
+            description,
+            document,
+            source: PathBuf::from(doc_path),
+        })
+    }
+
+    /// The `policies = [...]` of a target, each checked against the declared and AWS-managed
+    /// policies.
+    fn policy_refs(&mut self, t: &dyn TableLike, path: &str, d: &Desired) -> BTreeSet<String> {
+        let key = join(path, "policies");
+        let mut out = BTreeSet::new();
+        for (name, sp) in self.string_list(t, "policies", path) {
+            if !d.policies.contains_key(&name) && d.limits.aws_managed_type(&name).is_none() {
+                self.err_help(
+                    ErrorKind::Dangling,
+                    sp,
+                    &key,
+                    format!("policy `{name}` is not defined"),
+                    format!("declare it under [policies.{}] or use an AWS-managed policy such as FullAWSAccess", seg(&name)),
+                );
+                continue;
+            }
+            if !out.insert(name.clone()) {
+                self.err(
+                    ErrorKind::Duplicate,
+                    sp,
+                    &key,
+                    format!("policy `{name}` is listed twice"),
+                );
+            }
+        }
+        out
+    }
+}

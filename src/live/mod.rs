@@ -1,0 +1,116 @@
+//! Everything that talks to AWS, behind the [`OrgBackend`] trait: the SDK implementation
+//! ([`aws::AwsBackend`]), an in-memory fake that enforces AWS's rules the way AWS does
+//! ([`fake::FakeOrg`]), and the walk that reads a whole organization with the fewest requests
+//! ([`read_organization`]).
+//!
+//! Architecture invariant: this is the only module that knows the AWS SDK. It speaks `model`
+//! types outward and makes no decisions: what to change is `plan`'s job.
+
+pub mod aws;
+mod error;
+pub mod fake;
+mod stats;
+mod walk;
+
+pub use error::Error;
+pub use stats::RequestStats;
+pub use walk::{read_organization, request_budget, WalkOptions};
+
+use async_trait::async_trait;
+
+use crate::model::PolicyType;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A root as `ListRoots` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootInfo {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub enabled_policy_types: Vec<PolicyType>,
+}
+
+impl RootInfo {
+    /// The management account id and organization id, read from the root ARN
+    /// (`arn:aws:organizations::<management-account>:root/<org-id>/<root-id>`), which saves a
+    /// `DescribeOrganization` call.
+    pub fn owner(&self) -> Option<(String, String)> {
+        let mut parts = self.arn.splitn(6, ':');
+        let (_arn, _partition, _svc, _region) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let account = parts.next()?;
+        let resource = parts.next()?;
+        let org = resource.strip_prefix("root/")?.split('/').next()?;
+        Some((account.to_owned(), org.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuInfo {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyInfo {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub policy_type: PolicyType,
+    pub aws_managed: bool,
+}
+
+/// The Organizations operations guardrail uses. Listing methods return every page; each
+/// implementation counts one request per page in [`OrgBackend::stats`].
+#[async_trait]
+pub trait OrgBackend: Send + Sync {
+    async fn list_roots(&self) -> Result<Vec<RootInfo>>;
+    async fn list_organizational_units_for_parent(&self, parent_id: &str) -> Result<Vec<OuInfo>>;
+    async fn list_accounts_for_parent(&self, parent_id: &str) -> Result<Vec<AccountInfo>>;
+    async fn list_policies(&self, policy_type: PolicyType) -> Result<Vec<PolicyInfo>>;
+    /// The policy's content.
+    async fn describe_policy(&self, policy_id: &str) -> Result<String>;
+    /// Ids of the roots, OUs and accounts the policy is attached to.
+    async fn list_targets_for_policy(&self, policy_id: &str) -> Result<Vec<String>>;
+
+    async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()>;
+    async fn create_organizational_unit(&self, parent_id: &str, name: &str) -> Result<String>;
+    async fn delete_organizational_unit(&self, ou_id: &str) -> Result<()>;
+    /// Creates a policy; returns its id.
+    async fn create_policy(
+        &self,
+        policy_type: PolicyType,
+        name: &str,
+        description: &str,
+        content: &str,
+    ) -> Result<String>;
+    async fn update_policy(
+        &self,
+        policy_id: &str,
+        description: Option<&str>,
+        content: Option<&str>,
+    ) -> Result<()>;
+    async fn delete_policy(&self, policy_id: &str) -> Result<()>;
+    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> Result<()>;
+    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> Result<()>;
+    async fn move_account(
+        &self,
+        account_id: &str,
+        source_parent_id: &str,
+        destination_parent_id: &str,
+    ) -> Result<()>;
+    /// Creates an account and waits for it; returns its id.
+    async fn create_account(&self, name: &str, email: &str) -> Result<String>;
+
+    /// Requests made so far, by operation (one per page).
+    fn stats(&self) -> RequestStats;
+}

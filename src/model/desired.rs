@@ -1,0 +1,73 @@
+//! The desired organization, as the config describes it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use super::{OuPath, PolicyType};
+
+/// Everything one `environments/<env>.toml` asks for, with references already checked.
+#[derive(Debug, Clone, Default)]
+pub struct Desired {
+    /// The management account id the config was written for.
+    pub management_account: String,
+    /// The principal that runs apply (used by lockout checks).
+    pub deployer: Option<String>,
+    /// Policies guardrail manages, by name.
+    pub policies: BTreeMap<String, DesiredPolicy>,
+    /// The root's attachments.
+    pub root: DesiredRoot,
+    /// OUs by path. Every parent of a path is present.
+    pub ous: BTreeMap<OuPath, DesiredOu>,
+    /// Accounts by their config key.
+    pub accounts: BTreeMap<String, DesiredAccount>,
+    /// Per-type limit overrides already merged over AWS's defaults.
+    pub limits: crate::policy::limits::LimitsTable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredPolicy {
+    pub name: String,
+    pub policy_type: PolicyType,
+    pub description: String,
+    /// The parsed document, as written (key order kept).
+    pub document: serde_json::Value,
+    /// Where the document came from, for messages.
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredRoot {
+    /// Policy names (managed or AWS-managed) to attach directly to the root.
+    pub policies: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredOu {
+    pub policies: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredAccount {
+    /// The config key (`[accounts.<key>]`), usually the account name.
+    pub key: String,
+    pub id: String,
+    pub email: Option<String>,
+    /// The OU the account lives in; the root when empty.
+    pub ou: OuPath,
+    pub policies: BTreeSet<String>,
+}
+
+impl Desired {
+    /// The desired attachments of one target, by policy name.
+    pub fn attachments_of(&self, target: &super::TargetRef) -> Option<&BTreeSet<String>> {
+        match target {
+            super::TargetRef::Root => Some(&self.root.policies),
+            super::TargetRef::Ou(p) => self.ous.get(p).map(|o| &o.policies),
+            super::TargetRef::Account(id) => self
+                .accounts
+                .values()
+                .find(|a| &a.id == id)
+                .map(|a| &a.policies),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Shared domain types: the desired organization (what the config says) and the live
+//! organization (what AWS says), plus the small vocabulary both use (policy types, target
+//! references, OU paths).
+//!
+//! Architecture invariant: no IO, no AWS SDK types, no serialization format promises. Every
+//! other module may import `model`; `model` imports nothing else from the crate. Policy
+//! documents are carried as `serde_json::Value`; `policy` gives them meaning.
+
+mod desired;
+mod live;
+
+pub use desired::{Desired, DesiredAccount, DesiredOu, DesiredPolicy, DesiredRoot};
+pub use live::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
+
+use std::fmt;
+
+/// The policy types guardrail understands. A further type is one more variant plus a row in
+/// `policy::limits`, not a rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyType {
+    ServiceControlPolicy,
+    ResourceControlPolicy,
+}
+
+impl PolicyType {
+    /// The Organizations API spelling.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            PolicyType::ServiceControlPolicy => "SERVICE_CONTROL_POLICY",
+            PolicyType::ResourceControlPolicy => "RESOURCE_CONTROL_POLICY",
+        }
+    }
+
+    /// Short human name, used in messages.
+    pub fn short(self) -> &'static str {
+        match self {
+            PolicyType::ServiceControlPolicy => "SCP",
+            PolicyType::ResourceControlPolicy => "RCP",
+        }
+    }
+
+    pub fn from_api_name(s: &str) -> Option<Self> {
+        match s {
+            "SERVICE_CONTROL_POLICY" => Some(PolicyType::ServiceControlPolicy),
+            "RESOURCE_CONTROL_POLICY" => Some(PolicyType::ResourceControlPolicy),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PolicyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.short())
+    }
+}
+
+/// Where a policy can be attached, named the way a person reads the config: the root, an OU by
+/// its path from the root, or an account by its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetRef {
+    Root,
+    Ou(OuPath),
+    Account(String),
+}
+
+impl fmt::Display for TargetRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetRef::Root => f.write_str("root"),
+            TargetRef::Ou(p) => write!(f, "ou {p}"),
+            TargetRef::Account(id) => write!(f, "account {id}"),
+        }
+    }
+}
+
+/// A path of OU names from the root, written `Workloads/Prod`. The empty path is the root.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct OuPath(Vec<String>);
+
+impl OuPath {
+    pub fn root() -> Self {
+        OuPath(Vec::new())
+    }
+
+    /// Parses `A/B/C`. Empty segments (`A//B`, a leading or trailing `/`) are rejected.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = s.split('/').map(str::to_owned).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        Some(OuPath(parts))
+    }
+
+    pub fn from_segments(segments: Vec<String>) -> Self {
+        OuPath(segments)
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Number of OU levels below the root (`Workloads/Prod` is 2).
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.0.last().map(String::as_str)
+    }
+
+    pub fn parent(&self) -> Option<OuPath> {
+        if self.0.is_empty() {
+            None
+        } else {
+            Some(OuPath(self.0[..self.0.len() - 1].to_vec()))
+        }
+    }
+
+    pub fn child(&self, name: &str) -> OuPath {
+        let mut v = self.0.clone();
+        v.push(name.to_owned());
+        OuPath(v)
+    }
+}
+
+impl fmt::Display for OuPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("(root)")
+        } else {
+            f.write_str(&self.0.join("/"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ou_path_parse_and_parent() {
+        let p = OuPath::parse("Workloads/Prod").unwrap();
+        assert_eq!(p.depth(), 2);
+        assert_eq!(p.parent().unwrap().to_string(), "Workloads");
+        assert_eq!(p.parent().unwrap().parent().unwrap(), OuPath::root());
+        assert!(OuPath::parse("a//b").is_none());
+        assert!(OuPath::parse("/a").is_none());
+        assert!(OuPath::parse("").is_none());
+    }
+}

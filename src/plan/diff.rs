@@ -1,0 +1,336 @@
+//! The diff itself. See the module docs of `plan` for ownership rules; the step order is the
+//! one ARCHITECTURE.md justifies: create OUs parent-first, create and update policies, attach,
+//! move accounts, detach, delete OUs child-first, delete policies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Change, Plan, Refusal, Refused, Warning};
+use crate::model::{Desired, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
+use crate::policy::{doc, marker};
+
+/// Diffs `desired` against `live`.
+pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
+    let mut refusals = Vec::new();
+    let mut warnings = Vec::new();
+    let mut creates_updates = Vec::new();
+    let mut attaches = Vec::new();
+    let mut moves = Vec::new();
+    let mut detaches = Vec::new();
+    let mut policy_deletes = Vec::new();
+
+    if !desired.management_account.is_empty()
+        && desired.management_account != live.management_account
+    {
+        refusals.push(Refusal::ManagementAccountMismatch {
+            config: desired.management_account.clone(),
+            live: live.management_account.clone(),
+        });
+    }
+
+    // Which AWS-managed policies the config takes charge of: those it names on some target.
+    let referenced: BTreeSet<&str> = std::iter::once(&desired.root.policies)
+        .chain(desired.ous.values().map(|o| &o.policies))
+        .chain(desired.accounts.values().map(|a| &a.policies))
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let managed_aws: BTreeSet<&str> = referenced
+        .iter()
+        .copied()
+        .filter(|n| desired.limits.aws_managed_type(n).is_some())
+        .collect();
+
+    // Policy types in use must be enabled on the root.
+    let mut types_used: BTreeSet<PolicyType> =
+        desired.policies.values().map(|p| p.policy_type).collect();
+    types_used.extend(
+        managed_aws
+            .iter()
+            .filter_map(|n| desired.limits.aws_managed_type(n)),
+    );
+    for ty in &types_used {
+        if !live.root.enabled_policy_types.contains(ty) {
+            refusals.push(Refusal::PolicyTypeNotEnabled { policy_type: *ty });
+        }
+    }
+
+    let live_by_name: BTreeMap<&str, &LivePolicy> = live
+        .policies
+        .values()
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    let is_managed = |p: &LivePolicy| -> bool {
+        desired.policies.contains_key(&p.name)
+            || managed_aws.contains(p.name.as_str())
+            || (!p.aws_managed && marker::is_marked(&p.description))
+    };
+    let to_delete: BTreeSet<&str> = live
+        .policies
+        .values()
+        .filter(|p| is_managed(p) && !p.aws_managed && !desired.policies.contains_key(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+
+    // Policies: create or update.
+    for (name, want) in &desired.policies {
+        match live_by_name.get(name.as_str()) {
+            None => {
+                let normal = doc::normalize(&want.document);
+                creates_updates.push(Change::CreatePolicy {
+                    name: name.clone(),
+                    policy_type: want.policy_type,
+                    description: marker::mark(&want.description),
+                    content: doc::minify(&want.document),
+                    pretty: doc::pretty(&normal),
+                });
+            }
+            Some(have) => {
+                let live_doc = doc::parse(&have.content).unwrap_or(serde_json::Value::Null);
+                let content_diff = (!doc::equivalent(&live_doc, &want.document)).then(|| {
+                    if live_doc.is_null() {
+                        format!(
+                            "--- live (not JSON)\n+++ desired\n{}",
+                            doc::pretty(&doc::normalize(&want.document))
+                        )
+                    } else {
+                        doc::diff(&live_doc, &want.document)
+                    }
+                });
+                let live_desc = marker::strip(&have.description);
+                let description = (live_desc != want.description)
+                    .then(|| (live_desc.to_owned(), want.description.clone()));
+                if content_diff.is_some() || description.is_some() {
+                    creates_updates.push(Change::UpdatePolicy {
+                        name: name.clone(),
+                        id: have.id.clone(),
+                        policy_type: want.policy_type,
+                        description,
+                        new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
+                        content_diff,
+                        new_description: marker::mark(&want.description),
+                    });
+                }
+            }
+        }
+    }
+    for p in live.policies.values() {
+        if !is_managed(p) && !p.aws_managed {
+            warnings.push(Warning::UnmanagedPolicy {
+                name: p.name.clone(),
+                id: p.id.clone(),
+                policy_type: p.policy_type,
+                targets: p.targets.len(),
+            });
+        }
+    }
+
+    // OUs.
+    let live_ous = live.ou_ids_by_path();
+    let ous_to_create: Vec<&OuPath> = desired
+        .ous
+        .keys()
+        .filter(|p| !live_ous.contains_key(*p))
+        .collect();
+    let ous_to_delete: Vec<(&OuPath, &String)> = live_ous
+        .iter()
+        .filter(|(p, _)| !desired.ous.contains_key(*p))
+        .collect();
+    let deleted_ou_ids: BTreeSet<&str> = ous_to_delete.iter().map(|(_, id)| id.as_str()).collect();
+
+    // Accounts: moves and warnings.
+    let placed: BTreeMap<&str, &crate::model::DesiredAccount> = desired
+        .accounts
+        .values()
+        .map(|a| (a.id.as_str(), a))
+        .collect();
+    for a in desired.accounts.values() {
+        let Some(have) = live.accounts.get(&a.id) else {
+            warnings.push(Warning::AccountNotInOrganization {
+                key: a.key.clone(),
+                id: a.id.clone(),
+            });
+            continue;
+        };
+        let from = live.path_of(&have.parent_id).unwrap_or_default();
+        if from != a.ou {
+            moves.push(Change::MoveAccount {
+                id: a.id.clone(),
+                key: a.key.clone(),
+                from,
+                to: a.ou.clone(),
+            });
+        }
+    }
+    for a in live.accounts.values() {
+        if placed.contains_key(a.id.as_str()) {
+            continue;
+        }
+        let path = live.path_of(&a.parent_id).unwrap_or_default();
+        if deleted_ou_ids.contains(a.parent_id.as_str()) {
+            refusals.push(Refusal::OuNotEmpty {
+                path: path.clone(),
+                account: format!("{} ({})", a.name, a.id),
+            });
+        }
+        warnings.push(Warning::AccountNotInConfig {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            path,
+        });
+    }
+
+    // Attachments, per target and policy type.
+    let mut targets: Vec<(TargetRef, Option<String>, BTreeSet<&str>)> = Vec::new();
+    targets.push((
+        TargetRef::Root,
+        Some(live.root.id.clone()),
+        desired.root.policies.iter().map(String::as_str).collect(),
+    ));
+    for (path, ou) in &desired.ous {
+        targets.push((
+            TargetRef::Ou(path.clone()),
+            live_ous.get(path).cloned(),
+            ou.policies.iter().map(String::as_str).collect(),
+        ));
+    }
+    for a in desired.accounts.values() {
+        if live.accounts.contains_key(&a.id) {
+            targets.push((
+                TargetRef::Account(a.id.clone()),
+                Some(a.id.clone()),
+                a.policies.iter().map(String::as_str).collect(),
+            ));
+        }
+    }
+    // Accounts outside the config keep everything but the policies being deleted.
+    for a in live.accounts.values() {
+        if !placed.contains_key(a.id.as_str()) {
+            let keep: BTreeSet<&str> = live
+                .policies_on(&a.id)
+                .filter(|p| is_managed(p) && !to_delete.contains(p.name.as_str()))
+                .map(|p| p.name.as_str())
+                .collect();
+            targets.push((TargetRef::Account(a.id.clone()), Some(a.id.clone()), keep));
+        }
+    }
+
+    let enabled: Vec<PolicyType> = live.root.enabled_policy_types.clone();
+    for (target, live_id, want_all) in &targets {
+        for ty in &enabled {
+            let lim = desired.limits.for_type(*ty);
+            let type_of = |name: &str| -> Option<PolicyType> {
+                desired
+                    .policies
+                    .get(name)
+                    .map(|p| p.policy_type)
+                    .or_else(|| desired.limits.aws_managed_type(name))
+            };
+            let want: BTreeSet<&str> = want_all
+                .iter()
+                .copied()
+                .filter(|n| type_of(n) == Some(*ty))
+                .collect();
+            // What is attached now; a target about to be created gets the type's AWS-managed
+            // policy from AWS, as every new OU does.
+            let (have_managed, unmanaged): (BTreeSet<&str>, usize) = match live_id {
+                Some(id) => {
+                    let on: Vec<&LivePolicy> = live
+                        .policies_on(id)
+                        .filter(|p| p.policy_type == *ty)
+                        .collect();
+                    (
+                        on.iter()
+                            .filter(|p| is_managed(p))
+                            .map(|p| p.name.as_str())
+                            .collect(),
+                        on.iter().filter(|p| !is_managed(p)).count(),
+                    )
+                }
+                None if *ty == PolicyType::ServiceControlPolicy || !lim.aws_managed_detachable => {
+                    if managed_aws.contains(lim.aws_managed_policy) {
+                        ([lim.aws_managed_policy].into(), 0)
+                    } else {
+                        (BTreeSet::new(), 1)
+                    }
+                }
+                None => (BTreeSet::new(), 0),
+            };
+            for name in want.difference(&have_managed) {
+                attaches.push(Change::Attach {
+                    policy: (*name).to_owned(),
+                    policy_type: *ty,
+                    target: target.clone(),
+                });
+            }
+            for name in have_managed.difference(&want) {
+                detaches.push(Change::Detach {
+                    policy: (*name).to_owned(),
+                    policy_type: *ty,
+                    target: target.clone(),
+                });
+            }
+            let count = want.len() + unmanaged;
+            let has_any = live_id.is_some() || !want.is_empty() || unmanaged > 0;
+            if has_any && count > lim.max_attachments_per_target.value {
+                refusals.push(Refusal::TooManyAttachments {
+                    target: target.clone(),
+                    policy_type: *ty,
+                    count,
+                    unmanaged,
+                    limit: lim.max_attachments_per_target.value,
+                    limit_source: lim.max_attachments_per_target.source.to_string(),
+                });
+            }
+            if count < lim.min_attachments_per_target.value {
+                refusals.push(Refusal::ZeroPolicies {
+                    target: target.clone(),
+                    policy_type: *ty,
+                    min: lim.min_attachments_per_target.value,
+                    limit_source: lim.min_attachments_per_target.source.to_string(),
+                });
+            }
+        }
+    }
+
+    for name in &to_delete {
+        if let Some(p) = live_by_name.get(name) {
+            policy_deletes.push(Change::DeletePolicy {
+                name: p.name.clone(),
+                id: p.id.clone(),
+                policy_type: p.policy_type,
+            });
+        }
+    }
+
+    if !refusals.is_empty() {
+        return Err(Refused(refusals));
+    }
+
+    let mut changes: Vec<Change> = Vec::new();
+    changes.extend(
+        ous_to_create
+            .into_iter()
+            .map(|p| Change::CreateOu { path: p.clone() }),
+    );
+    changes.extend(creates_updates);
+    changes.extend(attaches);
+    changes.extend(moves);
+    changes.extend(detaches);
+    let mut deletes: Vec<Change> = ous_to_delete
+        .into_iter()
+        .map(|(p, id)| Change::DeleteOu {
+            path: p.clone(),
+            id: id.clone(),
+        })
+        .collect();
+    deletes.reverse(); // child-first
+    changes.extend(deletes);
+    changes.extend(policy_deletes);
+
+    Ok(Plan {
+        org_id: live.org_id.clone(),
+        management_account: live.management_account.clone(),
+        changes,
+        warnings,
+    })
+}

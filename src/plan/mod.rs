@@ -1,0 +1,225 @@
+//! `plan`: the diff of desired against live, in the order apply must run it, with the safety
+//! and limit checks that refuse a plan before any request is sent.
+//!
+//! Architecture invariant: never calls AWS. Takes a [`Desired`] and a [`LiveOrg`], returns a
+//! [`Plan`] or the reasons it is refused. Imports `model` and `policy`.
+//!
+//! Ownership: a live policy is *managed* when the config names it (in `[policies]`, or an
+//! AWS-managed policy such as `FullAWSAccess` on some target) or when it carries guardrail's
+//! marker (see `policy::marker`). Only managed policies are created, updated, attached,
+//! detached or deleted. Everything else is *unmanaged*: reported, counted against the limits,
+//! never touched.
+
+mod diff;
+
+pub use diff::plan;
+
+use crate::model::{OuPath, PolicyType, TargetRef};
+
+/// One step. The order of [`Plan::changes`] is the order apply runs them in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    CreateOu {
+        path: OuPath,
+    },
+    CreatePolicy {
+        name: String,
+        policy_type: PolicyType,
+        /// The description sent (with the ownership marker).
+        description: String,
+        /// The minified document sent.
+        content: String,
+        /// Pretty normal form, for review.
+        pretty: String,
+    },
+    UpdatePolicy {
+        name: String,
+        id: String,
+        policy_type: PolicyType,
+        /// `(live, desired)` descriptions, without the marker, when they differ.
+        description: Option<(String, String)>,
+        /// Unified statement-level diff of the normal forms, when the meaning changed.
+        content_diff: Option<String>,
+        /// What is sent.
+        new_description: String,
+        new_content: Option<String>,
+    },
+    Attach {
+        policy: String,
+        policy_type: PolicyType,
+        target: TargetRef,
+    },
+    MoveAccount {
+        id: String,
+        key: String,
+        from: OuPath,
+        to: OuPath,
+    },
+    Detach {
+        policy: String,
+        policy_type: PolicyType,
+        target: TargetRef,
+    },
+    DeletePolicy {
+        name: String,
+        id: String,
+        policy_type: PolicyType,
+    },
+    DeleteOu {
+        path: OuPath,
+        id: String,
+    },
+}
+
+impl Change {
+    /// The target a change is grouped under in human output.
+    pub fn group(&self) -> Group {
+        match self {
+            Change::CreateOu { path } | Change::DeleteOu { path, .. } => {
+                Group::Target(TargetRef::Ou(path.clone()))
+            }
+            Change::CreatePolicy { name, .. }
+            | Change::UpdatePolicy { name, .. }
+            | Change::DeletePolicy { name, .. } => Group::Policy(name.clone()),
+            Change::Attach { target, .. } | Change::Detach { target, .. } => {
+                Group::Target(target.clone())
+            }
+            Change::MoveAccount { id, .. } => Group::Target(TargetRef::Account(id.clone())),
+        }
+    }
+
+    /// Stable machine name of the action.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Change::CreateOu { .. } => "create_ou",
+            Change::DeleteOu { .. } => "delete_ou",
+            Change::MoveAccount { .. } => "move_account",
+            Change::CreatePolicy { .. } => "create_policy",
+            Change::UpdatePolicy { .. } => "update_policy",
+            Change::DeletePolicy { .. } => "delete_policy",
+            Change::Attach { .. } => "attach",
+            Change::Detach { .. } => "detach",
+        }
+    }
+
+    /// Whether the change removes something.
+    pub fn is_deletion(&self) -> bool {
+        matches!(
+            self,
+            Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. }
+        )
+    }
+}
+
+/// What a change is about, for grouping.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Policy(String),
+    Target(TargetRef),
+}
+
+/// Something the reviewer should know that is not a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// An account is live but the config does not place it; it is left alone.
+    AccountNotInConfig {
+        id: String,
+        name: String,
+        path: OuPath,
+    },
+    /// The config names an account id the organization does not hold.
+    AccountNotInOrganization { key: String, id: String },
+    /// A policy guardrail neither created nor is told about.
+    UnmanagedPolicy {
+        name: String,
+        id: String,
+        policy_type: PolicyType,
+        targets: usize,
+    },
+}
+
+/// The plan: ordered changes and warnings, plus what it was computed against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub org_id: String,
+    pub management_account: String,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Counts by kind, for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub ous_to_create: usize,
+    pub ous_to_delete: usize,
+    pub accounts_to_move: usize,
+    pub policies_to_create: usize,
+    pub policies_to_update: usize,
+    pub policies_to_delete: usize,
+    pub attachments_to_add: usize,
+    pub attachments_to_remove: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c {
+                Change::CreateOu { .. } => s.ous_to_create += 1,
+                Change::DeleteOu { .. } => s.ous_to_delete += 1,
+                Change::MoveAccount { .. } => s.accounts_to_move += 1,
+                Change::CreatePolicy { .. } => s.policies_to_create += 1,
+                Change::UpdatePolicy { .. } => s.policies_to_update += 1,
+                Change::DeletePolicy { .. } => s.policies_to_delete += 1,
+                Change::Attach { .. } => s.attachments_to_add += 1,
+                Change::Detach { .. } => s.attachments_to_remove += 1,
+            }
+        }
+        s
+    }
+}
+
+/// Why a plan is refused. Each names what would break and which limit value applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the config is for management account {config}, but these credentials reach the organization managed by {live}")]
+    ManagementAccountMismatch { config: String, live: String },
+    #[error("{target} would carry {count} {policy_type}s ({unmanaged} not managed here); the limit is {limit} ({limit_source})")]
+    TooManyAttachments {
+        target: TargetRef,
+        policy_type: PolicyType,
+        count: usize,
+        unmanaged: usize,
+        limit: usize,
+        limit_source: String,
+    },
+    #[error("{target} would be left with no {policy_type}; AWS requires at least {min} ({limit_source}). Attach another policy, FullAWSAccess for example")]
+    ZeroPolicies {
+        target: TargetRef,
+        policy_type: PolicyType,
+        min: usize,
+        limit_source: String,
+    },
+    #[error("the {policy_type} policy type is not enabled on the root; enable it (EnablePolicyType) before managing {policy_type}s")]
+    PolicyTypeNotEnabled { policy_type: PolicyType },
+    #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account} that the config does not place; add the account to the config")]
+    OuNotEmpty { path: OuPath, account: String },
+    #[error("policy {name} is {size} characters minified; the {policy_type} limit is {limit} ({limit_source}), {over} over")]
+    DocumentTooLarge {
+        name: String,
+        policy_type: PolicyType,
+        size: usize,
+        limit: usize,
+        over: usize,
+        limit_source: String,
+    },
+}
+
+/// A refused plan: every reason found, not just the first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plan refused: {}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct Refused(pub Vec<Refusal>);

@@ -1,0 +1,208 @@
+//! The one table of AWS limits guardrail enforces, per policy type, with AWS's current values
+//! as defaults (AWS raised the SCP limits on 15 May 2026: 10,240 characters and 10 SCPs per
+//! target). Every check in the crate reads its number from here; a config may override any
+//! value for an organization on other quotas (`[limits.scp]`, `[limits.rcp]`, `[limits.org]`).
+
+use crate::model::PolicyType;
+
+/// Where a limit's value came from, so a refusal can say which value was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitSource {
+    AwsDefault,
+    Config,
+}
+
+impl std::fmt::Display for LimitSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LimitSource::AwsDefault => f.write_str("AWS default"),
+            LimitSource::Config => f.write_str("set in config"),
+        }
+    }
+}
+
+/// One limit value and its provenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub value: usize,
+    pub source: LimitSource,
+}
+
+impl Limit {
+    const fn aws(value: usize) -> Self {
+        Limit {
+            value,
+            source: LimitSource::AwsDefault,
+        }
+    }
+}
+
+/// The limits of one policy type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyTypeLimits {
+    pub policy_type: PolicyType,
+    /// Characters of the document as sent (guardrail sends it minified).
+    pub max_document_chars: Limit,
+    /// Policies of this type attached directly to one root, OU or account.
+    pub max_attachments_per_target: Limit,
+    /// Policies of this type every target must keep while the type is enabled.
+    pub min_attachments_per_target: Limit,
+    /// Policies of this type in the organization.
+    pub max_policies_per_org: Limit,
+    /// Description length.
+    pub max_description_chars: Limit,
+    /// Name length.
+    pub max_name_chars: Limit,
+    /// The AWS-managed policy of this type that AWS attaches to every new target, if any, and
+    /// whether it can be detached.
+    pub aws_managed_policy: &'static str,
+    pub aws_managed_detachable: bool,
+}
+
+/// Organization-wide structural limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgLimits {
+    /// Levels of OUs below the root.
+    pub max_ou_depth: Limit,
+    /// OUs in the organization.
+    pub max_ous: Limit,
+    /// OU name length.
+    pub max_ou_name_chars: Limit,
+}
+
+/// All limits: one row per policy type plus the organization's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsTable {
+    pub scp: PolicyTypeLimits,
+    pub rcp: PolicyTypeLimits,
+    pub org: OrgLimits,
+}
+
+impl Default for LimitsTable {
+    fn default() -> Self {
+        LimitsTable {
+            scp: PolicyTypeLimits {
+                policy_type: PolicyType::ServiceControlPolicy,
+                max_document_chars: Limit::aws(10_240),
+                max_attachments_per_target: Limit::aws(10),
+                min_attachments_per_target: Limit::aws(1),
+                max_policies_per_org: Limit::aws(10_000),
+                max_description_chars: Limit::aws(512),
+                max_name_chars: Limit::aws(128),
+                aws_managed_policy: "FullAWSAccess",
+                aws_managed_detachable: true,
+            },
+            rcp: PolicyTypeLimits {
+                policy_type: PolicyType::ResourceControlPolicy,
+                max_document_chars: Limit::aws(5_120),
+                max_attachments_per_target: Limit::aws(5),
+                min_attachments_per_target: Limit::aws(1),
+                max_policies_per_org: Limit::aws(2_000),
+                max_description_chars: Limit::aws(512),
+                max_name_chars: Limit::aws(128),
+                aws_managed_policy: "RCPFullAWSAccess",
+                aws_managed_detachable: false,
+            },
+            org: OrgLimits {
+                max_ou_depth: Limit::aws(5),
+                max_ous: Limit::aws(2_000),
+                max_ou_name_chars: Limit::aws(128),
+            },
+        }
+    }
+}
+
+impl LimitsTable {
+    pub fn for_type(&self, ty: PolicyType) -> &PolicyTypeLimits {
+        match ty {
+            PolicyType::ServiceControlPolicy => &self.scp,
+            PolicyType::ResourceControlPolicy => &self.rcp,
+        }
+    }
+
+    pub fn for_type_mut(&mut self, ty: PolicyType) -> &mut PolicyTypeLimits {
+        match ty {
+            PolicyType::ServiceControlPolicy => &mut self.scp,
+            PolicyType::ResourceControlPolicy => &mut self.rcp,
+        }
+    }
+
+    /// Is `name` the AWS-managed policy of some type?
+    pub fn aws_managed_type(&self, name: &str) -> Option<PolicyType> {
+        [&self.scp, &self.rcp]
+            .into_iter()
+            .find(|l| l.aws_managed_policy == name)
+            .map(|l| l.policy_type)
+    }
+}
+
+/// The names a config may use in `[limits.<type>]`, with a setter for each.
+pub const POLICY_LIMIT_KEYS: &[&str] = &[
+    "max_document_chars",
+    "max_attachments_per_target",
+    "min_attachments_per_target",
+    "max_policies_per_org",
+];
+
+/// The names a config may use in `[limits.org]`.
+pub const ORG_LIMIT_KEYS: &[&str] = &["max_ou_depth", "max_ous"];
+
+impl PolicyTypeLimits {
+    /// Overrides one named limit; false when the key is unknown.
+    pub fn set(&mut self, key: &str, value: usize) -> bool {
+        let slot = match key {
+            "max_document_chars" => &mut self.max_document_chars,
+            "max_attachments_per_target" => &mut self.max_attachments_per_target,
+            "min_attachments_per_target" => &mut self.min_attachments_per_target,
+            "max_policies_per_org" => &mut self.max_policies_per_org,
+            _ => return false,
+        };
+        *slot = Limit {
+            value,
+            source: LimitSource::Config,
+        };
+        true
+    }
+}
+
+impl OrgLimits {
+    pub fn set(&mut self, key: &str, value: usize) -> bool {
+        let slot = match key {
+            "max_ou_depth" => &mut self.max_ou_depth,
+            "max_ous" => &mut self.max_ous,
+            _ => return false,
+        };
+        *slot = Limit {
+            value,
+            source: LimitSource::Config,
+        };
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_todays_aws_values() {
+        let t = LimitsTable::default();
+        assert_eq!(t.scp.max_document_chars.value, 10_240);
+        assert_eq!(t.scp.max_attachments_per_target.value, 10);
+        assert_eq!(t.rcp.max_document_chars.value, 5_120);
+        assert_eq!(t.rcp.max_attachments_per_target.value, 5);
+        assert_eq!(t.org.max_ou_depth.value, 5);
+    }
+
+    #[test]
+    fn override_records_its_source() {
+        let mut t = LimitsTable::default();
+        assert!(t.scp.set("max_attachments_per_target", 5));
+        assert_eq!(t.scp.max_attachments_per_target.source, LimitSource::Config);
+        assert!(!t.scp.set("no_such_limit", 5));
+        assert_eq!(
+            t.aws_managed_type("FullAWSAccess"),
+            Some(PolicyType::ServiceControlPolicy)
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Policy documents and the rules around them: parsing, the meaning-preserving normal form
+//! used to compare documents, minification for sending, statement-level diffs, the limits
+//! table per policy type, and the ownership marker guardrail leaves on the policies it creates.
+//!
+//! Architecture invariant: pure. No IO, no AWS, no clock. Imports only `model`.
+
+pub mod doc;
+pub mod limits;
+pub mod marker;

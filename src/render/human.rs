@@ -1,0 +1,216 @@
+//! The human plan: changes grouped by target (then by policy), deletions marked plainly, a
+//! summary line at the end. Reads correctly without colour.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use super::Style;
+use crate::config::ConfigErrors;
+use crate::live::RequestStats;
+use crate::plan::{Change, Group, Plan, Refused, Warning};
+
+fn symbol(c: &Change) -> (&'static str, &'static str) {
+    match c {
+        Change::CreateOu { .. } | Change::CreatePolicy { .. } | Change::Attach { .. } => {
+            ("+", "32")
+        }
+        Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => ("~", "33"),
+        Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => {
+            ("-", "31")
+        }
+    }
+}
+
+fn describe(c: &Change) -> String {
+    match c {
+        Change::CreateOu { path } => format!("create OU {path}"),
+        Change::DeleteOu { path, id } => format!("DELETE OU {path} ({id})"),
+        Change::MoveAccount { key, from, to, .. } => {
+            format!("move account {key} from {from} to {to}")
+        }
+        Change::CreatePolicy {
+            name, policy_type, ..
+        } => format!("create {policy_type} {name}"),
+        Change::UpdatePolicy {
+            name,
+            policy_type,
+            id,
+            ..
+        } => format!("update {policy_type} {name} ({id})"),
+        Change::DeletePolicy {
+            name,
+            policy_type,
+            id,
+        } => format!("DELETE {policy_type} {name} ({id})"),
+        Change::Attach {
+            policy,
+            policy_type,
+            ..
+        } => format!("attach {policy_type} {policy}"),
+        Change::Detach {
+            policy,
+            policy_type,
+            ..
+        } => format!("DETACH {policy_type} {policy}"),
+    }
+}
+
+fn indent(text: &str, pad: &str, style: Style) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let colored = match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => style.paint("32", line),
+            Some('-') if !line.starts_with("---") => style.paint("31", line),
+            Some('@') => style.paint("36", line),
+            _ => line.to_owned(),
+        };
+        let _ = writeln!(out, "{pad}{colored}");
+    }
+    out
+}
+
+fn group_title(g: &Group) -> String {
+    match g {
+        Group::Policy(name) => format!("policy {name}"),
+        Group::Target(t) => t.to_string(),
+    }
+}
+
+/// The plan for people.
+pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "guardrail plan for environment `{env}` (organization {}, management account {})",
+        plan.org_id, plan.management_account
+    );
+    let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
+    for c in &plan.changes {
+        groups.entry(c.group()).or_default().push(c);
+    }
+    for (g, changes) in &groups {
+        let _ = writeln!(out, "\n  {}", style.paint("1", &group_title(g)));
+        for c in changes {
+            let (sym, color) = symbol(c);
+            let _ = writeln!(out, "    {} {}", style.paint(color, sym), describe(c));
+            match c {
+                Change::CreatePolicy {
+                    pretty, content, ..
+                } => {
+                    let _ = writeln!(out, "      ({} characters minified)", content.len());
+                    out.push_str(&indent(pretty, "      + ", Style::default()));
+                }
+                Change::UpdatePolicy {
+                    description,
+                    content_diff,
+                    new_content,
+                    ..
+                } => {
+                    if let Some((old, new)) = description {
+                        let _ = writeln!(out, "      description: {old:?} -> {new:?}");
+                    }
+                    if let Some(d) = content_diff {
+                        if let Some(n) = new_content {
+                            let _ = writeln!(out, "      ({} characters minified)", n.len());
+                        }
+                        out.push_str(&indent(d, "      ", style));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out);
+        for w in &plan.warnings {
+            let _ = writeln!(out, "{} {}", style.paint("33", "warning:"), warning_text(w));
+        }
+    }
+    let _ = writeln!(out);
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+pub(crate) fn warning_text(w: &Warning) -> String {
+    match w {
+        Warning::AccountNotInConfig { id, name, path } => {
+            format!("account {name} ({id}) in {path} is not in the config; it is left where it is")
+        }
+        Warning::AccountNotInOrganization { key, id } => {
+            format!("[accounts.{key}] names account {id}, which is not in this organization; nothing is planned for it")
+        }
+        Warning::UnmanagedPolicy { name, id, policy_type, targets } => format!(
+            "{policy_type} {name} ({id}) is not managed by guardrail (attached to {targets} targets); it is never touched but counts against the limits"
+        ),
+    }
+}
+
+/// `Plan: ...` summary line.
+pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() {
+        return "No changes. The organization matches the config.".to_owned();
+    }
+    let s = plan.summary();
+    format!(
+        "Plan: {} OU(s) to create, {} to delete; {} account(s) to move; {} policy(ies) to create, {} to update, {} to delete; {} attachment(s) to add, {} to remove.",
+        s.ous_to_create,
+        s.ous_to_delete,
+        s.accounts_to_move,
+        s.policies_to_create,
+        s.policies_to_update,
+        s.policies_to_delete,
+        s.attachments_to_add,
+        s.attachments_to_remove
+    )
+}
+
+/// A refused plan.
+pub fn refusals_human(refused: &Refused, style: Style) -> String {
+    let mut out = String::new();
+    for r in &refused.0 {
+        let _ = writeln!(out, "{} {r}", style.paint("31;1", "refused:"));
+    }
+    let _ = writeln!(out, "Nothing was sent to AWS.");
+    out
+}
+
+/// `--stats`: requests by operation.
+pub fn stats_human(stats: &RequestStats, budget: Option<u64>) -> String {
+    let mut out = String::from("requests by operation:\n");
+    for (op, n) in &stats.by_operation {
+        let _ = writeln!(out, "  {op:<36} {n:>6}");
+    }
+    let _ = write!(out, "  {:<36} {:>6}", "total", stats.total());
+    if let Some(b) = budget {
+        let _ = write!(out, " (budget {b})");
+    }
+    out.push('\n');
+    out
+}
+
+/// Config errors with the offending source lines, one report per error, then a count.
+pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for e in &errors.0 {
+        let _ = handler.render_report(&mut out, e);
+        out.push('\n');
+    }
+    let n = errors.0.len();
+    let _ = writeln!(
+        out,
+        "{n} error{} in config; nothing was sent to AWS.",
+        if n == 1 { "" } else { "s" }
+    );
+    out
+}

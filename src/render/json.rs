@@ -1,0 +1,127 @@
+//! The machine plan: a versioned JSON document, documented in docs/plan-json.md. Fields are
+//! only ever added within a `format_version`; a removal or change of meaning bumps it.
+
+use serde_json::{json, Value};
+
+use crate::model::TargetRef;
+use crate::plan::{Change, Plan, Warning};
+
+/// The version of the JSON plan schema.
+pub const PLAN_FORMAT_VERSION: &str = "1.0";
+
+fn target_json(t: &TargetRef) -> Value {
+    match t {
+        TargetRef::Root => json!({"kind": "root"}),
+        TargetRef::Ou(p) => json!({"kind": "ou", "path": p.to_string()}),
+        TargetRef::Account(id) => json!({"kind": "account", "id": id}),
+    }
+}
+
+fn change_json(c: &Change) -> Value {
+    let mut v = match c {
+        Change::CreateOu { path } => json!({"path": path.to_string()}),
+        Change::DeleteOu { path, id } => json!({"path": path.to_string(), "id": id}),
+        Change::MoveAccount { id, key, from, to } => {
+            json!({"account_id": id, "account": key, "from": from.to_string(), "to": to.to_string()})
+        }
+        Change::CreatePolicy {
+            name,
+            policy_type,
+            description,
+            content,
+            ..
+        } => json!({
+            "policy": name, "policy_type": policy_type.api_name(), "description": description,
+            "content": content, "size": content.len()
+        }),
+        Change::UpdatePolicy {
+            name,
+            id,
+            policy_type,
+            description,
+            content_diff,
+            new_description,
+            new_content,
+        } => json!({
+            "policy": name, "policy_id": id, "policy_type": policy_type.api_name(),
+            "description_change": description.as_ref().map(|(a, b)| json!({"live": a, "desired": b})),
+            "content_diff": content_diff, "new_description": new_description, "new_content": new_content,
+            "size": new_content.as_ref().map(String::len),
+        }),
+        Change::DeletePolicy {
+            name,
+            id,
+            policy_type,
+        } => {
+            json!({"policy": name, "policy_id": id, "policy_type": policy_type.api_name()})
+        }
+        Change::Attach {
+            policy,
+            policy_type,
+            target,
+        }
+        | Change::Detach {
+            policy,
+            policy_type,
+            target,
+        } => {
+            json!({"policy": policy, "policy_type": policy_type.api_name(), "target": target_json(target)})
+        }
+    };
+    if let Value::Object(m) = &mut v {
+        m.insert("action".into(), json!(c.action()));
+        m.insert("deletion".into(), json!(c.is_deletion()));
+    }
+    v
+}
+
+fn warning_json(w: &Warning) -> Value {
+    let (kind, mut v) = match w {
+        Warning::AccountNotInConfig { id, name, path } => (
+            "account_not_in_config",
+            json!({"account_id": id, "name": name, "path": path.to_string()}),
+        ),
+        Warning::AccountNotInOrganization { key, id } => (
+            "account_not_in_organization",
+            json!({"account": key, "account_id": id}),
+        ),
+        Warning::UnmanagedPolicy {
+            name,
+            id,
+            policy_type,
+            targets,
+        } => (
+            "unmanaged_policy",
+            json!({"policy": name, "policy_id": id, "policy_type": policy_type.api_name(), "targets": targets}),
+        ),
+    };
+    if let Value::Object(m) = &mut v {
+        m.insert("kind".into(), json!(kind));
+        m.insert("message".into(), json!(super::human::warning_text(w)));
+    }
+    v
+}
+
+/// The plan as JSON.
+pub fn plan_json(env: &str, plan: &Plan) -> Value {
+    let s = plan.summary();
+    json!({
+        "format_version": PLAN_FORMAT_VERSION,
+        "environment": env,
+        "organization_id": plan.org_id,
+        "management_account": plan.management_account,
+        "changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
+        "warnings": plan.warnings.iter().map(warning_json).collect::<Vec<_>>(),
+        "summary": {
+            "changes": plan.changes.len(),
+            "ous_to_create": s.ous_to_create,
+            "ous_to_delete": s.ous_to_delete,
+            "accounts_to_move": s.accounts_to_move,
+            "policies_to_create": s.policies_to_create,
+            "policies_to_update": s.policies_to_update,
+            "policies_to_delete": s.policies_to_delete,
+            "attachments_to_add": s.attachments_to_add,
+            "attachments_to_remove": s.attachments_to_remove,
+        },
+    })
+}
