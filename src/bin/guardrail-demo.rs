@@ -19,7 +19,10 @@ use guardrail::live::OrgBackend;
 use guardrail::model::PolicyType;
 
 #[derive(Debug, Parser)]
-#[command(name = "guardrail-demo", about = "Seed demo organizations in a local emulator")]
+#[command(
+    name = "guardrail-demo",
+    about = "Seed demo organizations in a local emulator"
+)]
 enum Cmd {
     /// Create (optionally) and populate a demo organization.
     Seed(SeedArgs),
@@ -66,7 +69,14 @@ fn random_account(seed: Option<u64>) -> String {
     format!("{:012}", 200_000_000_000 + z % 700_000_000_000)
 }
 
-const BASE_OUS: &[&str] = &["Infrastructure", "Sandbox", "Security", "Workloads", "Workloads/Dev", "Workloads/Prod"];
+const BASE_OUS: &[&str] = &[
+    "Infrastructure",
+    "Sandbox",
+    "Security",
+    "Workloads",
+    "Workloads/Dev",
+    "Workloads/Prod",
+];
 
 fn policy_doc(i: usize, name: &str) -> String {
     match name {
@@ -92,13 +102,22 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_owned();
     if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]") {
-        bail!("guardrail-demo only talks to an emulator on loopback; `{}` is not", args.endpoint_url);
+        bail!(
+            "guardrail-demo only talks to an emulator on loopback; `{}` is not",
+            args.endpoint_url
+        );
     }
     let region = Region::new("us-east-1");
     let base = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
         .endpoint_url(&args.endpoint_url)
-        .credentials_provider(Credentials::new("demo", "demo", None, None, "guardrail-demo"))
+        .credentials_provider(Credentials::new(
+            "demo",
+            "demo",
+            None,
+            None,
+            "guardrail-demo",
+        ))
         .load()
         .await;
 
@@ -112,8 +131,16 @@ async fn main() -> anyhow::Result<()> {
             .send()
             .await
             .context("AssumeRole into the demo account")?;
-        let c = out.credentials().context("AssumeRole returned no credentials")?;
-        let creds = Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "demo-org");
+        let c = out
+            .credentials()
+            .context("AssumeRole returned no credentials")?;
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "demo-org",
+        );
         let exports = format!(
             "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_SESSION_TOKEN={}\nexport AWS_REGION=us-east-1\nexport AWS_ENDPOINT_URL={}\nexport GUARDRAIL_DEMO_ACCOUNT={account}\n",
             c.access_key_id(),
@@ -122,7 +149,9 @@ async fn main() -> anyhow::Result<()> {
             args.endpoint_url
         );
         match &args.env_file {
-            Some(p) => std::fs::write(p, exports).with_context(|| format!("writing {}", p.display()))?,
+            Some(p) => {
+                std::fs::write(p, exports).with_context(|| format!("writing {}", p.display()))?
+            }
             None => std::io::stdout().write_all(exports.as_bytes())?,
         }
         let conf = aws_config::defaults(BehaviorVersion::latest())
@@ -149,8 +178,12 @@ async fn main() -> anyhow::Result<()> {
     let b = AwsBackend::new(&conf, 8);
     let roots = b.list_roots().await?;
     let root = roots.first().context("no root")?.clone();
-    if !root.enabled_policy_types.contains(&PolicyType::ServiceControlPolicy) {
-        b.enable_policy_type(&root.id, PolicyType::ServiceControlPolicy).await?;
+    if !root
+        .enabled_policy_types
+        .contains(&PolicyType::ServiceControlPolicy)
+    {
+        b.enable_policy_type(&root.id, PolicyType::ServiceControlPolicy)
+            .await?;
     }
 
     // OUs, parent first.
@@ -173,10 +206,16 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Policies.
-    let mut names: Vec<String> = ["deny-leave-org", "deny-root-user", "protect-cloudtrail", "region-lock", "deny-s3-public"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut names: Vec<String> = [
+        "deny-leave-org",
+        "deny-root-user",
+        "protect-cloudtrail",
+        "region-lock",
+        "deny-s3-public",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut j = 1;
     while names.len() < args.policies {
         names.push(format!("scp-extra-{j:03}"));
@@ -185,7 +224,12 @@ async fn main() -> anyhow::Result<()> {
     let mut pol_ids = std::collections::BTreeMap::new();
     for (i, n) in names.iter().enumerate() {
         let id = b
-            .create_policy(PolicyType::ServiceControlPolicy, n, &format!("Demo policy {n}"), &policy_doc(i, n))
+            .create_policy(
+                PolicyType::ServiceControlPolicy,
+                n,
+                &format!("Demo policy {n}"),
+                &policy_doc(i, n),
+            )
             .await?;
         pol_ids.insert(n.clone(), id);
     }
@@ -217,10 +261,16 @@ async fn main() -> anyhow::Result<()> {
     let created: Vec<(usize, String)> = stream::iter(0..args.accounts)
         .map(|k| {
             let b = &b;
-            let dest = if k < 2 { root.id.clone() } else { ou_ids[&ou_list[(k - 2) % ou_list.len()]].clone() };
+            let dest = if k < 2 {
+                root.id.clone()
+            } else {
+                ou_ids[&ou_list[(k - 2) % ou_list.len()]].clone()
+            };
             let root_id = root.id.clone();
             async move {
-                let id = b.create_account(&format!("acct-{k:04}"), &format!("acct-{k:04}@example.com")).await?;
+                let id = b
+                    .create_account(&format!("acct-{k:04}"), &format!("acct-{k:04}@example.com"))
+                    .await?;
                 if dest != root_id {
                     b.move_account(&id, &root_id, &dest).await?;
                 }

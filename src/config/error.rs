@@ -47,6 +47,8 @@ pub struct ConfigError {
     /// Byte span in the source text.
     pub span: Range<usize>,
     pub source_text: Arc<str>,
+    /// The source under its file name, for reports.
+    named: Arc<miette::NamedSource<Arc<str>>>,
 }
 
 impl fmt::Display for ConfigError {
@@ -77,20 +79,12 @@ impl miette::Diagnostic for ConfigError {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source_text as &dyn miette::SourceCode)
+        Some(self.named.as_ref() as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let label = miette::LabeledSpan::new_with_span(
-            Some(format!(
-                "{}:{}:{} `{}`",
-                self.file.display(),
-                self.line,
-                self.column,
-                self.key
-            )),
-            self.span.clone(),
-        );
+        let label =
+            miette::LabeledSpan::new_with_span(Some(format!("`{}`", self.key)), self.span.clone());
         Some(Box::new(std::iter::once(label)))
     }
 }
@@ -118,6 +112,7 @@ pub(crate) struct Sink {
     file: PathBuf,
     text: Arc<str>,
     line_starts: Vec<usize>,
+    named: Arc<miette::NamedSource<Arc<str>>>,
     pub errors: Vec<ConfigError>,
 }
 
@@ -125,9 +120,14 @@ impl Sink {
     pub fn new(file: &Path, text: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let text: Arc<str> = Arc::from(text);
         Sink {
+            named: Arc::new(miette::NamedSource::new(
+                file.display().to_string(),
+                text.clone(),
+            )),
             file: file.to_owned(),
-            text: Arc::from(text),
+            text,
             line_starts,
             errors: Vec::new(),
         }
@@ -167,6 +167,7 @@ impl Sink {
             help,
             span,
             source_text: self.text.clone(),
+            named: self.named.clone(),
         });
     }
 

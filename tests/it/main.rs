@@ -1,1 +1,7 @@
+//! Integration tests against the in-memory fake and the pure modules: config errors, the
+//! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
+mod config_errors;
+mod fake_rules;
+mod plan_props;
+mod support;

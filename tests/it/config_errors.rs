@@ -1,0 +1,178 @@
+//! One snapshot per config error kind; each names file:line:column and the key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use guardrail::config::ErrorKind;
+use guardrail::render::{config_errors, Style};
+
+use crate::support::parse_with;
+
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+
+fn docs() -> BTreeMap<PathBuf, String> {
+    let mut m = BTreeMap::new();
+    m.insert(PathBuf::from("test/deny-leave.json"), DOC.to_owned());
+    m.insert(
+        PathBuf::from("test/broken.json"),
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n}".to_owned(),
+    );
+    m
+}
+
+const HEAD: &str = r#"[organization]
+management_account = "123456789012"
+
+[policies.deny-leave]
+document = "test/deny-leave.json"
+"#;
+
+/// Parses `HEAD + body`, expects errors of `kind` only, and returns the rendered report.
+fn errors(body: &str, kind: ErrorKind) -> String {
+    let text = format!("{HEAD}{body}");
+    let errs = parse_with(&text, &docs()).expect_err("config should be rejected");
+    for e in &errs.0 {
+        assert_eq!(e.kind, kind, "unexpected error: {e}");
+        let plain = e.to_string();
+        assert!(
+            plain.starts_with(&format!(
+                "environments/test.toml:{}:{}: {}: ",
+                e.line, e.column, e.key
+            )),
+            "{plain}"
+        );
+    }
+    config_errors(&errs, Style::default())
+}
+
+#[test]
+fn syntax_error() {
+    insta::assert_snapshot!(errors(
+        "[ous.\"Workloads\"\npolicies = []\n",
+        ErrorKind::Syntax
+    ));
+}
+
+#[test]
+fn unknown_key() {
+    insta::assert_snapshot!(errors(
+        "[ous.\"Workloads\"]\npolices = [\"deny-leave\"]\n",
+        ErrorKind::UnknownKey
+    ));
+}
+
+#[test]
+fn missing_key() {
+    insta::assert_snapshot!(errors(
+        "[accounts.payments]\nou = \"Workloads\"\n[ous.Workloads]\n",
+        ErrorKind::MissingKey
+    ));
+}
+
+#[test]
+fn invalid_value() {
+    insta::assert_snapshot!(errors(
+        "[ous.Workloads]\npolicies = \"deny-leave\"\n",
+        ErrorKind::InvalidValue
+    ));
+}
+
+#[test]
+fn dangling_ou_parent() {
+    insta::assert_snapshot!(errors(
+        "[ous.\"Workloads/Prod\"]\npolicies = []\n",
+        ErrorKind::Dangling
+    ));
+}
+
+#[test]
+fn dangling_policy() {
+    insta::assert_snapshot!(errors(
+        "[root]\npolicies = [\"FullAWSAccess\", \"deny-leav\"]\n",
+        ErrorKind::Dangling
+    ));
+}
+
+#[test]
+fn dangling_account_ou() {
+    insta::assert_snapshot!(errors(
+        "[accounts.payments]\nid = \"210987654321\"\nou = \"Workloads/Prod\"\n",
+        ErrorKind::Dangling
+    ));
+}
+
+#[test]
+fn duplicate_account_id() {
+    insta::assert_snapshot!(errors(
+        "[accounts.a]\nid = \"210987654321\"\n[accounts.b]\nid = \"210987654321\"\n",
+        ErrorKind::Duplicate
+    ));
+}
+
+#[test]
+fn unreadable_document() {
+    insta::assert_snapshot!(errors(
+        "[policies.other]\ndocument = \"test/missing.json\"\n",
+        ErrorKind::BadDocument
+    ));
+}
+
+#[test]
+fn invalid_json_document() {
+    insta::assert_snapshot!(errors(
+        "[policies.other]\ndocument = \"test/broken.json\"\n",
+        ErrorKind::BadDocument
+    ));
+}
+
+#[test]
+fn ou_too_deep() {
+    let body = "[ous.A]\n[ous.\"A/B\"]\n[ous.\"A/B/C\"]\n[ous.\"A/B/C/D\"]\n[ous.\"A/B/C/D/E\"]\n[ous.\"A/B/C/D/E/F\"]\n";
+    insta::assert_snapshot!(errors(body, ErrorKind::Limit));
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let body =
+        "[ous.\"X/Y\"]\npolices = []\n[root]\npolicies = [\"nope\"]\n[accounts.a]\nid = \"12\"\n";
+    let errs = parse_with(&format!("{HEAD}{body}"), &docs()).unwrap_err();
+    let kinds: Vec<ErrorKind> = errs.0.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ErrorKind::Dangling,
+            ErrorKind::UnknownKey,
+            ErrorKind::Dangling,
+            ErrorKind::InvalidValue
+        ],
+        "{errs}"
+    );
+    // Errors are in source order with increasing lines.
+    let lines: Vec<usize> = errs.0.iter().map(|e| e.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}
+
+#[test]
+fn limits_can_be_overridden_and_checked() {
+    let body = "[limits.scp]\nmax_document_chars = 50\n";
+    let errs = parse_with(&format!("{HEAD}{body}"), &docs()).unwrap_err();
+    assert_eq!(errs.0.len(), 1);
+    assert_eq!(errs.0[0].kind, ErrorKind::Limit);
+    assert!(
+        errs.0[0]
+            .message
+            .contains("the SCP limit is 50 (set in config)"),
+        "{}",
+        errs.0[0].message
+    );
+}
+
+#[test]
+fn a_valid_config_parses() {
+    let body = "[root]\npolicies = [\"FullAWSAccess\", \"deny-leave\"]\n[ous.Workloads]\npolicies = [\"FullAWSAccess\"]\n[ous.\"Workloads/Prod\"]\npolicies = [\"FullAWSAccess\", \"deny-leave\"]\n[accounts.payments-prod]\nid = \"210987654321\"\nou = \"Workloads/Prod\"\n";
+    let d = parse_with(&format!("{HEAD}{body}"), &docs()).unwrap();
+    assert_eq!(d.management_account, "123456789012");
+    assert_eq!(d.ous.len(), 2);
+    assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
+    assert!(d.root.policies.contains("deny-leave"));
+}

@@ -1,0 +1,367 @@
+//! The plan against the fake: import then plan is empty; random edits yield exactly those
+//! changes; applying a plan converges; the walk stays within its request budget; unsafe plans
+//! are refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use guardrail::apply;
+use guardrail::live::fake::FakeOrg;
+use guardrail::live::{request_budget, OrgBackend};
+use guardrail::model::{DesiredOu, OuPath, PolicyType::ServiceControlPolicy as SCP, TargetRef};
+use guardrail::plan::{self, Change, Refusal};
+use proptest::prelude::*;
+
+use crate::support::{import, read, rt};
+
+/// A random organization, described by choices the builder interprets.
+#[derive(Debug, Clone)]
+struct OrgShape {
+    /// For each OU: index of its parent among earlier OUs (or root), name choice.
+    ous: Vec<(usize, u8)>,
+    /// For each account: parent index.
+    accounts: Vec<usize>,
+    /// For each policy: statement variety and targets (indices into all targets).
+    policies: Vec<(u8, Vec<usize>)>,
+    /// Targets from which to detach FullAWSAccess (when they carry something else).
+    detach_full: Vec<usize>,
+}
+
+fn shape() -> impl Strategy<Value = OrgShape> {
+    (
+        prop::collection::vec((0usize..100, 0u8..6), 0..8),
+        prop::collection::vec(0usize..100, 0..15),
+        prop::collection::vec((0u8..20, prop::collection::vec(0usize..100, 0..4)), 0..6),
+        prop::collection::vec(0usize..100, 0..4),
+    )
+        .prop_map(|(ous, accounts, policies, detach_full)| OrgShape {
+            ous,
+            accounts,
+            policies,
+            detach_full,
+        })
+}
+
+fn doc(v: u8) -> String {
+    let actions = [
+        "s3:DeleteBucket",
+        "ec2:DeleteVpc",
+        "iam:CreateUser",
+        "cloudtrail:StopLogging",
+    ];
+    let a = actions[(v as usize) % actions.len()];
+    let b = actions[(v as usize / 4) % actions.len()];
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"S{v}","Effect":"Deny","Action":["{a}","{b}"],"Resource":"*"}}]}}"#
+    )
+}
+
+/// Builds the shape in a fake through the backend API (so every AWS rule holds); requests AWS
+/// would refuse are skipped, as a real organization could not hold them either.
+async fn build(shape: &OrgShape) -> FakeOrg {
+    let f = FakeOrg::new("999999999999");
+    let root = f.root_id();
+    let mut parents = vec![root.clone()];
+    for (p, name) in &shape.ous {
+        let parent = parents[p % parents.len()].clone();
+        if let Ok(id) = f
+            .create_organizational_unit(&parent, &format!("OU{name}"))
+            .await
+        {
+            parents.push(id);
+        }
+    }
+    let mut targets = parents.clone();
+    for (i, p) in shape.accounts.iter().enumerate() {
+        if let Ok(id) = f
+            .add_account(
+                &format!("acct{i}"),
+                &format!("a{i}@example.com"),
+                &parents[p % parents.len()],
+            )
+            .await
+        {
+            targets.push(id);
+        }
+    }
+    for (i, (v, ts)) in shape.policies.iter().enumerate() {
+        let desc = if i % 2 == 0 {
+            "team policy".to_owned()
+        } else {
+            String::new()
+        };
+        let Ok(pid) = f
+            .create_policy(SCP, &format!("pol-{i}"), &desc, &doc(*v))
+            .await
+        else {
+            continue;
+        };
+        for t in ts {
+            let _ = f.attach_policy(&pid, &targets[t % targets.len()]).await;
+        }
+    }
+    for t in &shape.detach_full {
+        let _ = f
+            .detach_policy("p-FullAWSAccess", &targets[t % targets.len()])
+            .await;
+    }
+    f.reset_stats();
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn import_then_plan_is_empty(s in shape()) {
+        rt().block_on(async {
+            let f = build(&s).await;
+            let (live, desired, _) = import(&f).await;
+            let p = plan::plan(&desired, &live).unwrap();
+            prop_assert!(p.is_empty(), "{:?}", p.changes);
+            // The walk stayed within its budget.
+            prop_assert!(f.stats().total() <= request_budget(&live), "{:?} > {}", f.stats(), request_budget(&live));
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn edits_plan_exactly_and_apply_converges(s in shape(), pick in any::<[u8; 4]>()) {
+        rt().block_on(async {
+            let f = build(&s).await;
+            let (live, mut desired, _) = import(&f).await;
+            let mut expected: BTreeSet<(String, String)> = BTreeSet::new();
+
+            // Move one account to another parent.
+            let accts: Vec<String> = desired.accounts.keys().cloned().collect();
+            let paths: Vec<OuPath> = std::iter::once(OuPath::root()).chain(desired.ous.keys().cloned()).collect();
+            if !accts.is_empty() && paths.len() > 1 {
+                let key = &accts[pick[0] as usize % accts.len()];
+                let a = desired.accounts.get_mut(key).unwrap();
+                let to = paths.iter().find(|p| **p != a.ou).unwrap().clone();
+                a.ou = to;
+                expected.insert(("move_account".into(), a.id.clone()));
+            }
+            // Change one policy's meaning.
+            let names: Vec<String> = desired.policies.keys().cloned().collect();
+            if !names.is_empty() {
+                let n = &names[pick[1] as usize % names.len()];
+                let p = desired.policies.get_mut(n).unwrap();
+                p.document["Statement"].as_array_mut().unwrap().push(serde_json::json!({"Effect":"Deny","Action":"kms:ScheduleKeyDeletion","Resource":"*"}));
+                expected.insert(("update_policy".into(), n.clone()));
+            }
+            // Add an OU (AWS gives it FullAWSAccess, the config keeps it).
+            let parent = paths[pick[2] as usize % paths.len()].clone();
+            if parent.depth() < 5 {
+                let new = parent.child("NewOU");
+                desired.ous.insert(new.clone(), DesiredOu { policies: ["FullAWSAccess".to_owned()].into() });
+                expected.insert(("create_ou".into(), new.to_string()));
+            }
+            // Attach one more policy to the root, when it has room.
+            if let Some(n) = names.get(pick[3] as usize % names.len().max(1)) {
+                if !desired.root.policies.contains(n) && desired.root.policies.len() < 10 {
+                    desired.root.policies.insert(n.clone());
+                    expected.insert(("attach".into(), format!("{n}@root")));
+                }
+            }
+
+            let p = plan::plan(&desired, &live).unwrap();
+            let got: BTreeSet<(String, String)> = p.changes.iter().map(|c| match c {
+                Change::MoveAccount { id, .. } => ("move_account".into(), id.clone()),
+                Change::UpdatePolicy { name, .. } => ("update_policy".into(), name.clone()),
+                Change::CreateOu { path } => ("create_ou".into(), path.to_string()),
+                Change::Attach { policy, target: TargetRef::Root, .. } => ("attach".into(), format!("{policy}@root")),
+                other => ("unexpected".into(), format!("{other:?}")),
+            }).collect();
+            prop_assert_eq!(&got, &expected);
+
+            // Apply converges: a fresh read plans nothing.
+            let outcome = apply::execute(&p, &live, &f).await;
+            prop_assert!(outcome.succeeded(), "{:?}", outcome.failed);
+            let after = read(&f).await;
+            let again = plan::plan(&desired, &after).unwrap();
+            prop_assert!(again.is_empty(), "{:?}", again.changes);
+            Ok(())
+        })?;
+    }
+}
+
+#[test]
+fn walk_of_a_large_org_stays_within_budget() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let mut ous = vec![root.clone()];
+        for i in 0..30 {
+            let parent = ous[i / 3].clone();
+            ous.push(
+                f.create_organizational_unit(&parent, &format!("OU{i}"))
+                    .await
+                    .unwrap(),
+            );
+        }
+        for i in 0..500 {
+            f.add_account(
+                &format!("a{i}"),
+                &format!("a{i}@x.com"),
+                &ous[i % ous.len()],
+            )
+            .await
+            .unwrap();
+        }
+        for i in 0..12 {
+            let p = f
+                .create_policy(SCP, &format!("p{i}"), "", &doc(i as u8))
+                .await
+                .unwrap();
+            f.attach_policy(&p, &ous[1 + i]).await.unwrap();
+        }
+        f.reset_stats();
+        let live = read(&f).await;
+        assert_eq!(live.accounts.len(), 501);
+        let stats = f.stats();
+        let o = live.ous.len() as u64;
+        let p = live.policies.len() as u64;
+        assert!(stats.total() <= request_budget(&live));
+        // Per parent and per policy, never per account.
+        assert_eq!(stats.get("ListOrganizationalUnitsForParent"), o + 1);
+        assert!(stats.get("ListAccountsForParent") < 100);
+        assert_eq!(
+            stats.get("DescribePolicy"),
+            p - 1,
+            "FullAWSAccess needs no DescribePolicy"
+        );
+        assert_eq!(stats.get("ListRoots") + stats.get("ListPolicies"), 2);
+    });
+}
+
+#[test]
+fn refuses_a_target_without_scps() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.create_organizational_unit(&root, "A").await.unwrap();
+        let (live, mut desired, _) = import(&f).await;
+        desired.ous.get_mut(&OuPath::parse("A").unwrap()).unwrap().policies.clear();
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert!(matches!(&err.0[..], [Refusal::ZeroPolicies { target: TargetRef::Ou(p), .. }] if p.to_string() == "A"), "{err}");
+    });
+}
+
+#[test]
+fn refuses_too_many_attachments_counting_unmanaged() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let ou = f.create_organizational_unit(&root, "Prod").await.unwrap();
+        // Three policies guardrail does not manage (not in the config, no marker).
+        for i in 0..3 {
+            let p = f
+                .create_policy(SCP, &format!("ct-{i}"), "Control Tower", &doc(i))
+                .await
+                .unwrap();
+            f.attach_policy(&p, &ou).await.unwrap();
+        }
+        let (live, mut desired, emitted) = import(&f).await;
+        for i in 0..3 {
+            desired.policies.remove(&format!("ct-{i}"));
+            desired
+                .ous
+                .get_mut(&OuPath::parse("Prod").unwrap())
+                .unwrap()
+                .policies
+                .remove(&format!("ct-{i}"));
+        }
+        let _ = emitted;
+        let template = desired.policies.is_empty();
+        assert!(template);
+        let mut extra = BTreeMap::new();
+        for i in 0..8 {
+            let name = format!("g{i}");
+            extra.insert(
+                name.clone(),
+                guardrail::model::DesiredPolicy {
+                    name: name.clone(),
+                    policy_type: SCP,
+                    description: String::new(),
+                    document: serde_json::from_str(&doc(i)).unwrap(),
+                    source: "x.json".into(),
+                },
+            );
+        }
+        desired.policies.extend(extra);
+        let prod = desired
+            .ous
+            .get_mut(&OuPath::parse("Prod").unwrap())
+            .unwrap();
+        prod.policies.extend((0..8).map(|i| format!("g{i}")));
+        let err = plan::plan(&desired, &live).unwrap_err();
+        let msg = err
+            .0
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            msg,
+            "ou Prod would carry 12 SCPs (3 not managed here); the limit is 10 (AWS default)"
+        );
+    });
+}
+
+#[test]
+fn refuses_another_management_account() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let (live, mut desired, _) = import(&f).await;
+        desired.management_account = "123456789012".into();
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert!(
+            matches!(&err.0[..], [Refusal::ManagementAccountMismatch { .. }]),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn unmanaged_policies_are_reported_and_never_touched() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let p = f.create_policy(SCP, "aws-guardrails-abc", "Control Tower", &doc(1)).await.unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let (live, mut desired, _) = import(&f).await;
+        desired.policies.remove("aws-guardrails-abc");
+        desired.root.policies.remove("aws-guardrails-abc");
+        let plan = plan::plan(&desired, &live).unwrap();
+        assert!(plan.is_empty(), "{:?}", plan.changes);
+        assert!(plan.warnings.iter().any(|w| matches!(w, plan::Warning::UnmanagedPolicy { name, .. } if name == "aws-guardrails-abc")));
+    });
+}
+
+#[test]
+fn a_policy_guardrail_created_and_the_config_dropped_is_deleted() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let marked = guardrail::policy::marker::mark("old");
+        let p = f
+            .create_policy(SCP, "old-guardrail", &marked, &doc(2))
+            .await
+            .unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let (live, mut desired, _) = import(&f).await;
+        desired.policies.remove("old-guardrail");
+        desired.root.policies.remove("old-guardrail");
+        let plan = plan::plan(&desired, &live).unwrap();
+        let actions: Vec<&str> = plan.changes.iter().map(|c| c.action()).collect();
+        assert_eq!(actions, vec!["detach", "delete_policy"]);
+        let outcome = apply::execute(&plan, &live, &f).await;
+        assert!(outcome.succeeded(), "{:?}", outcome.failed);
+        assert!(f
+            .list_policies(SCP)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.name != "old-guardrail"));
+    });
+}
