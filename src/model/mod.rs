@@ -3,8 +3,9 @@
 //! references, OU paths).
 //!
 //! Architecture invariant: no IO, no AWS SDK types, no serialization format promises. Every
-//! other module may import `model`; `model` imports nothing else from the crate. Policy
-//! documents are carried as `serde_json::Value`; `policy` gives them meaning.
+//! other module may import `model`; `model` imports only `policy::limits` (the limits table
+//! travels with the desired state). Policy documents are carried as `serde_json::Value`;
+//! `policy` gives them meaning.
 
 mod desired;
 mod live;

@@ -82,6 +82,7 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
                     description: marker::mark(&want.description),
                     content: doc::minify(&want.document),
                     pretty: doc::pretty(&normal),
+                    size_limit: desired.limits.for_type(want.policy_type).max_document_chars.value,
                 });
             }
             Some(have) => {
@@ -108,6 +109,7 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
                         new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
                         content_diff,
                         new_description: marker::mark(&want.description),
+                        size_limit: desired.limits.for_type(want.policy_type).max_document_chars.value,
                     });
                 }
             }
@@ -332,5 +334,10 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
         management_account: live.management_account.clone(),
         changes,
         warnings,
+        account_names: live
+            .accounts
+            .values()
+            .map(|a| (a.id.clone(), placed.get(a.id.as_str()).map_or(a.name.clone(), |d| d.key.clone())))
+            .collect(),
     })
 }

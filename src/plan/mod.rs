@@ -31,6 +31,8 @@ pub enum Change {
         content: String,
         /// Pretty normal form, for review.
         pretty: String,
+        /// The type's document size limit that applied.
+        size_limit: usize,
     },
     UpdatePolicy {
         name: String,
@@ -43,6 +45,8 @@ pub enum Change {
         /// What is sent.
         new_description: String,
         new_content: Option<String>,
+        /// The type's document size limit that applied.
+        size_limit: usize,
     },
     Attach {
         policy: String,
@@ -145,6 +149,8 @@ pub struct Plan {
     pub management_account: String,
     pub changes: Vec<Change>,
     pub warnings: Vec<Warning>,
+    /// Account names by id (the config key, else the live name), for display.
+    pub account_names: std::collections::BTreeMap<String, String>,
 }
 
 /// Counts by kind, for the summary line.

@@ -9,6 +9,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use super::Style;
 use crate::config::ConfigErrors;
 use crate::live::RequestStats;
+use crate::model::TargetRef;
 use crate::plan::{Change, Group, Plan, Refused, Warning};
 
 fn symbol(c: &Change) -> (&'static str, &'static str) {
@@ -71,11 +72,19 @@ fn indent(text: &str, pad: &str, style: Style) -> String {
     out
 }
 
-fn group_title(g: &Group) -> String {
+fn group_title(g: &Group, plan: &Plan) -> String {
     match g {
         Group::Policy(name) => format!("policy {name}"),
+        Group::Target(TargetRef::Account(id)) => match plan.account_names.get(id) {
+            Some(name) => format!("account {name} ({id})"),
+            None => format!("account {id}"),
+        },
         Group::Target(t) => t.to_string(),
     }
+}
+
+fn size_line(size: usize, limit: usize) -> String {
+    format!("({size} of {limit} characters minified, {} left)", limit.saturating_sub(size))
 }
 
 /// The plan for people.
@@ -91,21 +100,25 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
         groups.entry(c.group()).or_default().push(c);
     }
     for (g, changes) in &groups {
-        let _ = writeln!(out, "\n  {}", style.paint("1", &group_title(g)));
+        let _ = writeln!(out, "\n  {}", style.paint("1", &group_title(g, plan)));
         for c in changes {
             let (sym, color) = symbol(c);
             let _ = writeln!(out, "    {} {}", style.paint(color, sym), describe(c));
             match c {
                 Change::CreatePolicy {
-                    pretty, content, ..
+                    pretty,
+                    content,
+                    size_limit,
+                    ..
                 } => {
-                    let _ = writeln!(out, "      ({} characters minified)", content.len());
+                    let _ = writeln!(out, "      {}", size_line(content.len(), *size_limit));
                     out.push_str(&indent(pretty, "      + ", Style::default()));
                 }
                 Change::UpdatePolicy {
                     description,
                     content_diff,
                     new_content,
+                    size_limit,
                     ..
                 } => {
                     if let Some((old, new)) = description {
@@ -113,7 +126,7 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
                     }
                     if let Some(d) = content_diff {
                         if let Some(n) = new_content {
-                            let _ = writeln!(out, "      ({} characters minified)", n.len());
+                            let _ = writeln!(out, "      {}", size_line(n.len(), *size_limit));
                         }
                         out.push_str(&indent(d, "      ", style));
                     }

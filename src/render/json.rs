@@ -29,10 +29,11 @@ fn change_json(c: &Change) -> Value {
             policy_type,
             description,
             content,
+            size_limit,
             ..
         } => json!({
             "policy": name, "policy_type": policy_type.api_name(), "description": description,
-            "content": content, "size": content.len()
+            "content": content, "size": content.len(), "size_limit": size_limit
         }),
         Change::UpdatePolicy {
             name,
@@ -42,11 +43,12 @@ fn change_json(c: &Change) -> Value {
             content_diff,
             new_description,
             new_content,
+            size_limit,
         } => json!({
             "policy": name, "policy_id": id, "policy_type": policy_type.api_name(),
             "description_change": description.as_ref().map(|(a, b)| json!({"live": a, "desired": b})),
             "content_diff": content_diff, "new_description": new_description, "new_content": new_content,
-            "size": new_content.as_ref().map(String::len),
+            "size": new_content.as_ref().map(String::len), "size_limit": size_limit,
         }),
         Change::DeletePolicy {
             name,

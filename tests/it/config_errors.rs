@@ -176,3 +176,12 @@ fn a_valid_config_parses() {
     assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
     assert!(d.root.policies.contains("deny-leave"));
 }
+
+#[test]
+fn the_example_environment_loads_from_disk() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments/example.toml");
+    let d = guardrail::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.policies.len(), 2);
+    assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
+    assert!(d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()].policies.contains("deny-root-user"));
+}

@@ -3,5 +3,6 @@
 
 mod config_errors;
 mod fake_rules;
+mod layering;
 mod plan_props;
 mod support;
