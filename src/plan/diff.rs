@@ -82,7 +82,11 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
                     description: marker::mark(&want.description),
                     content: doc::minify(&want.document),
                     pretty: doc::pretty(&normal),
-                    size_limit: desired.limits.for_type(want.policy_type).max_document_chars.value,
+                    size_limit: desired
+                        .limits
+                        .for_type(want.policy_type)
+                        .max_document_chars
+                        .value,
                 });
             }
             Some(have) => {
@@ -109,7 +113,11 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
                         new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
                         content_diff,
                         new_description: marker::mark(&want.description),
-                        size_limit: desired.limits.for_type(want.policy_type).max_document_chars.value,
+                        size_limit: desired
+                            .limits
+                            .for_type(want.policy_type)
+                            .max_document_chars
+                            .value,
                     });
                 }
             }
@@ -337,7 +345,14 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
         account_names: live
             .accounts
             .values()
-            .map(|a| (a.id.clone(), placed.get(a.id.as_str()).map_or(a.name.clone(), |d| d.key.clone())))
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    placed
+                        .get(a.id.as_str())
+                        .map_or(a.name.clone(), |d| d.key.clone()),
+                )
+            })
             .collect(),
     })
 }

@@ -235,7 +235,8 @@ mod tests {
         let b = json!({"Statement":[{"Effect":"Deny","Action":["s3:DeleteBucket","s3:PutBucketPolicy"],"Resource":"*"}]});
         assert!(!equivalent(&a, &b));
         let d = diff(&a, &b);
-        assert!(d.contains("+          \"s3:PutBucketPolicy\""), "{d}");
+        assert!(d.contains("+        \"s3:PutBucketPolicy\""), "{d}");
+        assert!(d.contains("-        \"s3:DeleteBucket\"\n"), "{d}");
         assert!(d.starts_with("--- live\n+++ desired\n"), "{d}");
     }
 

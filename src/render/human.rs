@@ -84,7 +84,10 @@ fn group_title(g: &Group, plan: &Plan) -> String {
 }
 
 fn size_line(size: usize, limit: usize) -> String {
-    format!("({size} of {limit} characters minified, {} left)", limit.saturating_sub(size))
+    format!(
+        "({size} of {limit} characters minified, {} left)",
+        limit.saturating_sub(size)
+    )
 }
 
 /// The plan for people.

@@ -29,14 +29,25 @@ impl Org {
         let out = Command::cargo_bin("guardrail-demo")
             .unwrap()
             .args(["seed", "--new-org", "--endpoint-url", &moto.endpoint])
-            .args(["--accounts", &accounts.to_string(), "--ous", &ous.to_string(), "--policies", &policies.to_string()])
+            .args([
+                "--accounts",
+                &accounts.to_string(),
+                "--ous",
+                &ous.to_string(),
+                "--policies",
+                &policies.to_string(),
+            ])
             .args(["--seed", &seed.to_string()])
             .arg("--env-file")
             .arg(&env_file)
             .env_remove("AWS_PROFILE")
             .output()
             .unwrap();
-        assert!(out.status.success(), "seeding failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "seeding failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let env = std::fs::read_to_string(&env_file)
             .unwrap()
             .lines()
@@ -53,7 +64,9 @@ impl Org {
 
     fn guardrail(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = Command::cargo_bin("guardrail").unwrap();
-        cmd.current_dir(self.dir.path()).env_remove("AWS_PROFILE").env("NO_COLOR", "1");
+        cmd.current_dir(self.dir.path())
+            .env_remove("AWS_PROFILE")
+            .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -67,7 +80,10 @@ fn text(b: &[u8]) -> String {
 
 /// `(total, budget)` from `--stats` output.
 fn stats(stderr: &str) -> (u64, u64) {
-    let line = stderr.lines().find(|l| l.trim_start().starts_with("total")).expect("a stats total line");
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("total"))
+        .expect("a stats total line");
     let nums: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
@@ -87,16 +103,41 @@ fn import_then_plan_is_empty_on_300_accounts_within_budget() {
     let out = org.guardrail(&["--stats", "import", "--env", "big"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (total, budget) = stats(&text(&out.stderr));
-    assert!(total <= budget, "import walk made {total} requests; budget {budget}");
+    assert!(
+        total <= budget,
+        "import walk made {total} requests; budget {budget}"
+    );
     let cfg = std::fs::read_to_string(org.path("environments/big.toml")).unwrap();
-    assert_eq!(cfg.matches("[accounts.").count(), 301, "300 members and the management account");
-    assert_eq!(std::fs::read_dir(org.path("environments/big")).unwrap().count(), 15);
+    assert_eq!(
+        cfg.matches("[accounts.").count(),
+        301,
+        "300 members and the management account"
+    );
+    assert_eq!(
+        std::fs::read_dir(org.path("environments/big"))
+            .unwrap()
+            .count(),
+        15
+    );
 
     let out = org.guardrail(&["--stats", "plan", "--env", "big", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("No changes."), "{}", text(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("No changes."),
+        "{}",
+        text(&out.stdout)
+    );
     let (total, budget) = stats(&text(&out.stderr));
-    assert!(total <= budget, "plan walk made {total} requests; budget {budget}");
+    assert!(
+        total <= budget,
+        "plan walk made {total} requests; budget {budget}"
+    );
     // Per parent and per policy, never per account: far fewer requests than accounts.
     assert!(total < 150, "{total} requests for 300 accounts");
 }
@@ -111,22 +152,42 @@ fn edits_show_exactly_those_changes() {
 
     // Move acct-0010 to Sandbox, add an OU, change one SCP's meaning and only reformat another.
     let start = cfg.find("[accounts.acct-0010]").unwrap();
-    let block_end = cfg[start..].find("\n\n").map(|i| start + i).unwrap_or(cfg.len());
+    let block_end = cfg[start..]
+        .find("\n\n")
+        .map(|i| start + i)
+        .unwrap_or(cfg.len());
     let block = &cfg[start..block_end];
-    let id = block.lines().find_map(|l| l.strip_prefix("id = ")).unwrap().trim_matches('"').to_owned();
+    let id = block
+        .lines()
+        .find_map(|l| l.strip_prefix("id = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
     let new_block = block
         .lines()
         .filter(|l| !l.starts_with("ou = "))
-        .map(|l| if l.starts_with("id = ") { format!("{l}\nou = \"Sandbox\"") } else { l.to_owned() })
+        .map(|l| {
+            if l.starts_with("id = ") {
+                format!("{l}\nou = \"Sandbox\"")
+            } else {
+                l.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     edit(&cfg_path, |s| {
         s.replace(block, &new_block)
             + "\n[ous.\"Sandbox/Experiments\"]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n"
     });
-    edit(&org.path("environments/prod/protect-cloudtrail.json"), |s| {
-        s.replace("\"cloudtrail:DeleteTrail\",", "\"cloudtrail:DeleteTrail\",\n        \"cloudtrail:PutEventSelectors\",")
-    });
+    edit(
+        &org.path("environments/prod/protect-cloudtrail.json"),
+        |s| {
+            s.replace(
+                "\"cloudtrail:DeleteTrail\",",
+                "\"cloudtrail:DeleteTrail\",\n        \"cloudtrail:PutEventSelectors\",",
+            )
+        },
+    );
     edit(&org.path("environments/prod/region-lock.json"), |s| {
         let v: Value = serde_json::from_str(&s).unwrap();
         let mut stmt = v["Statement"][0].clone();
@@ -138,7 +199,14 @@ fn edits_show_exactly_those_changes() {
         format!(r#"{{"Statement":{stmt},"Version":"2012-10-17"}}"#)
     });
 
-    let out = org.guardrail(&["plan", "--env", "prod", "--format", "json", "--detailed-exitcode"]);
+    let out = org.guardrail(&[
+        "plan",
+        "--env",
+        "prod",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["format_version"], "1.0");
@@ -147,14 +215,27 @@ fn edits_show_exactly_those_changes() {
         .unwrap()
         .iter()
         .map(|c| match c["action"].as_str().unwrap() {
-            "move_account" => format!("move_account {} {}->{}", c["account_id"].as_str().unwrap(), c["from"].as_str().unwrap(), c["to"].as_str().unwrap()),
+            "move_account" => format!(
+                "move_account {} {}->{}",
+                c["account_id"].as_str().unwrap(),
+                c["from"].as_str().unwrap(),
+                c["to"].as_str().unwrap()
+            ),
             "update_policy" => format!("update_policy {}", c["policy"].as_str().unwrap()),
             "create_ou" => format!("create_ou {}", c["path"].as_str().unwrap()),
-            "attach" => format!("attach {} {}", c["policy"].as_str().unwrap(), c["target"]["path"].as_str().unwrap_or("?")),
+            "attach" => format!(
+                "attach {} {}",
+                c["policy"].as_str().unwrap(),
+                c["target"]["path"].as_str().unwrap_or("?")
+            ),
             other => format!("unexpected {other}"),
         })
         .collect();
-    let from = block.lines().find_map(|l| l.strip_prefix("ou = ")).map(|s| s.trim_matches('"').to_owned()).unwrap_or("(root)".into());
+    let from = block
+        .lines()
+        .find_map(|l| l.strip_prefix("ou = "))
+        .map(|s| s.trim_matches('"').to_owned())
+        .unwrap_or("(root)".into());
     let want: BTreeSet<String> = [
         format!("move_account {id} {from}->Sandbox"),
         "update_policy protect-cloudtrail".to_owned(),
@@ -186,24 +267,39 @@ fn import_refuses_to_overwrite_without_force() {
     std::fs::write(&cfg, "# my edits\n").unwrap();
     let out = org.guardrail(&["import", "--env", "x"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("pass --force"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "# my edits\n", "nothing lost");
+    assert!(
+        text(&out.stderr).contains("pass --force"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "# my edits\n",
+        "nothing lost"
+    );
     let out = org.guardrail(&["import", "--env", "x", "--force"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(std::fs::read_to_string(&cfg).unwrap().contains("[organization]"));
+    assert!(std::fs::read_to_string(&cfg)
+        .unwrap()
+        .contains("[organization]"));
 }
 
 #[test]
 fn config_errors_name_file_line_and_key_and_send_nothing() {
     let org = Org::seed(2, 6, 5);
     assert!(org.guardrail(&["import", "--env", "e"]).status.success());
-    edit(&org.path("environments/e.toml"), |s| s.replacen("[root]\npolicies", "[root]\npolices", 1));
+    edit(&org.path("environments/e.toml"), |s| {
+        s.replacen("[root]\npolicies", "[root]\npolices", 1)
+    });
     let out = org.guardrail(&["--stats", "plan", "--env", "e", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("environments/e.toml:"), "{err}");
     assert!(err.contains("root.polices: unknown key `polices`"), "{err}");
-    assert!(!err.contains("requests by operation"), "no request was sent: {err}");
+    assert!(
+        !err.contains("requests by operation"),
+        "no request was sent: {err}"
+    );
 }
 
 #[test]
@@ -216,5 +312,9 @@ fn plan_refuses_another_management_account() {
     });
     let out = org.guardrail(&["plan", "--env", "m"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("the config is for management account 000000000001"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the config is for management account 000000000001"),
+        "{}",
+        text(&out.stderr)
+    );
 }

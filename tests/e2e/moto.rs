@@ -35,9 +35,13 @@ main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 "#;
 
 fn answers_http(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+    if s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut buf = [0u8; 12];
@@ -54,7 +58,10 @@ fn start() -> Moto {
          or point GUARDRAIL_MOTO_PYTHON at a Python that has moto[server].",
         py.display()
     );
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let mut child = Command::new(&py)
         .arg("-c")
         .arg(WRAPPER)
@@ -71,10 +78,16 @@ fn start() -> Moto {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("moto_server exited before answering: {status}; is moto[server] installed in the venv?");
         }
-        assert!(Instant::now() < deadline, "moto_server did not answer on port {port} within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not answer on port {port} within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Moto { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child) }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    }
 }
 
 pub fn moto() -> &'static Moto {

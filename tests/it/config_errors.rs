@@ -183,5 +183,9 @@ fn the_example_environment_loads_from_disk() {
     let d = guardrail::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.policies.len(), 2);
     assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
-    assert!(d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()].policies.contains("deny-root-user"));
+    assert!(
+        d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()]
+            .policies
+            .contains("deny-root-user")
+    );
 }

@@ -13,7 +13,10 @@ fn sources(dir: &str) -> Vec<(String, String)> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
@@ -24,15 +27,32 @@ fn sources(dir: &str) -> Vec<(String, String)> {
 fn forbid(dir: &str, needles: &[&str]) {
     for (file, text) in sources(dir) {
         for n in needles {
-            assert!(!text.contains(n), "{file} uses `{n}`, which ARCHITECTURE.md forbids for src/{dir}");
+            assert!(
+                !text.contains(n),
+                "{file} uses `{n}`, which ARCHITECTURE.md forbids for src/{dir}"
+            );
         }
     }
 }
 
 #[test]
 fn pure_modules_never_reach_aws() {
-    let aws = ["crate::live", "aws_sdk_", "aws_config", "tokio::", "std::fs::", "std::net"];
-    for dir in ["config/parse.rs", "config/emit.rs", "policy", "model", "plan", "render"] {
+    let aws = [
+        "crate::live",
+        "aws_sdk_",
+        "aws_config",
+        "tokio::",
+        "std::fs::",
+        "std::net",
+    ];
+    for dir in [
+        "config/parse.rs",
+        "config/emit.rs",
+        "policy",
+        "model",
+        "plan",
+        "render",
+    ] {
         if dir.ends_with(".rs") {
             let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
             let text = std::fs::read_to_string(&p).unwrap();
