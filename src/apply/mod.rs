@@ -1,13 +1,19 @@
 //! `apply`: runs a [`Plan`]'s changes, in the plan's order, on an [`OrgBackend`], and records
-//! what was done, what failed and what was not attempted.
+//! for every step whether it was done, failed (with the AWS error) or not attempted (and why).
 //!
 //! Architecture invariant: does only what the plan lists; never re-plans. Ids the plan could
 //! not know (a new OU's, a new policy's) are resolved from the results of earlier steps.
 //!
-//! Today the executor stops at the first failed step (everything after it is reported as not
-//! attempted) and treats AWS's "already so" answers (DuplicatePolicyAttachment,
-//! PolicyNotAttached, DuplicateAccount) as success, so a re-run converges. The `apply`
-//! command, confirmation, saved plans and dependency-aware continuation come with issue 4.
+//! Failure: transient errors are retried with jittered backoff (on top of the SDK's own
+//! retries). When a step still fails, every step that depends on it is skipped, and the rest
+//! run: a step depends on the steps that create what it uses (the OU, the policy), a detach
+//! from a target depends on every attach to that target (so a failed attach never leaves a
+//! target with fewer guardrails, or none), deleting an OU depends on every move out of it and
+//! every deletion below it, and deleting a policy depends on every detach of it. AWS's "already
+//! so" answers (DuplicatePolicyAttachment, PolicyNotAttached, DuplicateAccount) count as done,
+//! so running plan and apply again converges.
+
+mod deps;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,17 +22,32 @@ use crate::live::{Error, OrgBackend};
 use crate::model::{LiveOrg, OuPath, TargetRef};
 use crate::plan::{Change, Plan};
 
-/// The result of an apply.
-#[derive(Debug, Default)]
+pub use deps::dependencies;
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepStatus {
+    Done,
+    Failed(Error),
+    /// Not attempted because the listed earlier steps failed or were skipped.
+    Skipped {
+        because_of: Vec<usize>,
+    },
+}
+
+/// The result of an apply, one status per plan step, in plan order.
+#[derive(Debug, Clone, Default)]
 pub struct Outcome {
-    pub done: Vec<Change>,
-    pub failed: Option<(Change, Error)>,
-    pub not_attempted: Vec<Change>,
+    pub steps: Vec<(Change, StepStatus)>,
 }
 
 impl Outcome {
     pub fn succeeded(&self) -> bool {
-        self.failed.is_none() && self.not_attempted.is_empty()
+        self.steps.iter().all(|(_, s)| *s == StepStatus::Done)
+    }
+
+    pub fn count(&self, f: impl Fn(&StepStatus) -> bool) -> usize {
+        self.steps.iter().filter(|(_, s)| f(s)).count()
     }
 }
 
@@ -66,12 +87,38 @@ impl Ids {
     }
 }
 
-/// Attempts per step for transient errors the SDK's own retries did not absorb
-/// (ConcurrentModification in particular).
-const STEP_ATTEMPTS: u32 = 5;
+/// Retry policy for one step, beyond the SDK's own retries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Calls `observer` after each step, for progress output.
+pub type Observer<'a> = &'a (dyn Fn(usize, &Change, &StepStatus) + Sync);
 
 /// Runs the plan.
 pub async fn execute(plan: &Plan, live: &LiveOrg, backend: &dyn OrgBackend) -> Outcome {
+    execute_with(plan, live, backend, RetryPolicy::default(), &|_, _, _| {}).await
+}
+
+/// Runs the plan with a retry policy and a per-step observer.
+pub async fn execute_with(
+    plan: &Plan,
+    live: &LiveOrg,
+    backend: &dyn OrgBackend,
+    retry: RetryPolicy,
+    observer: Observer<'_>,
+) -> Outcome {
     let mut ids = Ids {
         ous: live.ou_ids_by_path(),
         policies: live
@@ -81,38 +128,57 @@ pub async fn execute(plan: &Plan, live: &LiveOrg, backend: &dyn OrgBackend) -> O
             .collect(),
         root: live.root.id.clone(),
     };
-    let mut out = Outcome::default();
-    let mut iter = plan.changes.iter();
-    for change in iter.by_ref() {
-        let mut attempt = 0;
-        let result = loop {
-            attempt += 1;
-            match step(change, &mut ids, backend).await {
-                Err(e) if e.is_transient() && attempt < STEP_ATTEMPTS => {
-                    // Jittered exponential backoff; the jitter comes from the clock's
-                    // sub-second part, which is enough to de-synchronise concurrent runs.
-                    let jitter = u64::from(
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.subsec_millis())
-                            .unwrap_or(0)
-                            % 100,
-                    );
-                    tokio::time::sleep(Duration::from_millis(200 * (1 << attempt) + jitter)).await;
-                }
-                other => break other,
+    let deps = dependencies(&plan.changes);
+    let mut statuses: Vec<StepStatus> = Vec::with_capacity(plan.changes.len());
+    for (i, change) in plan.changes.iter().enumerate() {
+        let blocked: Vec<usize> = deps[i]
+            .iter()
+            .copied()
+            .filter(|d| statuses[*d] != StepStatus::Done)
+            .collect();
+        let status = if !blocked.is_empty() {
+            StepStatus::Skipped {
+                because_of: blocked,
+            }
+        } else {
+            match run_with_retry(change, &mut ids, backend, retry).await {
+                Ok(()) => StepStatus::Done,
+                Err(e) => StepStatus::Failed(e),
             }
         };
-        match result {
-            Ok(()) => out.done.push(change.clone()),
-            Err(e) => {
-                out.failed = Some((change.clone(), e));
-                break;
+        observer(i, change, &status);
+        statuses.push(status);
+    }
+    Outcome {
+        steps: plan.changes.iter().cloned().zip(statuses).collect(),
+    }
+}
+
+/// A small jitter from the clock's sub-second part: enough to de-synchronise concurrent runs.
+fn jitter_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos() % 1000) / 10)
+        .unwrap_or(0)
+}
+
+async fn run_with_retry(
+    change: &Change,
+    ids: &mut Ids,
+    b: &dyn OrgBackend,
+    retry: RetryPolicy,
+) -> Result<(), Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match step(change, ids, b).await {
+            Err(e) if e.is_transient() && attempt < retry.attempts => {
+                let backoff = retry.base * (1 << attempt.min(6));
+                tokio::time::sleep(backoff + Duration::from_millis(jitter_ms())).await;
             }
+            other => return other,
         }
     }
-    out.not_attempted = iter.cloned().collect();
-    out
 }
 
 async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), Error> {
@@ -130,9 +196,21 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
             content,
             ..
         } => {
-            let id = b
+            let id = match b
                 .create_policy(*policy_type, name, description, content)
-                .await?;
+                .await
+            {
+                Ok(id) => id,
+                // A previous run created it and died before recording: adopt it by name.
+                Err(Error::DuplicatePolicy(m)) => b
+                    .list_policies(*policy_type)
+                    .await?
+                    .into_iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| p.id)
+                    .ok_or(Error::DuplicatePolicy(m))?,
+                Err(e) => return Err(e),
+            };
             ids.policies.insert(name.clone(), id);
         }
         Change::UpdatePolicy {

@@ -53,6 +53,33 @@ pub enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan, with digests of the config and the live state, for `apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Make the organization match the config: show the plan, confirm, apply it safely.
+    Apply {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// A plan saved by `plan --out`: applied exactly, if config and live have not moved.
+        plan_file: Option<PathBuf>,
+        /// Do not ask for confirmation (required without a terminal, unless a plan file is given).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Output format of the result.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Check whether the organization still matches the config: exit 0 if it does, 2 if it
+    /// drifted, 1 on error. Never prompts.
+    Drift {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
 }
 
@@ -60,4 +87,5 @@ pub enum Command {
 pub enum Format {
     Human,
     Json,
+    Markdown,
 }

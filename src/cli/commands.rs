@@ -9,9 +9,11 @@ use super::args::{Cli, Command, Format};
 use super::ExitStatus;
 use crate::live::aws::{AwsBackend, ConnectOptions};
 use crate::live::{self, OrgBackend, WalkOptions};
-use crate::model::{LiveOrg, PolicyType};
+use crate::model::{Desired, LiveOrg, PolicyType};
+use crate::plan::file::SavedPlan;
+use crate::plan::Plan;
 use crate::policy::limits::LimitsTable;
-use crate::{config, plan, render};
+use crate::{apply, config, plan, render};
 
 /// Runs one command; errors that reach here are printed once by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -28,7 +30,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             env,
             format,
             detailed_exitcode,
-        } => plan_cmd(&cli, &connect, env, *format, *detailed_exitcode).await,
+            out,
+        } => {
+            plan_cmd(
+                &cli,
+                &connect,
+                env,
+                *format,
+                *detailed_exitcode,
+                out.as_deref(),
+            )
+            .await
+        }
+        Command::Apply {
+            env,
+            plan_file,
+            auto_approve,
+            format,
+        } => {
+            apply_cmd(
+                &cli,
+                &connect,
+                env,
+                plan_file.as_deref(),
+                *auto_approve,
+                *format,
+            )
+            .await
+        }
+        Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
     }
 }
 
@@ -122,13 +152,20 @@ async fn import(
     Ok(ExitStatus::Success)
 }
 
-async fn plan_cmd(
+/// Everything a plan is made from.
+struct Planned {
+    desired: Desired,
+    live: LiveOrg,
+    plan: Plan,
+}
+
+/// Loads the config, reads the organization and plans. `Err(status)` when the failure was
+/// already reported (config errors, refusals).
+async fn load_and_plan(
     cli: &Cli,
-    connect: &ConnectOptions,
+    backend: &AwsBackend,
     env: &str,
-    format: Format,
-    detailed: bool,
-) -> anyhow::Result<ExitStatus> {
+) -> anyhow::Result<Result<Planned, ExitStatus>> {
     let path = config_path(&cli.environments, env)?;
     let desired = match config::load(&path) {
         Ok(d) => d,
@@ -137,10 +174,9 @@ async fn plan_cmd(
                 "{}",
                 render::config_errors(&errors, style_for(std::io::stderr().is_terminal()))
             );
-            return Ok(ExitStatus::Failure);
+            return Ok(Err(ExitStatus::Failure));
         }
     };
-    let backend = AwsBackend::connect(connect).await;
     let mut types = vec![PolicyType::ServiceControlPolicy];
     if desired
         .policies
@@ -149,30 +185,190 @@ async fn plan_cmd(
     {
         types.push(PolicyType::ResourceControlPolicy);
     }
-    let live = read_live(cli, &backend, types).await?;
-    let plan = match plan::plan(&desired, &live) {
-        Ok(p) => p,
+    let live = read_live(cli, backend, types).await?;
+    match plan::plan(&desired, &live) {
+        Ok(plan) => Ok(Ok(Planned {
+            desired,
+            live,
+            plan,
+        })),
         Err(refused) => {
             eprint!(
                 "{}",
                 render::refusals_human(&refused, style_for(std::io::stderr().is_terminal()))
             );
-            return Ok(ExitStatus::Failure);
+            Ok(Err(ExitStatus::Failure))
         }
-    };
+    }
+}
+
+fn print_plan(env: &str, plan: &Plan, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Human => print!(
             "{}",
-            render::plan_human(env, &plan, style_for(std::io::stdout().is_terminal()))
+            render::plan_human(env, plan, style_for(std::io::stdout().is_terminal()))
         ),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&render::plan_json(env, &plan))?
+            serde_json::to_string_pretty(&render::plan_json(env, plan))?
         ),
+        Format::Markdown => print!("{}", render::plan_markdown(env, plan)),
+    }
+    Ok(())
+}
+
+async fn plan_cmd(
+    cli: &Cli,
+    connect: &ConnectOptions,
+    env: &str,
+    format: Format,
+    detailed: bool,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitStatus> {
+    let backend = AwsBackend::connect(connect).await;
+    let Planned {
+        desired,
+        live,
+        plan,
+    } = match load_and_plan(cli, &backend, env).await? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    print_plan(env, &plan, format)?;
+    if let Some(out) = out {
+        let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live);
+        std::fs::write(out, saved.to_json())
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!(
+            "saved the plan to {}; apply it with `guardrail apply --env {env} {}`",
+            out.display(),
+            out.display()
+        );
     }
     Ok(if detailed && !plan.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
+    })
+}
+
+async fn drift_cmd(
+    cli: &Cli,
+    connect: &ConnectOptions,
+    env: &str,
+    format: Format,
+) -> anyhow::Result<ExitStatus> {
+    let backend = AwsBackend::connect(connect).await;
+    let Planned { plan, .. } = match load_and_plan(cli, &backend, env).await? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    match format {
+        Format::Human => print!("{}", render::drift_human(env, &plan)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::drift_json(env, &plan))?
+        ),
+        Format::Markdown => print!("{}", render::drift_markdown(env, &plan)),
+    }
+    Ok(if plan.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Changes
+    })
+}
+
+/// Asks on the terminal; only `yes` proceeds.
+fn confirm(plan: &Plan) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    eprint!(
+        "\nApply these {} change(s) to organization {}?\nOnly 'yes' will be accepted: ",
+        plan.changes.len(),
+        plan.org_id
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+async fn apply_cmd(
+    cli: &Cli,
+    connect: &ConnectOptions,
+    env: &str,
+    plan_file: Option<&Path>,
+    auto_approve: bool,
+    format: Format,
+) -> anyhow::Result<ExitStatus> {
+    let backend = AwsBackend::connect(connect).await;
+    let (plan, live) = match plan_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let saved = SavedPlan::from_json(&text)
+                .with_context(|| format!("refusing {}", file.display()))?;
+            let Planned { desired, live, .. } = match load_and_plan(cli, &backend, env).await? {
+                Ok(p) => p,
+                Err(status) => return Ok(status),
+            };
+            saved
+                .check_fresh(env, &desired.inputs, &live)
+                .with_context(|| format!("refusing {}", file.display()))?;
+            (saved.plan(), live)
+        }
+        None => {
+            let Planned { live, plan, .. } = match load_and_plan(cli, &backend, env).await? {
+                Ok(p) => p,
+                Err(status) => return Ok(status),
+            };
+            if format == Format::Human {
+                print_plan(env, &plan, Format::Human)?;
+            }
+            if plan.is_empty() {
+                return Ok(ExitStatus::Success);
+            }
+            if !auto_approve {
+                if !std::io::stdin().is_terminal() {
+                    bail!("no terminal to confirm on; review the plan and pass --auto-approve, or apply a saved plan (`plan --out FILE`, then `apply --env {env} FILE`)");
+                }
+                if !confirm(&plan)? {
+                    eprintln!("Apply cancelled; nothing was changed.");
+                    return Ok(ExitStatus::Failure);
+                }
+            }
+            (plan, live)
+        }
+    };
+    let outcome = apply::execute_with(
+        &plan,
+        &live,
+        &backend,
+        apply::RetryPolicy::default(),
+        &|i, c, s| {
+            if let apply::StepStatus::Failed(e) = s {
+                tracing::warn!(step = i + 1, action = c.action(), error = %e, "step failed");
+            } else {
+                tracing::info!(step = i + 1, action = c.action(), "step finished");
+            }
+        },
+    )
+    .await;
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::outcome_json(&outcome))?
+        ),
+        _ => eprint!(
+            "{}",
+            render::outcome_human(&outcome, style_for(std::io::stderr().is_terminal()))
+        ),
+    }
+    if cli.stats {
+        eprint!("{}", render::stats_human(&backend.stats(), None));
+    }
+    Ok(if outcome.succeeded() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
     })
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::error::{ConfigErrors, ErrorKind, Sink};
+use crate::model::sha256_hex;
 use crate::model::{
     Desired, DesiredAccount, DesiredOu, DesiredPolicy, DesiredRoot, OuPath, PolicyType,
 };
@@ -45,8 +46,15 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
             return Err(ConfigErrors(sink.into_errors()));
         }
     };
-    let mut w = Walker { sink, read };
-    let desired = w.walk(doc.as_table());
+    let mut w = Walker {
+        sink,
+        read,
+        inputs: BTreeMap::new(),
+    };
+    w.inputs
+        .insert(file.display().to_string(), sha256_hex(text.as_bytes()));
+    let mut desired = w.walk(doc.as_table());
+    desired.inputs = std::mem::take(&mut w.inputs);
     let errors = w.sink.into_errors();
     if errors.is_empty() {
         Ok(desired)
@@ -58,6 +66,7 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
 struct Walker<'a> {
     sink: Sink,
     read: ReadDoc<'a>,
+    inputs: BTreeMap<String, String>,
 }
 
 /// Formats one key segment the way TOML would need it.
@@ -598,6 +607,8 @@ impl Walker<'_> {
                 return None;
             }
         };
+        self.inputs
+            .insert(doc_path.clone(), sha256_hex(text.as_bytes()));
         let document = match doc::parse(&text) {
             Ok(v) => v,
             Err(e) => {

@@ -22,6 +22,9 @@ pub struct Desired {
     pub accounts: BTreeMap<String, DesiredAccount>,
     /// Per-type limit overrides already merged over AWS's defaults.
     pub limits: crate::policy::limits::LimitsTable,
+    /// SHA-256 (hex) of every input read: the config file and each document, by path as
+    /// written. Saved plans compare these to tell whether the config moved.
+    pub inputs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

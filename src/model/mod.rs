@@ -15,9 +15,20 @@ pub use live::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
 
 use std::fmt;
 
+/// Hex SHA-256 of some bytes: input digests for saved plans and the live fingerprint.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The policy types guardrail understands. A further type is one more variant plus a row in
 /// `policy::limits`, not a rewrite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum PolicyType {
     ServiceControlPolicy,
     ResourceControlPolicy,
@@ -57,7 +68,9 @@ impl fmt::Display for PolicyType {
 
 /// Where a policy can be attached, named the way a person reads the config: the root, an OU by
 /// its path from the root, or an account by its id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum TargetRef {
     Root,
     Ou(OuPath),
@@ -75,7 +88,18 @@ impl fmt::Display for TargetRef {
 }
 
 /// A path of OU names from the root, written `Workloads/Prod`. The empty path is the root.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct OuPath(Vec<String>);
 
 impl OuPath {

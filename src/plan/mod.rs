@@ -11,13 +11,15 @@
 //! never touched.
 
 mod diff;
+pub mod file;
 
 pub use diff::plan;
 
 use crate::model::{OuPath, PolicyType, TargetRef};
 
 /// One step. The order of [`Plan::changes`] is the order apply runs them in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
     CreateOu {
         path: OuPath,

@@ -24,7 +24,7 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
     }
 }
 
-fn describe(c: &Change) -> String {
+pub(crate) fn describe(c: &Change) -> String {
     match c {
         Change::CreateOu { path } => format!("create OU {path}"),
         Change::DeleteOu { path, id } => format!("DELETE OU {path} ({id})"),
@@ -72,7 +72,7 @@ fn indent(text: &str, pad: &str, style: Style) -> String {
     out
 }
 
-fn group_title(g: &Group, plan: &Plan) -> String {
+pub(crate) fn group_title(g: &Group, plan: &Plan) -> String {
     match g {
         Group::Policy(name) => format!("policy {name}"),
         Group::Target(TargetRef::Account(id)) => match plan.account_names.get(id) {
@@ -228,5 +228,55 @@ pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
         "{n} error{} in config; nothing was sent to AWS.",
         if n == 1 { "" } else { "s" }
     );
+    out
+}
+
+/// What an apply did, step by step, then a count line.
+pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
+    use crate::apply::StepStatus;
+    let mut out = String::new();
+    for (i, (c, s)) in outcome.steps.iter().enumerate() {
+        let target = match c {
+            Change::Attach { target, .. } => format!(" to {target}"),
+            Change::Detach { target, .. } => format!(" from {target}"),
+            _ => String::new(),
+        };
+        let line = match s {
+            StepStatus::Done => format!(
+                "{} {}. {}{target}",
+                style.paint("32", "done   "),
+                i + 1,
+                describe(c)
+            ),
+            StepStatus::Failed(e) => format!(
+                "{} {}. {}{target}: {e}",
+                style.paint("31;1", "FAILED "),
+                i + 1,
+                describe(c)
+            ),
+            StepStatus::Skipped { because_of } => format!(
+                "{} {}. {}{target} (depends on step {})",
+                style.paint("33", "skipped"),
+                i + 1,
+                describe(c),
+                because_of
+                    .iter()
+                    .map(|d| (d + 1).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    let done = outcome.count(|s| *s == StepStatus::Done);
+    let failed = outcome.count(|s| matches!(s, StepStatus::Failed(_)));
+    let skipped = outcome.count(|s| matches!(s, StepStatus::Skipped { .. }));
+    let _ = writeln!(
+        out,
+        "\nApply: {done} done, {failed} failed, {skipped} not attempted."
+    );
+    if failed + skipped > 0 {
+        let _ = writeln!(out, "Fix the cause and run plan and apply again: done steps are not repeated, the rest converge.");
+    }
     out
 }

@@ -17,7 +17,7 @@ fn target_json(t: &TargetRef) -> Value {
     }
 }
 
-fn change_json(c: &Change) -> Value {
+pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
         Change::CreateOu { path } => json!({"path": path.to_string()}),
         Change::DeleteOu { path, id } => json!({"path": path.to_string(), "id": id}),
@@ -125,5 +125,22 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "attachments_to_add": s.attachments_to_add,
             "attachments_to_remove": s.attachments_to_remove,
         },
+    })
+}
+
+/// What an apply did, as JSON.
+pub fn outcome_json(outcome: &crate::apply::Outcome) -> Value {
+    use crate::apply::StepStatus;
+    json!({
+        "format_version": PLAN_FORMAT_VERSION,
+        "succeeded": outcome.succeeded(),
+        "steps": outcome.steps.iter().map(|(c, s)| {
+            let (status, extra) = match s {
+                StepStatus::Done => ("done", Value::Null),
+                StepStatus::Failed(e) => ("failed", json!(e.to_string())),
+                StepStatus::Skipped { because_of } => ("not_attempted", json!(because_of)),
+            };
+            json!({"change": change_json(c), "status": status, "error_or_blocking_steps": extra})
+        }).collect::<Vec<_>>(),
     })
 }

@@ -1,14 +1,18 @@
-//! Output: plans in human, JSON and (later) Markdown form, request statistics, and config
+//! Output: plans and drift in human, JSON and Markdown form, apply outcomes, request statistics, and config
 //! error reports. The only module that decides layout and colour, and, with the plan file, the
 //! only one that produces serialized output.
 //!
 //! Architecture invariant: renders what it is given; never reads config or AWS.
 
+mod drift;
 mod human;
 mod json;
+mod markdown;
 
-pub use human::{config_errors, plan_human, refusals_human, stats_human};
-pub use json::{plan_json, PLAN_FORMAT_VERSION};
+pub use drift::{drift_human, drift_item, drift_json, drift_markdown};
+pub use human::{config_errors, outcome_human, plan_human, refusals_human, stats_human};
+pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
+pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};
 
 /// Output styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

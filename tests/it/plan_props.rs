@@ -176,7 +176,7 @@ proptest! {
 
             // Apply converges: a fresh read plans nothing.
             let outcome = apply::execute(&p, &live, &f).await;
-            prop_assert!(outcome.succeeded(), "{:?}", outcome.failed);
+            prop_assert!(outcome.succeeded(), "{:?}", outcome.steps);
             let after = read(&f).await;
             let again = plan::plan(&desired, &after).unwrap();
             prop_assert!(again.is_empty(), "{:?}", again.changes);
@@ -356,7 +356,7 @@ fn a_policy_guardrail_created_and_the_config_dropped_is_deleted() {
         let actions: Vec<&str> = plan.changes.iter().map(|c| c.action()).collect();
         assert_eq!(actions, vec!["detach", "delete_policy"]);
         let outcome = apply::execute(&plan, &live, &f).await;
-        assert!(outcome.succeeded(), "{:?}", outcome.failed);
+        assert!(outcome.succeeded(), "{:?}", outcome.steps);
         assert!(f
             .list_policies(SCP)
             .await

@@ -1,0 +1,237 @@
+//! Saved plans (`plan --out FILE`, `apply FILE`): the changes plus what they were computed
+//! from, so apply can refuse a stale plan and say what moved, and a digest over the whole
+//! file, so a tampered plan is refused.
+//!
+//! Format: one JSON object, `format_version` "1". The digest is the SHA-256 of the JSON
+//! serialization of the file with `digest` set to the empty string.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Change, Plan};
+use crate::model::{sha256_hex, LiveOrg};
+
+pub const FORMAT_VERSION: &str = "1";
+const KIND: &str = "guardrail-plan";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: String,
+    pub kind: String,
+    pub environment: String,
+    pub guardrail_version: String,
+    /// SHA-256 of each config input (the config file and every document), by path.
+    pub config_digests: BTreeMap<String, String>,
+    /// The live state the plan was computed from, as a map (see [`fingerprint`]).
+    pub live_fingerprint: BTreeMap<String, String>,
+    pub org_id: String,
+    pub management_account: String,
+    pub changes: Vec<Change>,
+    pub account_names: BTreeMap<String, String>,
+    pub digest: String,
+}
+
+/// Why a saved plan cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("not a guardrail plan file: {0}")]
+    Unreadable(String),
+    #[error(
+        "plan file format {found} is not supported (this guardrail reads format {FORMAT_VERSION})"
+    )]
+    Version { found: String },
+    #[error("the plan file was modified after it was written (its digest does not match); make a new plan")]
+    Tampered,
+    #[error("the plan was made for environment `{planned}`, not `{given}`")]
+    WrongEnvironment { planned: String, given: String },
+    #[error("the plan is stale; make a new plan. What moved since it was made:\n{}", .0.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
+    Stale(Vec<String>),
+}
+
+/// The live state as `key → value`: OUs by path, each account's parent, each policy's content
+/// and description, each attachment. Two snapshots with equal fingerprints plan the same.
+pub fn fingerprint(live: &LiveOrg) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "organization".to_owned(),
+        format!("{} {}", live.org_id, live.root.id),
+    );
+    for (path, id) in live.ou_ids_by_path() {
+        m.insert(format!("OU {path}"), id);
+    }
+    for a in live.accounts.values() {
+        let path = live
+            .path_of(&a.parent_id)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        m.insert(
+            format!("account {} ({})", a.name, a.id),
+            format!("in {path}"),
+        );
+    }
+    for p in live.policies.values() {
+        let digest = sha256_hex(format!("{}\n{}", p.content, p.description).as_bytes());
+        m.insert(
+            format!("{} {} ({})", p.policy_type, p.name, p.id),
+            digest[..16].to_owned(),
+        );
+        for t in &p.targets {
+            let target = live
+                .target_of(t)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| t.clone());
+            m.insert(
+                format!("attachment of {} to {target}", p.name),
+                "attached".into(),
+            );
+        }
+    }
+    m
+}
+
+/// What differs between two fingerprints, in words; at most `max` lines.
+pub fn describe_moves(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    max: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in before {
+        match after.get(k) {
+            None => out.push(format!("{k}: gone")),
+            Some(w) if w != v => {
+                if k.starts_with("account ") {
+                    out.push(format!("{k}: was {v}, now {w}"));
+                } else {
+                    out.push(format!("{k}: changed"));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (k, v) in after {
+        if !before.contains_key(k) {
+            out.push(format!("{k}: new ({v})"));
+        }
+    }
+    let n = out.len();
+    if n > max {
+        out.truncate(max);
+        out.push(format!("... and {} more", n - max));
+    }
+    out
+}
+
+impl SavedPlan {
+    pub fn new(
+        env: &str,
+        plan: &Plan,
+        config_digests: BTreeMap<String, String>,
+        live: &LiveOrg,
+    ) -> SavedPlan {
+        let mut s = SavedPlan {
+            format_version: FORMAT_VERSION.into(),
+            kind: KIND.into(),
+            environment: env.into(),
+            guardrail_version: env!("CARGO_PKG_VERSION").into(),
+            config_digests,
+            live_fingerprint: fingerprint(live),
+            org_id: plan.org_id.clone(),
+            management_account: plan.management_account.clone(),
+            changes: plan.changes.clone(),
+            account_names: plan.account_names.clone(),
+            digest: String::new(),
+        };
+        s.digest = s.compute_digest();
+        s
+    }
+
+    fn compute_digest(&self) -> String {
+        let mut copy = self.clone();
+        copy.digest = String::new();
+        // Serializing plain data (strings, maps, enums of strings) cannot fail.
+        sha256_hex(serde_json::to_string(&copy).unwrap_or_default().as_bytes())
+    }
+
+    /// The file's text.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Reads and verifies a plan file's text.
+    pub fn from_json(text: &str) -> Result<SavedPlan, PlanFileError> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| PlanFileError::Unreadable(e.to_string()))?;
+        if v.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
+            return Err(PlanFileError::Unreadable(
+                "no `\"kind\": \"guardrail-plan\"`".into(),
+            ));
+        }
+        let found = v
+            .get("format_version")
+            .and_then(|k| k.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        if found != FORMAT_VERSION {
+            return Err(PlanFileError::Version { found });
+        }
+        let s: SavedPlan =
+            serde_json::from_value(v).map_err(|e| PlanFileError::Unreadable(e.to_string()))?;
+        if s.compute_digest() != s.digest {
+            return Err(PlanFileError::Tampered);
+        }
+        Ok(s)
+    }
+
+    /// Refuses the plan unless config and live are as they were when it was made.
+    pub fn check_fresh(
+        &self,
+        env: &str,
+        config_digests: &BTreeMap<String, String>,
+        live: &LiveOrg,
+    ) -> Result<(), PlanFileError> {
+        if self.environment != env {
+            return Err(PlanFileError::WrongEnvironment {
+                planned: self.environment.clone(),
+                given: env.into(),
+            });
+        }
+        let mut moved = Vec::new();
+        for (path, d) in &self.config_digests {
+            match config_digests.get(path) {
+                None => moved.push(format!("config input {path}: no longer read")),
+                Some(now) if now != d => moved.push(format!("config input {path}: edited")),
+                _ => {}
+            }
+        }
+        for path in config_digests.keys() {
+            if !self.config_digests.contains_key(path) {
+                moved.push(format!("config input {path}: new"));
+            }
+        }
+        moved.extend(describe_moves(
+            &self.live_fingerprint,
+            &fingerprint(live),
+            20,
+        ));
+        if moved.is_empty() {
+            Ok(())
+        } else {
+            Err(PlanFileError::Stale(moved))
+        }
+    }
+
+    /// The plan to execute, exactly as saved.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            org_id: self.org_id.clone(),
+            management_account: self.management_account.clone(),
+            changes: self.changes.clone(),
+            warnings: Vec::new(),
+            account_names: self.account_names.clone(),
+        }
+    }
+}

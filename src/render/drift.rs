@@ -1,0 +1,140 @@
+//! Drift: the same diff as a plan, told from the organization's side ("an SCP was edited in
+//! the console") for the nightly job, in human, JSON and Markdown.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::model::TargetRef;
+use crate::plan::{Change, Plan};
+
+fn target_name(t: &TargetRef, plan: &Plan) -> String {
+    match t {
+        TargetRef::Account(id) => match plan.account_names.get(id) {
+            Some(n) => format!("account {n} ({id})"),
+            None => format!("account {id}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `(kind, sentence)` for one difference between live and config.
+pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
+    match c {
+        Change::UpdatePolicy { name, policy_type, content_diff: Some(_), .. } => {
+            ("policy_edited", format!("{policy_type} {name} was edited outside guardrail; its content differs from the config"))
+        }
+        Change::UpdatePolicy { name, policy_type, .. } => {
+            ("policy_description_changed", format!("{policy_type} {name}'s description differs from the config"))
+        }
+        Change::Detach { policy, policy_type, target } => (
+            "attachment_added",
+            format!("{policy_type} {policy} is attached to {} but the config does not list it there", target_name(target, plan)),
+        ),
+        Change::Attach { policy, policy_type, target } => (
+            "attachment_removed",
+            format!("{policy_type} {policy} is missing from {}, where the config attaches it", target_name(target, plan)),
+        ),
+        Change::MoveAccount { key, id, from, to } => (
+            "account_moved",
+            format!("account {key} ({id}) is in {from}; the config places it in {to}"),
+        ),
+        Change::DeleteOu { path, id } => ("ou_added", format!("OU {path} ({id}) exists but is not in the config")),
+        Change::CreateOu { path } => ("ou_removed", format!("OU {path} is in the config but does not exist")),
+        Change::CreatePolicy { name, policy_type, .. } => {
+            ("policy_missing", format!("{policy_type} {name} is in the config but does not exist"))
+        }
+        Change::DeletePolicy { name, policy_type, id } => (
+            "policy_orphaned",
+            format!("{policy_type} {name} ({id}) was created by guardrail but the config no longer names it"),
+        ),
+    }
+}
+
+pub fn drift_human(env: &str, plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No drift: organization {} matches environment `{env}`.",
+            plan.org_id
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Drift in organization {} against environment `{env}`:",
+        plan.org_id
+    );
+    for c in &plan.changes {
+        let _ = writeln!(out, "  - {}", drift_item(c, plan).1);
+        if let Change::UpdatePolicy {
+            content_diff: Some(d),
+            ..
+        } = c
+        {
+            for line in d.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} drift(s). `guardrail plan --env {env}` shows the changes that revert them.",
+        plan.changes.len()
+    );
+    out
+}
+
+pub fn drift_json(env: &str, plan: &Plan) -> Value {
+    json!({
+        "format_version": super::PLAN_FORMAT_VERSION,
+        "environment": env,
+        "organization_id": plan.org_id,
+        "drifted": !plan.is_empty(),
+        "drift": plan.changes.iter().map(|c| {
+            let (kind, message) = drift_item(c, plan);
+            let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json(c)});
+            if let Change::UpdatePolicy { content_diff: Some(d), .. } = c {
+                v["diff"] = json!(d);
+            }
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+pub fn drift_markdown(env: &str, plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "### guardrail drift: `{env}`\n\nNo drift: the organization matches the config."
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "### guardrail drift: `{env}`\n\n{} drift(s) in organization `{}`:\n",
+        plan.changes.len(),
+        plan.org_id
+    );
+    for c in &plan.changes {
+        let _ = writeln!(out, "- {}", super::markdown::escape(&drift_item(c, plan).1));
+    }
+    for c in &plan.changes {
+        if let Change::UpdatePolicy {
+            name,
+            content_diff: Some(d),
+            ..
+        } = c
+        {
+            let _ = writeln!(
+                out,
+                "\n<details><summary>{}</summary>\n\n```diff\n{}```\n</details>",
+                super::markdown::escape(name),
+                d
+            );
+        }
+    }
+    super::markdown::cap(out)
+}

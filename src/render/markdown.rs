@@ -1,0 +1,148 @@
+//! The pull-request comment: a summary table, changes grouped by target, and each policy diff
+//! in a collapsible section; capped below GitHub's 65,536-character comment limit with a note
+//! when cut.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::plan::{Change, Group, Plan};
+
+/// Comments longer than this are cut (GitHub refuses bodies over 65,536 characters).
+pub const MAX_COMMENT_CHARS: usize = 65_000;
+
+const CUT_NOTE: &str = "\n\n_This comment was cut to stay under GitHub's size limit; run `guardrail plan` for the full plan._\n";
+
+/// Escapes the characters Markdown would interpret in free text.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Cuts at a line boundary below the cap, closing an open code block and details section.
+pub fn cap(s: String) -> String {
+    if s.len() <= MAX_COMMENT_CHARS {
+        return s;
+    }
+    let budget = MAX_COMMENT_CHARS - CUT_NOTE.len() - 32;
+    let mut end = budget;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = match s[..end].rfind('\n') {
+        Some(i) => &s[..i],
+        None => &s[..end],
+    };
+    let mut out = cut.to_owned();
+    if out.matches("```").count() % 2 == 1 {
+        out.push_str("\n```");
+    }
+    if out.matches("<details>").count() > out.matches("</details>").count() {
+        out.push_str("\n</details>");
+    }
+    out.push_str(CUT_NOTE);
+    out
+}
+
+fn line(c: &Change) -> String {
+    let sym = match c {
+        Change::CreateOu { .. } | Change::CreatePolicy { .. } | Change::Attach { .. } => "➕",
+        Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => "✏️",
+        _ => "🗑️",
+    };
+    format!("{sym} {}", escape(&super::human::describe(c)))
+}
+
+/// The plan as a PR comment.
+pub fn plan_markdown(env: &str, plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### guardrail plan: `{env}`\n");
+    if plan.is_empty() {
+        let _ = writeln!(out, "No changes. The organization matches the config.");
+        return out;
+    }
+    let s = plan.summary();
+    let _ = writeln!(out, "| change | count |\n|---|---:|");
+    for (label, n) in [
+        ("OUs to create", s.ous_to_create),
+        ("OUs to delete", s.ous_to_delete),
+        ("accounts to move", s.accounts_to_move),
+        ("policies to create", s.policies_to_create),
+        ("policies to update", s.policies_to_update),
+        ("policies to delete", s.policies_to_delete),
+        ("attachments to add", s.attachments_to_add),
+        ("attachments to remove", s.attachments_to_remove),
+    ] {
+        if n > 0 {
+            let _ = writeln!(out, "| {label} | {n} |");
+        }
+    }
+    let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
+    for c in &plan.changes {
+        groups.entry(c.group()).or_default().push(c);
+    }
+    let _ = writeln!(out, "\n#### Changes by target\n");
+    for (g, changes) in &groups {
+        let _ = writeln!(out, "- **{}**", escape(&super::human::group_title(g, plan)));
+        for c in changes {
+            let _ = writeln!(out, "  - {}", line(c));
+        }
+    }
+    let mut diffs = String::new();
+    for c in &plan.changes {
+        match c {
+            Change::UpdatePolicy {
+                name,
+                content_diff: Some(d),
+                new_content,
+                size_limit,
+                ..
+            } => {
+                let size = new_content.as_ref().map_or(0, String::len);
+                let _ = writeln!(diffs, "\n<details><summary>update {} ({size} of {size_limit} characters)</summary>\n\n```diff\n{d}```\n</details>", escape(name));
+            }
+            Change::CreatePolicy {
+                name,
+                pretty,
+                content,
+                size_limit,
+                ..
+            } => {
+                let _ = writeln!(diffs, "\n<details><summary>create {} ({} of {size_limit} characters)</summary>\n\n```json\n{pretty}```\n</details>", escape(name), content.len());
+            }
+            _ => {}
+        }
+    }
+    if !diffs.is_empty() {
+        let _ = writeln!(out, "\n#### Policy documents");
+        out.push_str(&diffs);
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "\n#### Warnings\n");
+        for w in &plan.warnings {
+            let _ = writeln!(out, "- {}", escape(&super::human::warning_text(w)));
+        }
+    }
+    let _ = writeln!(out, "\n{}", escape(&super::human::summary_line(plan)));
+    cap(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_comments_are_cut_with_a_note_and_closed_blocks() {
+        let body = format!("<details>\n```diff\n{}", "+ line\n".repeat(20_000));
+        let out = cap(body);
+        assert!(out.len() <= MAX_COMMENT_CHARS);
+        assert!(out.ends_with(CUT_NOTE));
+        assert_eq!(out.matches("```").count() % 2, 0);
+        assert!(out.contains("</details>"));
+    }
+}
