@@ -52,6 +52,18 @@ pub struct FakeOrg {
     state: Mutex<State>,
     limits: LimitsTable,
     counter: Counter,
+    faults: Mutex<Faults>,
+}
+
+/// Fault injection and the invariant log, for tests.
+#[derive(Debug, Default)]
+struct Faults {
+    /// Writes so far.
+    writes: u64,
+    /// Fail the write with this 1-based number, with this error.
+    fail_write: Option<(u64, Error)>,
+    /// Invariant violations seen after any write (must stay empty).
+    violations: Vec<String>,
 }
 
 const FULL_ACCESS_ID: &str = "p-FullAWSAccess";
@@ -129,7 +141,72 @@ impl FakeOrg {
             }),
             limits,
             counter: Counter::default(),
+            faults: Mutex::new(Faults::default()),
         }
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes the `n`-th write from now fail with `error` (once).
+    pub fn fail_nth_write(&self, n: u64, error: Error) {
+        let mut f = self.faults();
+        let at = f.writes + n;
+        f.fail_write = Some((at, error));
+    }
+
+    /// Invariant violations observed after writes: a target of an enabled type left with
+    /// fewer policies than the minimum, or more than the maximum. Always empty unless the fake
+    /// itself is wrong; tests assert it.
+    pub fn violations(&self) -> Vec<String> {
+        self.faults().violations.clone()
+    }
+
+    /// Counts a write, fails it if a fault is due, and afterwards checks the invariants.
+    fn write_gate(&self) -> Result<()> {
+        let mut f = self.faults();
+        f.writes += 1;
+        if let Some((at, _)) = &f.fail_write {
+            if *at == f.writes {
+                if let Some((_, e)) = f.fail_write.take() {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_invariants(&self) {
+        let s = self.lock();
+        let mut found = Vec::new();
+        let targets: Vec<String> = std::iter::once(s.root.id.clone())
+            .chain(s.ous.keys().cloned())
+            .chain(s.accounts.keys().cloned())
+            .collect();
+        for ty in &s.root.enabled_policy_types {
+            let lim = self.limits.for_type(*ty);
+            for t in &targets {
+                let n = s.attached_count(t, *ty);
+                if n < lim.min_attachments_per_target.value
+                    || n > lim.max_attachments_per_target.value
+                {
+                    found.push(format!("{t} carries {n} {}", ty.api_name()));
+                }
+            }
+        }
+        drop(s);
+        if !found.is_empty() {
+            self.faults().violations.extend(found);
+        }
+    }
+
+    /// Runs a write: fault gate, then the operation, then the invariant check.
+    fn write<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.write_gate()?;
+        let r = op();
+        self.check_invariants();
+        r
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -330,90 +407,96 @@ impl OrgBackend for FakeOrg {
 
     async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
         self.counter.bump("EnablePolicyType");
-        let mut s = self.lock();
-        if root_id != s.root.id {
-            return Err(not_found("RootNotFoundException", root_id));
-        }
-        if s.root.enabled_policy_types.contains(&policy_type) {
-            return Err(Error::Service {
-                code: "PolicyTypeAlreadyEnabledException".into(),
-                message: format!("{} is already enabled", policy_type.api_name()),
-            });
-        }
-        s.root.enabled_policy_types.push(policy_type);
-        Ok(())
+        self.write(|| {
+            let mut s = self.lock();
+            if root_id != s.root.id {
+                return Err(not_found("RootNotFoundException", root_id));
+            }
+            if s.root.enabled_policy_types.contains(&policy_type) {
+                return Err(Error::Service {
+                    code: "PolicyTypeAlreadyEnabledException".into(),
+                    message: format!("{} is already enabled", policy_type.api_name()),
+                });
+            }
+            s.root.enabled_policy_types.push(policy_type);
+            Ok(())
+        })
     }
 
     async fn create_organizational_unit(&self, parent_id: &str, name: &str) -> Result<String> {
         self.counter.bump("CreateOrganizationalUnit");
-        let mut s = self.lock();
-        if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
-            return Err(not_found("ParentNotFoundException", parent_id));
-        }
-        let max_name = self.limits.org.max_ou_name_chars.value;
-        if name.is_empty() || name.chars().count() > max_name {
-            return Err(Error::InvalidInput {
-                reason: if name.is_empty() {
-                    "MIN_LENGTH_EXCEEDED"
-                } else {
-                    "MAX_LENGTH_EXCEEDED"
-                }
-                .into(),
-                message: format!("OU name must be 1-{max_name} characters"),
-            });
-        }
-        if s.depth_of(parent_id) + 1 > self.limits.org.max_ou_depth.value {
-            return Err(constraint(
-                "OU_DEPTH_LIMIT_EXCEEDED",
-                "You have exceeded the limit of OU nesting",
-            ));
-        }
-        if s.ous.len() >= self.limits.org.max_ous.value {
-            return Err(constraint(
-                "OU_NUMBER_LIMIT_EXCEEDED",
-                "You have exceeded the number of OUs",
-            ));
-        }
-        if s.ous
-            .values()
-            .any(|o| o.parent == parent_id && o.name == name)
-        {
-            return Err(Error::DuplicateOrganizationalUnit(format!(
-                "an OU named {name} already exists in {parent_id}"
-            )));
-        }
-        let n = s.next();
-        let root_suffix = s.root.id.trim_start_matches("r-").to_owned();
-        let id = format!("ou-{root_suffix}-{n:08x}");
-        s.ous.insert(
-            id.clone(),
-            FakeOu {
-                name: name.into(),
-                parent: parent_id.into(),
-            },
-        );
-        s.attach_defaults(&id);
-        Ok(id)
+        self.write(|| {
+            let mut s = self.lock();
+            if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
+                return Err(not_found("ParentNotFoundException", parent_id));
+            }
+            let max_name = self.limits.org.max_ou_name_chars.value;
+            if name.is_empty() || name.chars().count() > max_name {
+                return Err(Error::InvalidInput {
+                    reason: if name.is_empty() {
+                        "MIN_LENGTH_EXCEEDED"
+                    } else {
+                        "MAX_LENGTH_EXCEEDED"
+                    }
+                    .into(),
+                    message: format!("OU name must be 1-{max_name} characters"),
+                });
+            }
+            if s.depth_of(parent_id) + 1 > self.limits.org.max_ou_depth.value {
+                return Err(constraint(
+                    "OU_DEPTH_LIMIT_EXCEEDED",
+                    "You have exceeded the limit of OU nesting",
+                ));
+            }
+            if s.ous.len() >= self.limits.org.max_ous.value {
+                return Err(constraint(
+                    "OU_NUMBER_LIMIT_EXCEEDED",
+                    "You have exceeded the number of OUs",
+                ));
+            }
+            if s.ous
+                .values()
+                .any(|o| o.parent == parent_id && o.name == name)
+            {
+                return Err(Error::DuplicateOrganizationalUnit(format!(
+                    "an OU named {name} already exists in {parent_id}"
+                )));
+            }
+            let n = s.next();
+            let root_suffix = s.root.id.trim_start_matches("r-").to_owned();
+            let id = format!("ou-{root_suffix}-{n:08x}");
+            s.ous.insert(
+                id.clone(),
+                FakeOu {
+                    name: name.into(),
+                    parent: parent_id.into(),
+                },
+            );
+            s.attach_defaults(&id);
+            Ok(id)
+        })
     }
 
     async fn delete_organizational_unit(&self, ou_id: &str) -> Result<()> {
         self.counter.bump("DeleteOrganizationalUnit");
-        let mut s = self.lock();
-        if !s.ous.contains_key(ou_id) {
-            return Err(not_found("OrganizationalUnitNotFoundException", ou_id));
-        }
-        if s.ous.values().any(|o| o.parent == ou_id)
-            || s.accounts.values().any(|a| a.parent == ou_id)
-        {
-            return Err(Error::OrganizationalUnitNotEmpty(format!(
-                "{ou_id} has children"
-            )));
-        }
-        s.ous.remove(ou_id);
-        for p in s.policies.values_mut() {
-            p.targets.remove(ou_id);
-        }
-        Ok(())
+        self.write(|| {
+            let mut s = self.lock();
+            if !s.ous.contains_key(ou_id) {
+                return Err(not_found("OrganizationalUnitNotFoundException", ou_id));
+            }
+            if s.ous.values().any(|o| o.parent == ou_id)
+                || s.accounts.values().any(|a| a.parent == ou_id)
+            {
+                return Err(Error::OrganizationalUnitNotEmpty(format!(
+                    "{ou_id} has children"
+                )));
+            }
+            s.ous.remove(ou_id);
+            for p in s.policies.values_mut() {
+                p.targets.remove(ou_id);
+            }
+            Ok(())
+        })
     }
 
     async fn create_policy(
@@ -424,49 +507,51 @@ impl OrgBackend for FakeOrg {
         content: &str,
     ) -> Result<String> {
         self.counter.bump("CreatePolicy");
-        self.check_document(policy_type, content)?;
-        self.check_description(policy_type, description)?;
-        let lim = self.limits.for_type(policy_type);
-        let mut s = self.lock();
-        if name.is_empty() || name.chars().count() > lim.max_name_chars.value {
-            return Err(Error::InvalidInput {
-                reason: "MAX_LENGTH_EXCEEDED".into(),
-                message: "policy name length".into(),
-            });
-        }
-        if s.policies.values().any(|p| p.info.name == name) {
-            return Err(Error::DuplicatePolicy(format!(
-                "A policy with the name {name} already exists"
-            )));
-        }
-        let count = s
-            .policies
-            .values()
-            .filter(|p| p.info.policy_type == policy_type && !p.info.aws_managed)
-            .count();
-        if count >= lim.max_policies_per_org.value {
-            return Err(constraint(
-                "POLICY_NUMBER_LIMIT_EXCEEDED",
-                "too many policies",
-            ));
-        }
-        let n = s.next();
-        let id = format!("p-{n:08x}");
-        s.policies.insert(
-            id.clone(),
-            FakePolicy {
-                info: PolicyInfo {
-                    id: id.clone(),
-                    name: name.into(),
-                    description: description.into(),
-                    policy_type,
-                    aws_managed: false,
+        self.write(|| {
+            self.check_document(policy_type, content)?;
+            self.check_description(policy_type, description)?;
+            let lim = self.limits.for_type(policy_type);
+            let mut s = self.lock();
+            if name.is_empty() || name.chars().count() > lim.max_name_chars.value {
+                return Err(Error::InvalidInput {
+                    reason: "MAX_LENGTH_EXCEEDED".into(),
+                    message: "policy name length".into(),
+                });
+            }
+            if s.policies.values().any(|p| p.info.name == name) {
+                return Err(Error::DuplicatePolicy(format!(
+                    "A policy with the name {name} already exists"
+                )));
+            }
+            let count = s
+                .policies
+                .values()
+                .filter(|p| p.info.policy_type == policy_type && !p.info.aws_managed)
+                .count();
+            if count >= lim.max_policies_per_org.value {
+                return Err(constraint(
+                    "POLICY_NUMBER_LIMIT_EXCEEDED",
+                    "too many policies",
+                ));
+            }
+            let n = s.next();
+            let id = format!("p-{n:08x}");
+            s.policies.insert(
+                id.clone(),
+                FakePolicy {
+                    info: PolicyInfo {
+                        id: id.clone(),
+                        name: name.into(),
+                        description: description.into(),
+                        policy_type,
+                        aws_managed: false,
+                    },
+                    content: content.into(),
+                    targets: BTreeSet::new(),
                 },
-                content: content.into(),
-                targets: BTreeSet::new(),
-            },
-        );
-        Ok(id)
+            );
+            Ok(id)
+        })
     }
 
     async fn update_policy(
@@ -476,8 +561,46 @@ impl OrgBackend for FakeOrg {
         content: Option<&str>,
     ) -> Result<()> {
         self.counter.bump("UpdatePolicy");
-        let ty = {
-            let s = self.lock();
+        self.write(|| {
+            let ty = {
+                let s = self.lock();
+                let p = s
+                    .policies
+                    .get(policy_id)
+                    .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
+                if p.info.aws_managed {
+                    return Err(Error::InvalidInput {
+                        reason: "IMMUTABLE_POLICY".into(),
+                        message: "AWS-managed policies cannot be changed".into(),
+                    });
+                }
+                p.info.policy_type
+            };
+            if let Some(c) = content {
+                self.check_document(ty, c)?;
+            }
+            if let Some(d) = description {
+                self.check_description(ty, d)?;
+            }
+            let mut s = self.lock();
+            let p = s
+                .policies
+                .get_mut(policy_id)
+                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
+            if let Some(c) = content {
+                p.content = c.into();
+            }
+            if let Some(d) = description {
+                p.info.description = d.into();
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_policy(&self, policy_id: &str) -> Result<()> {
+        self.counter.bump("DeletePolicy");
+        self.write(|| {
+            let mut s = self.lock();
             let p = s
                 .policies
                 .get(policy_id)
@@ -485,136 +608,106 @@ impl OrgBackend for FakeOrg {
             if p.info.aws_managed {
                 return Err(Error::InvalidInput {
                     reason: "IMMUTABLE_POLICY".into(),
-                    message: "AWS-managed policies cannot be changed".into(),
+                    message: "AWS-managed policies cannot be deleted".into(),
                 });
             }
-            p.info.policy_type
-        };
-        if let Some(c) = content {
-            self.check_document(ty, c)?;
-        }
-        if let Some(d) = description {
-            self.check_description(ty, d)?;
-        }
-        let mut s = self.lock();
-        let p = s
-            .policies
-            .get_mut(policy_id)
-            .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
-        if let Some(c) = content {
-            p.content = c.into();
-        }
-        if let Some(d) = description {
-            p.info.description = d.into();
-        }
-        Ok(())
-    }
-
-    async fn delete_policy(&self, policy_id: &str) -> Result<()> {
-        self.counter.bump("DeletePolicy");
-        let mut s = self.lock();
-        let p = s
-            .policies
-            .get(policy_id)
-            .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
-        if p.info.aws_managed {
-            return Err(Error::InvalidInput {
-                reason: "IMMUTABLE_POLICY".into(),
-                message: "AWS-managed policies cannot be deleted".into(),
-            });
-        }
-        if !p.targets.is_empty() {
-            return Err(Error::PolicyInUse(format!(
-                "{policy_id} is attached to {} targets",
-                p.targets.len()
-            )));
-        }
-        s.policies.remove(policy_id);
-        Ok(())
+            if !p.targets.is_empty() {
+                return Err(Error::PolicyInUse(format!(
+                    "{policy_id} is attached to {} targets",
+                    p.targets.len()
+                )));
+            }
+            s.policies.remove(policy_id);
+            Ok(())
+        })
     }
 
     async fn attach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
         self.counter.bump("AttachPolicy");
-        let mut s = self.lock();
-        let ty = s
-            .policies
-            .get(policy_id)
-            .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?
-            .info
-            .policy_type;
-        if !s.is_target(target_id) {
-            return Err(not_found("TargetNotFoundException", target_id));
-        }
-        if !s.root.enabled_policy_types.contains(&ty) {
-            return Err(Error::PolicyTypeNotEnabled(format!(
-                "{} is not enabled on the root",
-                ty.api_name()
-            )));
-        }
-        if s.policies
-            .get(policy_id)
-            .is_some_and(|p| p.targets.contains(target_id))
-        {
-            return Err(Error::DuplicatePolicyAttachment(format!(
-                "{policy_id} is already attached to {target_id}"
-            )));
-        }
-        let max = self.limits.for_type(ty).max_attachments_per_target.value;
-        if s.attached_count(target_id, ty) >= max {
-            return Err(constraint(
-                "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
-                format!(
-                    "{target_id} already has {max} policies of type {}",
+        self.write(|| {
+            let mut s = self.lock();
+            let ty = s
+                .policies
+                .get(policy_id)
+                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?
+                .info
+                .policy_type;
+            if !s.is_target(target_id) {
+                return Err(not_found("TargetNotFoundException", target_id));
+            }
+            if !s.root.enabled_policy_types.contains(&ty) {
+                return Err(Error::PolicyTypeNotEnabled(format!(
+                    "{} is not enabled on the root",
                     ty.api_name()
-                ),
-            ));
-        }
-        if let Some(p) = s.policies.get_mut(policy_id) {
-            p.targets.insert(target_id.into());
-        }
-        Ok(())
+                )));
+            }
+            if s.policies
+                .get(policy_id)
+                .is_some_and(|p| p.targets.contains(target_id))
+            {
+                return Err(Error::DuplicatePolicyAttachment(format!(
+                    "{policy_id} is already attached to {target_id}"
+                )));
+            }
+            let max = self.limits.for_type(ty).max_attachments_per_target.value;
+            if s.attached_count(target_id, ty) >= max {
+                return Err(constraint(
+                    "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+                    format!(
+                        "{target_id} already has {max} policies of type {}",
+                        ty.api_name()
+                    ),
+                ));
+            }
+            if let Some(p) = s.policies.get_mut(policy_id) {
+                p.targets.insert(target_id.into());
+            }
+            Ok(())
+        })
     }
 
     async fn detach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
         self.counter.bump("DetachPolicy");
-        let mut s = self.lock();
-        let p = s
-            .policies
-            .get(policy_id)
-            .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
-        let ty = p.info.policy_type;
-        if !s.is_target(target_id) {
-            return Err(not_found("TargetNotFoundException", target_id));
-        }
-        if !p.targets.contains(target_id) {
-            return Err(Error::PolicyNotAttached(format!(
-                "{policy_id} is not attached to {target_id}"
-            )));
-        }
-        let lim = self.limits.for_type(ty);
-        if p.info.aws_managed
-            && p.info.name == lim.aws_managed_policy
-            && !lim.aws_managed_detachable
-        {
-            return Err(Error::InvalidInput {
-                reason: "NON_DETACHABLE_POLICY".into(),
-                message: format!("{} cannot be detached", p.info.name),
-            });
-        }
-        if s.attached_count(target_id, ty) <= lim.min_attachments_per_target.value {
-            return Err(constraint(
-                "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
-                format!(
-                    "{target_id} must keep at least {} policy of type {}",
-                    lim.min_attachments_per_target.value,
-                    ty.api_name()
-                ),
-            ));
-        }
-        if let Some(p) = s.policies.get_mut(policy_id) {
-            p.targets.remove(target_id);
-        }
-        Ok(())
+        self.write(|| {
+            let mut s = self.lock();
+            let p = s
+                .policies
+                .get(policy_id)
+                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
+            let ty = p.info.policy_type;
+            if !s.is_target(target_id) {
+                return Err(not_found("TargetNotFoundException", target_id));
+            }
+            if !p.targets.contains(target_id) {
+                return Err(Error::PolicyNotAttached(format!(
+                    "{policy_id} is not attached to {target_id}"
+                )));
+            }
+            let lim = self.limits.for_type(ty);
+            if p.info.aws_managed
+                && p.info.name == lim.aws_managed_policy
+                && !lim.aws_managed_detachable
+            {
+                return Err(Error::InvalidInput {
+                    reason: "NON_DETACHABLE_POLICY".into(),
+                    message: format!("{} cannot be detached", p.info.name),
+                });
+            }
+            if s.attached_count(target_id, ty) <= lim.min_attachments_per_target.value {
+                return Err(constraint(
+                    "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+                    format!(
+                        "{target_id} must keep at least {} policy of type {}",
+                        lim.min_attachments_per_target.value,
+                        ty.api_name()
+                    ),
+                ));
+            }
+            if let Some(p) = s.policies.get_mut(policy_id) {
+                p.targets.remove(target_id);
+            }
+            Ok(())
+        })
     }
 
     async fn move_account(
@@ -624,59 +717,63 @@ impl OrgBackend for FakeOrg {
         destination_parent_id: &str,
     ) -> Result<()> {
         self.counter.bump("MoveAccount");
-        let mut s = self.lock();
-        let is_parent = |s: &State, id: &str| id == s.root.id || s.ous.contains_key(id);
-        if !is_parent(&s, source_parent_id) {
-            return Err(not_found("SourceParentNotFoundException", source_parent_id));
-        }
-        if !is_parent(&s, destination_parent_id) {
-            return Err(not_found(
-                "DestinationParentNotFoundException",
-                destination_parent_id,
-            ));
-        }
-        let a = s
-            .accounts
-            .get_mut(account_id)
-            .ok_or_else(|| not_found("AccountNotFoundException", account_id))?;
-        if a.parent == destination_parent_id {
-            return Err(Error::DuplicateAccount(format!(
-                "{account_id} is already in {destination_parent_id}"
-            )));
-        }
-        if a.parent != source_parent_id {
-            return Err(not_found("SourceParentNotFoundException", source_parent_id));
-        }
-        a.parent = destination_parent_id.into();
-        Ok(())
+        self.write(|| {
+            let mut s = self.lock();
+            let is_parent = |s: &State, id: &str| id == s.root.id || s.ous.contains_key(id);
+            if !is_parent(&s, source_parent_id) {
+                return Err(not_found("SourceParentNotFoundException", source_parent_id));
+            }
+            if !is_parent(&s, destination_parent_id) {
+                return Err(not_found(
+                    "DestinationParentNotFoundException",
+                    destination_parent_id,
+                ));
+            }
+            let a = s
+                .accounts
+                .get_mut(account_id)
+                .ok_or_else(|| not_found("AccountNotFoundException", account_id))?;
+            if a.parent == destination_parent_id {
+                return Err(Error::DuplicateAccount(format!(
+                    "{account_id} is already in {destination_parent_id}"
+                )));
+            }
+            if a.parent != source_parent_id {
+                return Err(not_found("SourceParentNotFoundException", source_parent_id));
+            }
+            a.parent = destination_parent_id.into();
+            Ok(())
+        })
     }
 
     async fn create_account(&self, name: &str, email: &str) -> Result<String> {
         self.counter.bump("CreateAccount");
-        let mut s = self.lock();
-        if s.accounts.values().any(|a| a.info.email == email) {
-            return Err(constraint(
-                "EMAIL_ALREADY_EXISTS",
-                format!("{email} is in use"),
-            ));
-        }
-        let n = s.next();
-        let id = format!("{:012}", 100_000_000_000u64 + n);
-        let root = s.root.id.clone();
-        s.accounts.insert(
-            id.clone(),
-            FakeAccount {
-                info: AccountInfo {
-                    id: id.clone(),
-                    name: name.into(),
-                    email: email.into(),
-                    status: "ACTIVE".into(),
+        self.write(|| {
+            let mut s = self.lock();
+            if s.accounts.values().any(|a| a.info.email == email) {
+                return Err(constraint(
+                    "EMAIL_ALREADY_EXISTS",
+                    format!("{email} is in use"),
+                ));
+            }
+            let n = s.next();
+            let id = format!("{:012}", 100_000_000_000u64 + n);
+            let root = s.root.id.clone();
+            s.accounts.insert(
+                id.clone(),
+                FakeAccount {
+                    info: AccountInfo {
+                        id: id.clone(),
+                        name: name.into(),
+                        email: email.into(),
+                        status: "ACTIVE".into(),
+                    },
+                    parent: root,
                 },
-                parent: root,
-            },
-        );
-        s.attach_defaults(&id);
-        Ok(id)
+            );
+            s.attach_defaults(&id);
+            Ok(id)
+        })
     }
 
     fn stats(&self) -> RequestStats {

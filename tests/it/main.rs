@@ -1,6 +1,7 @@
 //! Integration tests against the in-memory fake and the pure modules: config errors, the
 //! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
+mod apply_props;
 mod config_errors;
 mod fake_rules;
 mod layering;

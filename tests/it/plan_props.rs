@@ -15,7 +15,7 @@ use crate::support::{import, read, rt};
 
 /// A random organization, described by choices the builder interprets.
 #[derive(Debug, Clone)]
-struct OrgShape {
+pub struct OrgShape {
     /// For each OU: index of its parent among earlier OUs (or root), name choice.
     ous: Vec<(usize, u8)>,
     /// For each account: parent index.
@@ -26,7 +26,7 @@ struct OrgShape {
     detach_full: Vec<usize>,
 }
 
-fn shape() -> impl Strategy<Value = OrgShape> {
+pub fn shape() -> impl Strategy<Value = OrgShape> {
     (
         prop::collection::vec((0usize..100, 0u8..6), 0..8),
         prop::collection::vec(0usize..100, 0..15),
@@ -41,7 +41,7 @@ fn shape() -> impl Strategy<Value = OrgShape> {
         })
 }
 
-fn doc(v: u8) -> String {
+pub fn doc(v: u8) -> String {
     let actions = [
         "s3:DeleteBucket",
         "ec2:DeleteVpc",
@@ -57,7 +57,7 @@ fn doc(v: u8) -> String {
 
 /// Builds the shape in a fake through the backend API (so every AWS rule holds); requests AWS
 /// would refuse are skipped, as a real organization could not hold them either.
-async fn build(shape: &OrgShape) -> FakeOrg {
+pub async fn build(shape: &OrgShape) -> FakeOrg {
     let f = FakeOrg::new("999999999999");
     let root = f.root_id();
     let mut parents = vec![root.clone()];
