@@ -18,6 +18,7 @@ pub fn dependencies(changes: &[Change]) -> Vec<Vec<usize>> {
 
 fn target_created_by(target: &TargetRef, earlier: &Change) -> bool {
     matches!((target, earlier), (TargetRef::Ou(p), Change::CreateOu { path }) if p == path)
+        || matches!((target, earlier), (TargetRef::NewAccount(e), Change::CreateAccount { email, .. }) if e == email)
 }
 
 fn depends(c: &Change, e: &Change) -> bool {
@@ -26,6 +27,7 @@ fn depends(c: &Change, e: &Change) -> bool {
             matches!(e, Change::CreateOu { path: p } if path.parent().as_ref() == Some(p))
         }
         Change::CreatePolicy { .. } | Change::UpdatePolicy { .. } => false,
+        Change::CreateAccount { ou, .. } => matches!(e, Change::CreateOu { path } if path == ou),
         Change::Attach { policy, target, .. } => {
             matches!(e, Change::CreatePolicy { name, .. } if name == policy)
                 || target_created_by(target, e)
@@ -38,6 +40,7 @@ fn depends(c: &Change, e: &Change) -> bool {
             // not all land.
             matches!(e, Change::Attach { target: t, .. } if t == target)
                 || matches!(e, Change::UpdatePolicy { name, .. } if name == policy)
+                || target_created_by(target, e)
         }
         Change::DeleteOu { path, .. } => {
             matches!(e, Change::MoveAccount { from, .. } if from == path)

@@ -54,6 +54,8 @@ impl Outcome {
 struct Ids {
     ous: BTreeMap<OuPath, String>,
     policies: BTreeMap<String, String>,
+    /// Ids of accounts created in this run, by email.
+    accounts: BTreeMap<String, String>,
     root: String,
 }
 
@@ -63,6 +65,15 @@ impl Ids {
             TargetRef::Root => Ok(self.root.clone()),
             TargetRef::Ou(p) => self.ou(p),
             TargetRef::Account(id) => Ok(id.clone()),
+            TargetRef::NewAccount(email) => {
+                self.accounts
+                    .get(email)
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound {
+                        code: "AccountNotFoundException".into(),
+                        message: format!("account <{email}> has no id (was it created?)"),
+                    })
+            }
         }
     }
 
@@ -126,6 +137,7 @@ pub async fn execute_with(
             .values()
             .map(|p| (p.name.clone(), p.id.clone()))
             .collect(),
+        accounts: BTreeMap::new(),
         root: live.root.id.clone(),
     };
     let deps = dependencies(&plan.changes);
@@ -212,6 +224,18 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
                 Err(e) => return Err(e),
             };
             ids.policies.insert(name.clone(), id);
+        }
+        Change::CreateAccount { key, email, ou } => {
+            // AWS creates the account in the root (CreateAccount is polled until it is done
+            // by the backend), then one MoveAccount puts it in its OU.
+            let id = b.create_account(key, email).await?;
+            ids.accounts.insert(email.clone(), id.clone());
+            if !ou.is_root() {
+                match b.move_account(&id, &ids.root, &ids.ou(ou)?).await {
+                    Ok(()) | Err(Error::DuplicateAccount(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
         Change::UpdatePolicy {
             id,

@@ -381,6 +381,7 @@ impl Walker<'_> {
         // [accounts.KEY]
         if let Some(accts) = self.table(top, "accounts", "") {
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
+            let mut seen_email: BTreeMap<String, String> = BTreeMap::new();
             for (k, item) in accts.iter() {
                 let path = join("accounts", k);
                 let span = key_span(accts, k);
@@ -394,8 +395,12 @@ impl Walker<'_> {
                     continue;
                 };
                 self.check_keys(t, ACCOUNT_KEYS, &path);
-                let id = self.required_string(t, span, "id", &path);
-                let email = self.string(t, "email", &path).map(|(e, _)| e);
+                let id = if t.get("id").is_none() && t.get("email").is_some() {
+                    None
+                } else {
+                    self.required_string(t, span.clone(), "id", &path)
+                };
+                let email = self.string(t, "email", &path);
                 let ou = match self.string(t, "ou", &path) {
                     Some((s, sp)) => match OuPath::parse(&s) {
                         Some(p) if d.ous.contains_key(&p) => Some(p),
@@ -422,29 +427,58 @@ impl Walker<'_> {
                     None => Some(OuPath::root()),
                 };
                 let policies = self.policy_refs(t, &path, &d);
-                let Some((id, id_span)) = id else { continue };
-                if !is_account_id(&id) {
-                    self.err(
-                        ErrorKind::InvalidValue,
-                        id_span,
-                        &join(&path, "id"),
-                        format!("`{id}` is not a 12-digit account id"),
-                    );
-                    continue;
+                if let Some((e, e_span)) = &email {
+                    let lower = e.to_ascii_lowercase();
+                    if !e.contains('@') {
+                        self.err(
+                            ErrorKind::InvalidValue,
+                            e_span.clone(),
+                            &join(&path, "email"),
+                            format!("`{e}` is not an email address"),
+                        );
+                        continue;
+                    }
+                    if let Some(first) = seen_email.get(&lower) {
+                        self.err(
+                            ErrorKind::Duplicate,
+                            e_span.clone(),
+                            &join(&path, "email"),
+                            format!("email {e} is already used by [accounts.{}]", seg(first)),
+                        );
+                        continue;
+                    }
+                    seen_email.insert(lower, k.to_owned());
                 }
-                if let Some(first) = seen.get(&id) {
-                    self.err(
-                        ErrorKind::Duplicate,
-                        id_span,
-                        &join(&path, "id"),
-                        format!(
-                            "account id {id} is already used by [accounts.{}]",
-                            seg(first)
-                        ),
-                    );
-                    continue;
-                }
-                seen.insert(id.clone(), k.to_owned());
+                let id = match id {
+                    None if t.get("id").is_some() => continue,
+                    None => None,
+                    Some((id, id_span)) => {
+                        if !is_account_id(&id) {
+                            self.err(
+                                ErrorKind::InvalidValue,
+                                id_span,
+                                &join(&path, "id"),
+                                format!("`{id}` is not a 12-digit account id"),
+                            );
+                            continue;
+                        }
+                        if let Some(first) = seen.get(&id) {
+                            self.err(
+                                ErrorKind::Duplicate,
+                                id_span,
+                                &join(&path, "id"),
+                                format!(
+                                    "account id {id} is already used by [accounts.{}]",
+                                    seg(first)
+                                ),
+                            );
+                            continue;
+                        }
+                        seen.insert(id.clone(), k.to_owned());
+                        Some(id)
+                    }
+                };
+                let email = email.map(|(e, _)| e);
                 if let Some(ou) = ou {
                     d.accounts.insert(
                         k.to_owned(),

@@ -53,7 +53,8 @@ pub struct DesiredOu {
 pub struct DesiredAccount {
     /// The config key (`[accounts.<key>]`), usually the account name.
     pub key: String,
-    pub id: String,
+    /// The account id; `None` for an account to be created (then `email` is set).
+    pub id: Option<String>,
     pub email: Option<String>,
     /// The OU the account lives in; the root when empty.
     pub ou: OuPath,
@@ -69,7 +70,12 @@ impl Desired {
             super::TargetRef::Account(id) => self
                 .accounts
                 .values()
-                .find(|a| &a.id == id)
+                .find(|a| a.id.as_deref() == Some(id.as_str()))
+                .map(|a| &a.policies),
+            super::TargetRef::NewAccount(email) => self
+                .accounts
+                .values()
+                .find(|a| a.id.is_none() && a.email.as_deref() == Some(email.as_str()))
                 .map(|a| &a.policies),
         }
     }

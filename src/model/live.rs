@@ -101,6 +101,7 @@ impl LiveOrg {
             TargetRef::Root => Some(self.root.id.clone()),
             TargetRef::Ou(p) => self.ou_ids_by_path().get(p).cloned(),
             TargetRef::Account(id) => self.accounts.contains_key(id).then(|| id.clone()),
+            TargetRef::NewAccount(_) => None,
         }
     }
 

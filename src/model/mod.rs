@@ -75,6 +75,8 @@ pub enum TargetRef {
     Root,
     Ou(OuPath),
     Account(String),
+    /// An account the plan creates, by its email (its id is known only after creation).
+    NewAccount(String),
 }
 
 impl fmt::Display for TargetRef {
@@ -83,6 +85,7 @@ impl fmt::Display for TargetRef {
             TargetRef::Root => f.write_str("root"),
             TargetRef::Ou(p) => write!(f, "ou {p}"),
             TargetRef::Account(id) => write!(f, "account {id}"),
+            TargetRef::NewAccount(email) => write!(f, "new account <{email}>"),
         }
     }
 }

@@ -147,24 +147,49 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
         .collect();
     let deleted_ou_ids: BTreeSet<&str> = ous_to_delete.iter().map(|(_, id)| id.as_str()).collect();
 
-    // Accounts: moves and warnings.
-    let placed: BTreeMap<&str, &crate::model::DesiredAccount> = desired
+    // Accounts: resolve each config account to a live one (by id, else by email), then
+    // moves, creations and warnings.
+    let by_email: BTreeMap<String, &str> = live
         .accounts
         .values()
-        .map(|a| (a.id.as_str(), a))
+        .map(|a| (a.email.to_ascii_lowercase(), a.id.as_str()))
         .collect();
+    let mut placed: BTreeMap<&str, &crate::model::DesiredAccount> = BTreeMap::new();
+    let mut creates: Vec<(&crate::model::DesiredAccount, &str)> = Vec::new();
     for a in desired.accounts.values() {
-        let Some(have) = live.accounts.get(&a.id) else {
-            warnings.push(Warning::AccountNotInOrganization {
+        let resolved: Option<&str> = match (&a.id, &a.email) {
+            (Some(id), _) => live.accounts.get_key_value(id).map(|(k, _)| k.as_str()),
+            (None, Some(email)) => by_email.get(&email.to_ascii_lowercase()).copied(),
+            (None, None) => None,
+        };
+        match (resolved, &a.id, &a.email) {
+            (Some(id), _, _) => {
+                placed.insert(id, a);
+            }
+            (None, Some(id), _) => warnings.push(Warning::AccountNotInOrganization {
                 key: a.key.clone(),
-                id: a.id.clone(),
-            });
+                id: id.clone(),
+            }),
+            (None, None, Some(email)) => creates.push((a, email.as_str())),
+            (None, None, None) => {}
+        }
+    }
+    let account_creates: Vec<Change> = creates
+        .iter()
+        .map(|(a, email)| Change::CreateAccount {
+            key: a.key.clone(),
+            email: (*email).to_owned(),
+            ou: a.ou.clone(),
+        })
+        .collect();
+    for (id, a) in &placed {
+        let Some(have) = live.accounts.get(*id) else {
             continue;
         };
         let from = live.path_of(&have.parent_id).unwrap_or_default();
         if from != a.ou {
             moves.push(Change::MoveAccount {
-                id: a.id.clone(),
+                id: (*id).to_owned(),
                 key: a.key.clone(),
                 from,
                 to: a.ou.clone(),
@@ -203,14 +228,19 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
             ou.policies.iter().map(String::as_str).collect(),
         ));
     }
-    for a in desired.accounts.values() {
-        if live.accounts.contains_key(&a.id) {
-            targets.push((
-                TargetRef::Account(a.id.clone()),
-                Some(a.id.clone()),
-                a.policies.iter().map(String::as_str).collect(),
-            ));
-        }
+    for (id, a) in &placed {
+        targets.push((
+            TargetRef::Account((*id).to_owned()),
+            Some((*id).to_owned()),
+            a.policies.iter().map(String::as_str).collect(),
+        ));
+    }
+    for (a, email) in &creates {
+        targets.push((
+            TargetRef::NewAccount((*email).to_owned()),
+            None,
+            a.policies.iter().map(String::as_str).collect(),
+        ));
     }
     // Accounts outside the config keep everything but the policies being deleted.
     for a in live.accounts.values() {
@@ -323,6 +353,7 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
             .map(|p| Change::CreateOu { path: p.clone() }),
     );
     changes.extend(creates_updates);
+    changes.extend(account_creates);
     changes.extend(attaches);
     changes.extend(moves);
     changes.extend(detaches);

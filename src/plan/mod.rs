@@ -50,6 +50,13 @@ pub enum Change {
         /// The type's document size limit that applied.
         size_limit: usize,
     },
+    /// Creates a member account (CreateAccount, polled until done) and moves it from the
+    /// root into its OU.
+    CreateAccount {
+        key: String,
+        email: String,
+        ou: OuPath,
+    },
     Attach {
         policy: String,
         policy_type: PolicyType,
@@ -91,6 +98,9 @@ impl Change {
                 Group::Target(target.clone())
             }
             Change::MoveAccount { id, .. } => Group::Target(TargetRef::Account(id.clone())),
+            Change::CreateAccount { email, .. } => {
+                Group::Target(TargetRef::NewAccount(email.clone()))
+            }
         }
     }
 
@@ -100,6 +110,7 @@ impl Change {
             Change::CreateOu { .. } => "create_ou",
             Change::DeleteOu { .. } => "delete_ou",
             Change::MoveAccount { .. } => "move_account",
+            Change::CreateAccount { .. } => "create_account",
             Change::CreatePolicy { .. } => "create_policy",
             Change::UpdatePolicy { .. } => "update_policy",
             Change::DeletePolicy { .. } => "delete_policy",
@@ -161,6 +172,7 @@ pub struct Summary {
     pub ous_to_create: usize,
     pub ous_to_delete: usize,
     pub accounts_to_move: usize,
+    pub accounts_to_create: usize,
     pub policies_to_create: usize,
     pub policies_to_update: usize,
     pub policies_to_delete: usize,
@@ -180,6 +192,7 @@ impl Plan {
                 Change::CreateOu { .. } => s.ous_to_create += 1,
                 Change::DeleteOu { .. } => s.ous_to_delete += 1,
                 Change::MoveAccount { .. } => s.accounts_to_move += 1,
+                Change::CreateAccount { .. } => s.accounts_to_create += 1,
                 Change::CreatePolicy { .. } => s.policies_to_create += 1,
                 Change::UpdatePolicy { .. } => s.policies_to_update += 1,
                 Change::DeletePolicy { .. } => s.policies_to_delete += 1,

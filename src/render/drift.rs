@@ -39,6 +39,10 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
             "account_moved",
             format!("account {key} ({id}) is in {from}; the config places it in {to}"),
         ),
+        Change::CreateAccount { key, email, ou } => (
+            "account_missing",
+            format!("account {key} <{email}> is in the config (in {ou}) but does not exist"),
+        ),
         Change::DeleteOu { path, id } => ("ou_added", format!("OU {path} ({id}) exists but is not in the config")),
         Change::CreateOu { path } => ("ou_removed", format!("OU {path} is in the config but does not exist")),
         Change::CreatePolicy { name, policy_type, .. } => {

@@ -14,9 +14,10 @@ use crate::plan::{Change, Group, Plan, Refused, Warning};
 
 fn symbol(c: &Change) -> (&'static str, &'static str) {
     match c {
-        Change::CreateOu { .. } | Change::CreatePolicy { .. } | Change::Attach { .. } => {
-            ("+", "32")
-        }
+        Change::CreateOu { .. }
+        | Change::CreatePolicy { .. }
+        | Change::CreateAccount { .. }
+        | Change::Attach { .. } => ("+", "32"),
         Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => ("~", "33"),
         Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => {
             ("-", "31")
@@ -27,6 +28,9 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
 pub(crate) fn describe(c: &Change) -> String {
     match c {
         Change::CreateOu { path } => format!("create OU {path}"),
+        Change::CreateAccount { key, email, ou } => {
+            format!("create account {key} <{email}> in {ou}")
+        }
         Change::DeleteOu { path, id } => format!("DELETE OU {path} ({id})"),
         Change::MoveAccount { key, from, to, .. } => {
             format!("move account {key} from {from} to {to}")
@@ -171,9 +175,10 @@ pub fn summary_line(plan: &Plan) -> String {
     }
     let s = plan.summary();
     format!(
-        "Plan: {} OU(s) to create, {} to delete; {} account(s) to move; {} policy(ies) to create, {} to update, {} to delete; {} attachment(s) to add, {} to remove.",
+        "Plan: {} OU(s) to create, {} to delete; {} account(s) to create, {} to move; {} policy(ies) to create, {} to update, {} to delete; {} attachment(s) to add, {} to remove.",
         s.ous_to_create,
         s.ous_to_delete,
+        s.accounts_to_create,
         s.accounts_to_move,
         s.policies_to_create,
         s.policies_to_update,

@@ -14,12 +14,16 @@ fn target_json(t: &TargetRef) -> Value {
         TargetRef::Root => json!({"kind": "root"}),
         TargetRef::Ou(p) => json!({"kind": "ou", "path": p.to_string()}),
         TargetRef::Account(id) => json!({"kind": "account", "id": id}),
+        TargetRef::NewAccount(email) => json!({"kind": "new_account", "email": email}),
     }
 }
 
 pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
         Change::CreateOu { path } => json!({"path": path.to_string()}),
+        Change::CreateAccount { key, email, ou } => {
+            json!({"account": key, "email": email, "ou": ou.to_string()})
+        }
         Change::DeleteOu { path, id } => json!({"path": path.to_string(), "id": id}),
         Change::MoveAccount { id, key, from, to } => {
             json!({"account_id": id, "account": key, "from": from.to_string(), "to": to.to_string()})
@@ -119,6 +123,7 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "ous_to_create": s.ous_to_create,
             "ous_to_delete": s.ous_to_delete,
             "accounts_to_move": s.accounts_to_move,
+            "accounts_to_create": s.accounts_to_create,
             "policies_to_create": s.policies_to_create,
             "policies_to_update": s.policies_to_update,
             "policies_to_delete": s.policies_to_delete,

@@ -51,7 +51,10 @@ pub fn cap(s: String) -> String {
 
 fn line(c: &Change) -> String {
     let sym = match c {
-        Change::CreateOu { .. } | Change::CreatePolicy { .. } | Change::Attach { .. } => "➕",
+        Change::CreateOu { .. }
+        | Change::CreatePolicy { .. }
+        | Change::CreateAccount { .. }
+        | Change::Attach { .. } => "➕",
         Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => "✏️",
         _ => "🗑️",
     };
@@ -71,6 +74,7 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
     for (label, n) in [
         ("OUs to create", s.ous_to_create),
         ("OUs to delete", s.ous_to_delete),
+        ("accounts to create", s.accounts_to_create),
         ("accounts to move", s.accounts_to_move),
         ("policies to create", s.policies_to_create),
         ("policies to update", s.policies_to_update),

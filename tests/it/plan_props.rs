@@ -139,7 +139,7 @@ proptest! {
                 let a = desired.accounts.get_mut(key).unwrap();
                 let to = paths.iter().find(|p| **p != a.ou).unwrap().clone();
                 a.ou = to;
-                expected.insert(("move_account".into(), a.id.clone()));
+                expected.insert(("move_account".into(), a.id.clone().unwrap()));
             }
             // Change one policy's meaning.
             let names: Vec<String> = desired.policies.keys().cloned().collect();
