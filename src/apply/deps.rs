@@ -79,6 +79,6 @@ mod tests {
         ];
         let d = dependencies(&changes);
         assert_eq!(d[1], vec![0]);
-        assert_eq!(d[3], vec![1, 2]);
+        assert_eq!(d[3], vec![0, 1, 2]);
     }
 }

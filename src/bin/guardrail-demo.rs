@@ -51,6 +51,9 @@ struct SeedArgs {
     /// Seed for the random account id.
     #[arg(long)]
     seed: Option<u64>,
+    /// Create nothing in the organization (an empty organization to build with apply).
+    #[arg(long)]
+    bare: bool,
 }
 
 fn random_account(seed: Option<u64>) -> String {
@@ -184,6 +187,11 @@ async fn main() -> anyhow::Result<()> {
     {
         b.enable_policy_type(&root.id, PolicyType::ServiceControlPolicy)
             .await?;
+    }
+
+    if args.bare {
+        eprintln!("created an empty organization");
+        return Ok(());
     }
 
     // OUs, parent first.

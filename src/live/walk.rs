@@ -121,7 +121,17 @@ pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result
         Ok::<_, super::Error>(out)
     };
 
-    let ((ous, accounts), policies) = futures::try_join!(tree, policies)?;
+    let ((ous, accounts), mut policies) = futures::try_join!(tree, policies)?;
+    // A target that is not in the tree just walked (moto keeps deleted OUs in
+    // ListTargetsForPolicy; AWS can briefly, while a deletion propagates) is not an attachment
+    // anything can act on: drop it.
+    let known: std::collections::BTreeSet<&str> = std::iter::once(root.id.as_str())
+        .chain(ous.iter().map(|o| o.id.as_str()))
+        .chain(accounts.iter().map(|a| a.id.as_str()))
+        .collect();
+    for p in &mut policies {
+        p.targets.retain(|t| known.contains(t.as_str()));
+    }
     Ok(LiveOrg {
         org_id,
         management_account,

@@ -103,7 +103,25 @@ impl fmt::Display for TargetRef {
     serde::Serialize,
     serde::Deserialize,
 )]
+#[serde(into = "String", try_from = "String")]
 pub struct OuPath(Vec<String>);
+
+/// Saved plans write a path as `A/B` (the root as the empty string).
+impl From<OuPath> for String {
+    fn from(p: OuPath) -> String {
+        p.0.join("/")
+    }
+}
+
+impl TryFrom<String> for OuPath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.is_empty() {
+            return Ok(OuPath::root());
+        }
+        OuPath::parse(&s).ok_or_else(|| format!("`{s}` is not an OU path"))
+    }
+}
 
 impl OuPath {
     pub fn root() -> Self {

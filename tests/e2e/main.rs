@@ -318,3 +318,324 @@ fn plan_refuses_another_management_account() {
         text(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// apply, drift, saved plans
+
+use guardrail::live::aws::AwsBackend;
+use guardrail::live::OrgBackend;
+
+impl Org {
+    fn bare() -> Org {
+        Org::seed_with(&["--bare"])
+    }
+
+    fn seed_with(extra: &[&str]) -> Org {
+        let moto = moto::moto();
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = dir.path().join("org.env");
+        let seed = SEED.fetch_add(1, Ordering::SeqCst) + u64::from(std::process::id()) * 1000;
+        let out = Command::cargo_bin("guardrail-demo")
+            .unwrap()
+            .args([
+                "seed",
+                "--new-org",
+                "--endpoint-url",
+                &moto.endpoint,
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args(extra)
+            .arg("--env-file")
+            .arg(&env_file)
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "seeding failed: {}",
+            text(&out.stderr)
+        );
+        let env = std::fs::read_to_string(&env_file)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Org { dir, env }
+    }
+
+    fn var(&self, k: &str) -> String {
+        self.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    }
+
+    /// Runs `f` with an SDK backend on this organization's credentials: out-of-band changes,
+    /// as a person in the console would make them.
+    fn out_of_band<T>(&self, f: impl AsyncFnOnce(&AwsBackend) -> T) -> T {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let creds = aws_sdk_organizations::config::Credentials::new(
+                self.var("AWS_ACCESS_KEY_ID"),
+                self.var("AWS_SECRET_ACCESS_KEY"),
+                Some(self.var("AWS_SESSION_TOKEN")),
+                None,
+                "test",
+            );
+            let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(self.var("AWS_ENDPOINT_URL"))
+                .credentials_provider(creds)
+                .load()
+                .await;
+            f(&AwsBackend::new(&conf, 4)).await
+        })
+    }
+}
+
+const DENY_LEAVE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+
+#[test]
+fn apply_builds_an_org_from_empty_and_drift_is_clean() {
+    let org = Org::bare();
+    let mgmt = org.var("GUARDRAIL_DEMO_ACCOUNT");
+    std::fs::create_dir_all(org.path("environments/built")).unwrap();
+    std::fs::write(
+        org.path("environments/built/deny-leave-org.json"),
+        DENY_LEAVE,
+    )
+    .unwrap();
+    let mut cfg = format!(
+        "[organization]\nmanagement_account = \"{mgmt}\"\n\n[policies.deny-leave-org]\ndescription = \"No leaving\"\ndocument = \"built/deny-leave-org.json\"\n\n[root]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n\n[ous.Workloads]\npolicies = [\"FullAWSAccess\"]\n[ous.\"Workloads/Prod\"]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n[ous.Sandbox]\npolicies = [\"deny-leave-org\"]\n\n[accounts.management]\nid = \"{mgmt}\"\npolicies = [\"FullAWSAccess\"]\n"
+    );
+    let ous = ["Workloads", "Workloads/Prod", "Sandbox"];
+    for i in 0..30 {
+        cfg.push_str(&format!(
+            "\n[accounts.team-{i:02}]\nemail = \"team-{i:02}@example.com\"\nou = \"{}\"\npolicies = [\"FullAWSAccess\"{}]\n",
+            ous[i % 3],
+            if i % 5 == 0 { ", \"deny-leave-org\"" } else { "" }
+        ));
+    }
+    std::fs::write(org.path("environments/built.toml"), cfg).unwrap();
+
+    let out = org.guardrail(&["plan", "--env", "built", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["summary"]["ous_to_create"], 3);
+    assert_eq!(plan["summary"]["accounts_to_create"], 30);
+    assert_eq!(plan["summary"]["policies_to_create"], 1);
+
+    let out = org.guardrail(&["apply", "--env", "built", "--auto-approve"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("not attempted"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = org.guardrail(&["drift", "--env", "built"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = org.guardrail(&["plan", "--env", "built", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // The organization holds what the config says, read back through the SDK.
+    let (ous_live, accounts, policies) = org.out_of_band(async |b| {
+        let live = guardrail::live::read_organization(b, &Default::default())
+            .await
+            .unwrap();
+        (live.ous.len(), live.accounts.len(), live.policies.len())
+    });
+    assert_eq!((ous_live, accounts, policies), (3, 31, 2));
+}
+
+#[test]
+fn drift_names_out_of_band_changes_and_apply_reverts_them() {
+    let org = Org::seed(10, 6, 5);
+    assert!(org.guardrail(&["import", "--env", "d"]).status.success());
+    assert_eq!(
+        org.guardrail(&["drift", "--env", "d"]).status.code(),
+        Some(0)
+    );
+
+    org.out_of_band(async |b| {
+        let live = guardrail::live::read_organization(b, &Default::default())
+            .await
+            .unwrap();
+        let ids = live.ou_ids_by_path();
+        let ou = |p: &str| ids[&guardrail::model::OuPath::parse(p).unwrap()].clone();
+        let pol = |n: &str| live.policy_by_name(n).unwrap().id.clone();
+        // An SCP edited in the console.
+        b.update_policy(&pol("protect-cloudtrail"), None, Some(DENY_LEAVE))
+            .await
+            .unwrap();
+        // An attachment added and one removed.
+        b.attach_policy(&pol("deny-root-user"), &ou("Sandbox"))
+            .await
+            .unwrap();
+        b.detach_policy(&pol("region-lock"), &ou("Workloads/Prod"))
+            .await
+            .unwrap();
+        // An account moved.
+        let acct = live
+            .accounts
+            .values()
+            .find(|a| a.name == "acct-0004")
+            .unwrap();
+        b.move_account(&acct.id, &acct.parent_id, &live.root.id)
+            .await
+            .unwrap();
+        // An OU added.
+        b.create_organizational_unit(&live.root.id, "Rogue")
+            .await
+            .unwrap();
+    });
+
+    let out = org.guardrail(&["drift", "--env", "d", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let drift: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: BTreeSet<&str> = drift["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "policy_edited",
+            "attachment_added",
+            "attachment_removed",
+            "account_moved",
+            "ou_added"
+        ]
+        .into()
+    );
+    let out = org.guardrail(&["drift", "--env", "d"]);
+    assert_eq!(out.status.code(), Some(2));
+    let human = text(&out.stdout);
+    for needle in [
+        "SCP protect-cloudtrail was edited",
+        "deny-root-user is attached to ou Sandbox",
+        "region-lock is missing from ou Workloads/Prod",
+        "account acct-0004",
+        "OU Rogue",
+    ] {
+        assert!(human.contains(needle), "{needle} not in:\n{human}");
+    }
+    let out = org.guardrail(&["drift", "--env", "d", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).starts_with("### guardrail drift: `d`"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = org.guardrail(&["apply", "--env", "d", "--auto-approve"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = org.guardrail(&["drift", "--env", "d"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn saved_plans_apply_exactly_and_refuse_stale_or_tampered_ones() {
+    let org = Org::seed(4, 6, 5);
+    assert!(org.guardrail(&["import", "--env", "s"]).status.success());
+    edit(&org.path("environments/s.toml"), |s| {
+        s + "\n[ous.\"Sandbox/Experiments\"]\npolicies = [\"FullAWSAccess\"]\n"
+    });
+
+    // Without a terminal and without --auto-approve, apply refuses.
+    let out = org.guardrail(&["apply", "--env", "s"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no terminal to confirm on"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = org.guardrail(&["plan", "--env", "s", "--out", "s.plan"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved = std::fs::read_to_string(org.path("s.plan")).unwrap();
+
+    // Tampered.
+    std::fs::write(
+        org.path("t.plan"),
+        saved.replace("Sandbox/Experiments", "Sandbox/Experimentz"),
+    )
+    .unwrap();
+    let out = org.guardrail(&["apply", "--env", "s", "t.plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("modified after it was written"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Stale: live moved.
+    let rogue = org.out_of_band(async |b| {
+        let root = b.list_roots().await.unwrap()[0].id.clone();
+        b.create_organizational_unit(&root, "Rogue").await.unwrap()
+    });
+    let out = org.guardrail(&["apply", "--env", "s", "s.plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("stale") && err.contains("OU Rogue: new"),
+        "{err}"
+    );
+
+    // Stale: config moved.
+    org.out_of_band(async |b| b.delete_organizational_unit(&rogue).await.unwrap());
+    let cfg = std::fs::read_to_string(org.path("environments/s.toml")).unwrap();
+    std::fs::write(
+        org.path("environments/s.toml"),
+        format!("{cfg}\n# a comment\n"),
+    )
+    .unwrap();
+    let out = org.guardrail(&["apply", "--env", "s", "s.plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("environments/s.toml: edited"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Back as planned: the saved steps run exactly.
+    std::fs::write(org.path("environments/s.toml"), cfg).unwrap();
+    let out = org.guardrail(&["apply", "--env", "s", "s.plan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1 done, 0 failed, 0 not attempted"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        org.guardrail(&["drift", "--env", "s"]).status.code(),
+        Some(0)
+    );
+}
