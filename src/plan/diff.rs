@@ -8,6 +8,9 @@ use super::{Change, Plan, Refusal, Refused, Warning};
 use crate::model::{Desired, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
 use crate::policy::{doc, marker};
 
+/// Names of the SCPs AWS Control Tower creates.
+const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
+
 /// Diffs `desired` against `live`.
 pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     let mut refusals = Vec::new();
@@ -344,6 +347,37 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
 
     if !refusals.is_empty() {
         return Err(Refused(refusals));
+    }
+
+    // Control Tower: its SCPs are named `aws-guardrails-*` and attached to the OUs it has
+    // registered. guardrail never touches them (they are unmanaged unless the config names
+    // them), but moving an account between registered OUs behind Control Tower's back leaves
+    // its enrollment inconsistent.
+    let ct: Vec<&LivePolicy> = live
+        .policies
+        .values()
+        .filter(|p| p.name.starts_with(CONTROL_TOWER_PREFIX))
+        .collect();
+    if !ct.is_empty() {
+        warnings.push(Warning::ControlTower { policies: ct.len() });
+        let registered: BTreeSet<OuPath> = ct
+            .iter()
+            .flat_map(|p| p.targets.iter())
+            .filter(|t| live.ous.contains_key(*t))
+            .filter_map(|t| live.path_of(t))
+            .collect();
+        for m in &moves {
+            if let Change::MoveAccount { id, key, from, to } = m {
+                if registered.contains(from) || registered.contains(to) {
+                    warnings.push(Warning::ControlTowerMove {
+                        key: key.clone(),
+                        id: id.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
     }
 
     let mut changes: Vec<Change> = Vec::new();

@@ -146,6 +146,15 @@ pub enum Warning {
     },
     /// The config names an account id the organization does not hold.
     AccountNotInOrganization { key: String, id: String },
+    /// The organization is governed by AWS Control Tower (its `aws-guardrails-*` SCPs).
+    ControlTower { policies: usize },
+    /// An account move between OUs Control Tower has registered (they carry its SCPs).
+    ControlTowerMove {
+        key: String,
+        id: String,
+        from: OuPath,
+        to: OuPath,
+    },
     /// A policy guardrail neither created nor is told about.
     UnmanagedPolicy {
         name: String,

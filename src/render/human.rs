@@ -162,6 +162,12 @@ pub(crate) fn warning_text(w: &Warning) -> String {
         Warning::AccountNotInOrganization { key, id } => {
             format!("[accounts.{key}] names account {id}, which is not in this organization; nothing is planned for it")
         }
+        Warning::ControlTower { policies } => format!(
+            "this organization is governed by AWS Control Tower ({policies} aws-guardrails-* SCPs); guardrail leaves Control Tower's policies alone"
+        ),
+        Warning::ControlTowerMove { key, id, from, to } => format!(
+            "account {key} ({id}) moves from {from} to {to}, and Control Tower has registered one of them: update the account in Control Tower afterwards so its enrollment and baseline follow"
+        ),
         Warning::UnmanagedPolicy { name, id, policy_type, targets } => format!(
             "{policy_type} {name} ({id}) is not managed by guardrail (attached to {targets} targets); it is never touched but counts against the limits"
         ),

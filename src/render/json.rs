@@ -91,6 +91,11 @@ fn warning_json(w: &Warning) -> Value {
             "account_not_in_organization",
             json!({"account": key, "account_id": id}),
         ),
+        Warning::ControlTower { policies } => ("control_tower", json!({"policies": policies})),
+        Warning::ControlTowerMove { key, id, from, to } => (
+            "control_tower_move",
+            json!({"account": key, "account_id": id, "from": from.to_string(), "to": to.to_string()}),
+        ),
         Warning::UnmanagedPolicy {
             name,
             id,

@@ -6,4 +6,5 @@ mod config_errors;
 mod fake_rules;
 mod layering;
 mod plan_props;
+mod render_snapshots;
 mod support;
