@@ -403,7 +403,7 @@ impl Org {
 const DENY_LEAVE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
 
 #[test]
-fn apply_builds_an_org_from_empty_and_drift_is_clean() {
+fn apply_builds_a_300_account_org_from_empty_and_drift_is_clean() {
     let org = Org::bare();
     let mgmt = org.var("GUARDRAIL_DEMO_ACCOUNT");
     std::fs::create_dir_all(org.path("environments/built")).unwrap();
@@ -416,9 +416,9 @@ fn apply_builds_an_org_from_empty_and_drift_is_clean() {
         "[organization]\nmanagement_account = \"{mgmt}\"\n\n[policies.deny-leave-org]\ndescription = \"No leaving\"\ndocument = \"built/deny-leave-org.json\"\n\n[root]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n\n[ous.Workloads]\npolicies = [\"FullAWSAccess\"]\n[ous.\"Workloads/Prod\"]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n[ous.Sandbox]\npolicies = [\"deny-leave-org\"]\n\n[accounts.management]\nid = \"{mgmt}\"\npolicies = [\"FullAWSAccess\"]\n"
     );
     let ous = ["Workloads", "Workloads/Prod", "Sandbox"];
-    for i in 0..30 {
+    for i in 0..300 {
         cfg.push_str(&format!(
-            "\n[accounts.team-{i:02}]\nemail = \"team-{i:02}@example.com\"\nou = \"{}\"\npolicies = [\"FullAWSAccess\"{}]\n",
+            "\n[accounts.team-{i:03}]\nemail = \"team-{i:03}@example.com\"\nou = \"{}\"\npolicies = [\"FullAWSAccess\"{}]\n",
             ous[i % 3],
             if i % 5 == 0 { ", \"deny-leave-org\"" } else { "" }
         ));
@@ -429,7 +429,7 @@ fn apply_builds_an_org_from_empty_and_drift_is_clean() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["summary"]["ous_to_create"], 3);
-    assert_eq!(plan["summary"]["accounts_to_create"], 30);
+    assert_eq!(plan["summary"]["accounts_to_create"], 300);
     assert_eq!(plan["summary"]["policies_to_create"], 1);
 
     let out = org.guardrail(&["apply", "--env", "built", "--auto-approve"]);
@@ -464,7 +464,7 @@ fn apply_builds_an_org_from_empty_and_drift_is_clean() {
             .unwrap();
         (live.ous.len(), live.accounts.len(), live.policies.len())
     });
-    assert_eq!((ous_live, accounts, policies), (3, 31, 2));
+    assert_eq!((ous_live, accounts, policies), (3, 301, 2));
 }
 
 #[test]
