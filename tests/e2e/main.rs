@@ -22,40 +22,14 @@ static SEED: AtomicU64 = AtomicU64::new(1);
 
 impl Org {
     fn seed(accounts: usize, ous: usize, policies: usize) -> Org {
-        let moto = moto::moto();
-        let dir = tempfile::tempdir().unwrap();
-        let env_file = dir.path().join("org.env");
-        let seed = SEED.fetch_add(1, Ordering::SeqCst) + u64::from(std::process::id()) * 1000;
-        let out = Command::cargo_bin("guardrail-demo")
-            .unwrap()
-            .args(["seed", "--new-org", "--endpoint-url", &moto.endpoint])
-            .args([
-                "--accounts",
-                &accounts.to_string(),
-                "--ous",
-                &ous.to_string(),
-                "--policies",
-                &policies.to_string(),
-            ])
-            .args(["--seed", &seed.to_string()])
-            .arg("--env-file")
-            .arg(&env_file)
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "seeding failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = std::fs::read_to_string(&env_file)
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Org { dir, env }
+        Org::seed_with(&[
+            "--accounts",
+            &accounts.to_string(),
+            "--ous",
+            &ous.to_string(),
+            "--policies",
+            &policies.to_string(),
+        ])
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -76,6 +50,17 @@ impl Org {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// Asserts the exit code, showing both streams when it differs.
+fn expect_code(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 /// `(total, budget)` from `--stats` output.
@@ -121,13 +106,7 @@ fn import_then_plan_is_empty_on_300_accounts_within_budget() {
     );
 
     let out = org.guardrail(&["--stats", "plan", "--env", "big", "--detailed-exitcode"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    expect_code(&out, 0);
     assert!(
         text(&out.stdout).contains("No changes."),
         "{}",
@@ -433,13 +412,7 @@ fn apply_builds_a_300_account_org_from_empty_and_drift_is_clean() {
     assert_eq!(plan["summary"]["policies_to_create"], 1);
 
     let out = org.guardrail(&["apply", "--env", "built", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    expect_code(&out, 0);
     assert!(
         text(&out.stderr).contains("not attempted"),
         "{}",
@@ -447,13 +420,7 @@ fn apply_builds_a_300_account_org_from_empty_and_drift_is_clean() {
     );
 
     let out = org.guardrail(&["drift", "--env", "built"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    expect_code(&out, 0);
     let out = org.guardrail(&["plan", "--env", "built", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
@@ -550,13 +517,7 @@ fn drift_names_out_of_band_changes_and_apply_reverts_them() {
     );
 
     let out = org.guardrail(&["apply", "--env", "d", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    expect_code(&out, 0);
     let out = org.guardrail(&["drift", "--env", "d"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
