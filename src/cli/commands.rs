@@ -15,6 +15,17 @@ use crate::plan::Plan;
 use crate::policy::limits::LimitsTable;
 use crate::{apply, config, plan, render};
 
+/// Writes data to stdout. A closed pipe (`guardrail plan | head`) is not an error: the
+/// reader has what it wanted, and the exit code still tells the result.
+fn emit(s: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Runs one command; errors that reach here are printed once by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let connect = ConnectOptions {
@@ -204,15 +215,16 @@ async fn load_and_plan(
 
 fn print_plan(env: &str, plan: &Plan, format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Human => print!(
-            "{}",
-            render::plan_human(env, plan, style_for(std::io::stdout().is_terminal()))
-        ),
-        Format::Json => println!(
-            "{}",
+        Format::Human => emit(&render::plan_human(
+            env,
+            plan,
+            style_for(std::io::stdout().is_terminal()),
+        ))?,
+        Format::Json => emit(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&render::plan_json(env, plan))?
-        ),
-        Format::Markdown => print!("{}", render::plan_markdown(env, plan)),
+        ))?,
+        Format::Markdown => emit(&render::plan_markdown(env, plan))?,
     }
     Ok(())
 }
@@ -264,12 +276,12 @@ async fn drift_cmd(
         Err(status) => return Ok(status),
     };
     match format {
-        Format::Human => print!("{}", render::drift_human(env, &plan)),
-        Format::Json => println!(
-            "{}",
+        Format::Human => emit(&render::drift_human(env, &plan))?,
+        Format::Json => emit(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&render::drift_json(env, &plan))?
-        ),
-        Format::Markdown => print!("{}", render::drift_markdown(env, &plan)),
+        ))?,
+        Format::Markdown => emit(&render::drift_markdown(env, &plan))?,
     }
     Ok(if plan.is_empty() {
         ExitStatus::Success
@@ -354,10 +366,10 @@ async fn apply_cmd(
     )
     .await;
     match format {
-        Format::Json => println!(
-            "{}",
+        Format::Json => emit(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&render::outcome_json(&outcome))?
-        ),
+        ))?,
         _ => eprint!(
             "{}",
             render::outcome_human(&outcome, style_for(std::io::stderr().is_terminal()))

@@ -84,6 +84,27 @@ impl AwsBackend {
         self.permit().await
     }
 
+    /// The next page of a paginated listing, fetched within a lane and counted as one request
+    /// of `op`; `None` when the listing is done.
+    async fn next_page<O, E>(
+        &self,
+        pages: &mut aws_smithy_async::future::pagination_stream::PaginationStream<
+            std::result::Result<
+                O,
+                SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+            >,
+        >,
+        op: &str,
+    ) -> Option<Result<O>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let _lane = self.permit().await;
+        let page = pages.next().await?;
+        self.counter.bump(op);
+        Some(page.map_err(map_err))
+    }
+
     /// Takes a lane. The semaphore is never closed, so this is always `Some`; were it ever
     /// `None`, running without the bound would still be correct, only less polite.
     async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
@@ -126,13 +147,8 @@ impl OrgBackend for AwsBackend {
             .max_results(PAGE)
             .into_paginator()
             .send();
-        loop {
-            let _lane = self.permit().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            self.counter.bump("ListRoots");
-            for r in page.map_err(map_err)?.roots() {
+        while let Some(page) = self.next_page(&mut pages, "ListRoots").await {
+            for r in page?.roots() {
                 out.push(RootInfo {
                     id: r.id().unwrap_or_default().to_owned(),
                     arn: r.arn().unwrap_or_default().to_owned(),
@@ -161,13 +177,11 @@ impl OrgBackend for AwsBackend {
             .max_results(PAGE)
             .into_paginator()
             .send();
-        loop {
-            let _lane = self.permit().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            self.counter.bump("ListOrganizationalUnitsForParent");
-            for o in page.map_err(map_err)?.organizational_units() {
+        while let Some(page) = self
+            .next_page(&mut pages, "ListOrganizationalUnitsForParent")
+            .await
+        {
+            for o in page?.organizational_units() {
                 out.push(OuInfo {
                     id: o.id().unwrap_or_default().to_owned(),
                     name: o.name().unwrap_or_default().to_owned(),
@@ -186,13 +200,8 @@ impl OrgBackend for AwsBackend {
             .max_results(PAGE)
             .into_paginator()
             .send();
-        loop {
-            let _lane = self.permit().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            self.counter.bump("ListAccountsForParent");
-            for a in page.map_err(map_err)?.accounts() {
+        while let Some(page) = self.next_page(&mut pages, "ListAccountsForParent").await {
+            for a in page?.accounts() {
                 #[allow(deprecated)]
                 let status = a
                     .status()
@@ -218,13 +227,8 @@ impl OrgBackend for AwsBackend {
             .max_results(PAGE)
             .into_paginator()
             .send();
-        loop {
-            let _lane = self.permit().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            self.counter.bump("ListPolicies");
-            for p in page.map_err(map_err)?.policies() {
+        while let Some(page) = self.next_page(&mut pages, "ListPolicies").await {
+            for p in page?.policies() {
                 out.push(PolicyInfo {
                     id: p.id().unwrap_or_default().to_owned(),
                     name: p.name().unwrap_or_default().to_owned(),
@@ -262,13 +266,8 @@ impl OrgBackend for AwsBackend {
             .max_results(PAGE)
             .into_paginator()
             .send();
-        loop {
-            let _lane = self.permit().await;
-            let Some(page) = pages.next().await else {
-                break;
-            };
-            self.counter.bump("ListTargetsForPolicy");
-            for t in page.map_err(map_err)?.targets() {
+        while let Some(page) = self.next_page(&mut pages, "ListTargetsForPolicy").await {
+            for t in page?.targets() {
                 if let Some(id) = t.target_id() {
                     out.push(id.to_owned());
                 }
