@@ -4,6 +4,10 @@
 //!
 //! Architecture invariant: pure. No IO, no AWS, no clock. Imports only `model`.
 
+pub mod compile;
 pub mod doc;
+pub mod eval;
 pub mod limits;
+pub mod lint;
 pub mod marker;
+pub mod template;
