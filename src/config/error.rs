@@ -28,6 +28,10 @@ pub enum ErrorKind {
     BadDocument,
     /// Breaks a limit from the limits table.
     Limit,
+    /// A lint error in a policy document or guardrail (see docs/lint.md).
+    Lint,
+    /// A guardrail template that cannot be found, read or expanded.
+    Template,
 }
 
 /// One config error.
@@ -169,6 +173,10 @@ impl Sink {
             source_text: self.text.clone(),
             named: self.named.clone(),
         });
+    }
+
+    pub fn file_name(&self) -> String {
+        self.file.display().to_string()
     }
 
     pub fn into_errors(mut self) -> Vec<ConfigError> {

@@ -9,6 +9,7 @@
 
 mod emit;
 mod error;
+mod guardrails;
 mod parse;
 
 pub use emit::{emit, Emitted};

@@ -18,6 +18,8 @@ use crate::policy::{doc, limits, limits::LimitsTable, marker};
 pub type ReadDoc<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
 const TOP_KEYS: &[&str] = &[
+    "guardrails",
+    "assert",
     "organization",
     "limits",
     "policies",
@@ -25,10 +27,16 @@ const TOP_KEYS: &[&str] = &[
     "ous",
     "accounts",
 ];
-const ORG_KEYS: &[&str] = &["management_account", "deployer", "break_glass"];
+const ORG_KEYS: &[&str] = &[
+    "management_account",
+    "deployer",
+    "break_glass",
+    "member_role",
+    "guardrails_dir",
+];
 const POLICY_KEYS: &[&str] = &["description", "document", "type"];
-const TARGET_KEYS: &[&str] = &["policies"];
-const ACCOUNT_KEYS: &[&str] = &["id", "email", "ou", "policies"];
+const TARGET_KEYS: &[&str] = &["policies", "guardrails"];
+const ACCOUNT_KEYS: &[&str] = &["id", "email", "ou", "policies", "guardrails"];
 
 /// Parses one config. `file` is only used in messages; documents are read through `read`.
 pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, ConfigErrors> {
@@ -50,6 +58,7 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
         sink,
         read,
         inputs: BTreeMap::new(),
+        guardrails_dir: "../guardrails".to_owned(),
     };
     w.inputs
         .insert(file.display().to_string(), sha256_hex(text.as_bytes()));
@@ -63,14 +72,16 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
     }
 }
 
-struct Walker<'a> {
-    sink: Sink,
-    read: ReadDoc<'a>,
-    inputs: BTreeMap<String, String>,
+pub(super) struct Walker<'a> {
+    pub(super) sink: Sink,
+    pub(super) read: ReadDoc<'a>,
+    pub(super) inputs: BTreeMap<String, String>,
+    /// Where templates are looked up before the built-in ones, relative to the config.
+    pub(super) guardrails_dir: String,
 }
 
 /// Formats one key segment the way TOML would need it.
-fn seg(k: &str) -> String {
+pub(super) fn seg(k: &str) -> String {
     if !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -81,7 +92,7 @@ fn seg(k: &str) -> String {
     }
 }
 
-fn join(parent: &str, k: &str) -> String {
+pub(super) fn join(parent: &str, k: &str) -> String {
     if parent.is_empty() {
         seg(k)
     } else {
@@ -89,23 +100,23 @@ fn join(parent: &str, k: &str) -> String {
     }
 }
 
-fn item_span(item: &Item) -> Option<Range<usize>> {
+pub(super) fn item_span(item: &Item) -> Option<Range<usize>> {
     match item {
         Item::Value(v) => v.span(),
         other => other.span(),
     }
 }
 
-fn key_span(t: &dyn TableLike, k: &str) -> Option<Range<usize>> {
+pub(super) fn key_span(t: &dyn TableLike, k: &str) -> Option<Range<usize>> {
     t.get_key_value(k).and_then(|(key, _)| key.span())
 }
 
-fn is_account_id(s: &str) -> bool {
+pub(super) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Walker<'_> {
-    fn err(
+    pub(super) fn err(
         &mut self,
         kind: ErrorKind,
         span: Option<Range<usize>>,
@@ -115,7 +126,7 @@ impl Walker<'_> {
         self.sink.push(kind, span, key, msg, None);
     }
 
-    fn err_help(
+    pub(super) fn err_help(
         &mut self,
         kind: ErrorKind,
         span: Option<Range<usize>>,
@@ -127,7 +138,7 @@ impl Walker<'_> {
     }
 
     /// Reports keys not in `allowed`.
-    fn check_keys(&mut self, t: &dyn TableLike, allowed: &[&str], path: &str) {
+    pub(super) fn check_keys(&mut self, t: &dyn TableLike, allowed: &[&str], path: &str) {
         for (k, _) in t.iter() {
             if !allowed.contains(&k) {
                 let help = format!("known keys here: {}", allowed.join(", "));
@@ -143,7 +154,7 @@ impl Walker<'_> {
     }
 
     /// The table under `k`, or an error when it is something else.
-    fn table<'t>(
+    pub(super) fn table<'t>(
         &mut self,
         parent: &'t dyn TableLike,
         k: &str,
@@ -164,7 +175,7 @@ impl Walker<'_> {
         }
     }
 
-    fn string(
+    pub(super) fn string(
         &mut self,
         t: &dyn TableLike,
         k: &str,
@@ -185,7 +196,7 @@ impl Walker<'_> {
         }
     }
 
-    fn required_string(
+    pub(super) fn required_string(
         &mut self,
         t: &dyn TableLike,
         table_span: Option<Range<usize>>,
@@ -205,7 +216,7 @@ impl Walker<'_> {
     }
 
     /// A list of strings, each with its span.
-    fn string_list(
+    pub(super) fn string_list(
         &mut self,
         t: &dyn TableLike,
         k: &str,
@@ -278,7 +289,18 @@ impl Walker<'_> {
                     }
                     d.deployer = Some(arn);
                 }
-                self.string_list(org, "break_glass", "organization");
+                d.break_glass = self
+                    .string_list(org, "break_glass", "organization")
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect();
+                d.member_role = self
+                    .string(org, "member_role", "organization")
+                    .map(|(s, _)| s)
+                    .unwrap_or_else(|| "OrganizationAccountAccessRole".to_owned());
+                if let Some((dir, _)) = self.string(org, "guardrails_dir", "organization") {
+                    self.guardrails_dir = dir;
+                }
             }
             None => {
                 if top.get("organization").is_none() {
@@ -312,11 +334,15 @@ impl Walker<'_> {
             }
         }
 
+        // [guardrails.NAME]
+        self.guardrail_instances(top, &mut d);
+
         // [root]
         if let Some(root) = self.table(top, "root", "") {
             self.check_keys(root, TARGET_KEYS, "root");
             d.root = DesiredRoot {
                 policies: self.policy_refs(root, "root", &d),
+                guardrails: self.guardrail_refs(root, "root", &d),
             };
         }
 
@@ -374,7 +400,14 @@ impl Walker<'_> {
                 };
                 self.check_keys(t, TARGET_KEYS, &path);
                 let policies = self.policy_refs(t, &path, &d);
-                d.ous.insert(ou_path, DesiredOu { policies });
+                let guardrails = self.guardrail_refs(t, &path, &d);
+                d.ous.insert(
+                    ou_path,
+                    DesiredOu {
+                        policies,
+                        guardrails,
+                    },
+                );
             }
         }
 
@@ -479,6 +512,7 @@ impl Walker<'_> {
                     }
                 };
                 let email = email.map(|(e, _)| e);
+                let guardrails = self.guardrail_refs(t, &path, &d);
                 if let Some(ou) = ou {
                     d.accounts.insert(
                         k.to_owned(),
@@ -488,10 +522,22 @@ impl Walker<'_> {
                             email,
                             ou,
                             policies,
+                            guardrails,
                         },
                     );
                 }
             }
+        }
+
+        // [[assert]]
+        self.assertions(top, &mut d);
+
+        // Compile the guardrails into policies, then lint every document.
+        if self.sink.errors.is_empty() {
+            self.compile(top, &mut d);
+        }
+        if self.sink.errors.is_empty() {
+            self.lint(top, &mut d);
         }
         d
     }
@@ -683,6 +729,7 @@ impl Walker<'_> {
             );
         }
         Some(DesiredPolicy {
+            guardrails: Vec::new(),
             name: name.to_owned(),
             policy_type,
             description,

@@ -12,6 +12,16 @@ pub struct Desired {
     pub management_account: String,
     /// The principal that runs apply (used by lockout checks).
     pub deployer: Option<String>,
+    /// Break-glass principal ARN patterns (account may be `*`).
+    pub break_glass: Vec<String>,
+    /// The role guardrail assumes in member accounts.
+    pub member_role: String,
+    /// Guardrail instances by name (expanded statements), for explain and validate.
+    pub guardrails: BTreeMap<String, DesiredGuardrail>,
+    /// Assertions to check offline (`[[assert]]`).
+    pub assertions: Vec<Assertion>,
+    /// Lint findings that are not errors, for validate and plan.
+    pub lint: Vec<LintNote>,
     /// Policies guardrail manages, by name.
     pub policies: BTreeMap<String, DesiredPolicy>,
     /// The root's attachments.
@@ -27,6 +37,47 @@ pub struct Desired {
     pub inputs: BTreeMap<String, String>,
 }
 
+/// One configured guardrail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredGuardrail {
+    pub name: String,
+    pub template: String,
+    pub policy_type: PolicyType,
+    pub statements: Vec<serde_json::Value>,
+}
+
+/// One `[[assert]]`: a request and the decision it must get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assertion {
+    /// Where the assertion is written, for messages (`file:line`).
+    pub location: String,
+    /// An account id, or an OU path (a hypothetical member account directly in it).
+    pub subject: AssertSubject,
+    pub action: String,
+    pub region: Option<String>,
+    pub principal: Option<String>,
+    pub resource: Option<String>,
+    pub context: Vec<(String, String)>,
+    pub expect_deny: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssertSubject {
+    Account(String),
+    Ou(OuPath),
+}
+
+/// A lint finding that does not stop the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LintNote {
+    /// `policy NAME` or `guardrail NAME`.
+    pub subject: String,
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub statement: Option<String>,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredPolicy {
     pub name: String,
@@ -36,17 +87,23 @@ pub struct DesiredPolicy {
     pub document: serde_json::Value,
     /// Where the document came from, for messages.
     pub source: PathBuf,
+    /// For compiled guardrail policies: per statement, the guardrail(s) it came from.
+    pub guardrails: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DesiredRoot {
-    /// Policy names (managed or AWS-managed) to attach directly to the root.
+    /// Policy names (managed or AWS-managed) to attach directly to the root, compiled
+    /// guardrail policies included.
     pub policies: BTreeSet<String>,
+    /// Guardrail instances attached here (before compilation).
+    pub guardrails: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DesiredOu {
     pub policies: BTreeSet<String>,
+    pub guardrails: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +116,7 @@ pub struct DesiredAccount {
     /// The OU the account lives in; the root when empty.
     pub ou: OuPath,
     pub policies: BTreeSet<String>,
+    pub guardrails: BTreeSet<String>,
 }
 
 impl Desired {

@@ -10,7 +10,10 @@
 mod desired;
 mod live;
 
-pub use desired::{Desired, DesiredAccount, DesiredOu, DesiredPolicy, DesiredRoot};
+pub use desired::{
+    AssertSubject, Assertion, Desired, DesiredAccount, DesiredGuardrail, DesiredOu, DesiredPolicy,
+    DesiredRoot, LintNote,
+};
 pub use live::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
 
 use std::fmt;

@@ -48,6 +48,7 @@ fn mutate(d: &mut Desired, c: &mut Choices) {
                 parent.child(&format!("New{i}")),
                 DesiredOu {
                     policies: ["FullAWSAccess".to_owned()].into(),
+                    guardrails: Default::default(),
                 },
             );
         }
@@ -63,6 +64,7 @@ fn mutate(d: &mut Desired, c: &mut Choices) {
                 description: format!("new {i}"),
                 document: serde_json::from_str(&doc(40 + i as u8)).unwrap(),
                 source: "x.json".into(),
+                guardrails: Vec::new(),
             },
         );
     }
@@ -174,6 +176,7 @@ fn a_failed_attach_keeps_the_detach_from_running() {
                 description: String::new(),
                 document: serde_json::from_str(&doc(3)).unwrap(),
                 source: "x.json".into(),
+                guardrails: Vec::new(),
             },
         );
         let prod = OuPath::parse("Prod").unwrap();

@@ -189,3 +189,125 @@ fn the_example_environment_loads_from_disk() {
             .contains("deny-root-user")
     );
 }
+
+const GUARD_HEAD: &str = r#"[organization]
+management_account = "123456789012"
+deployer = "arn:aws:iam::123456789012:role/guardrail-deployer"
+break_glass = ["arn:aws:iam::*:role/BreakGlass"]
+"#;
+
+fn guard_errors(body: &str, kind: ErrorKind) -> String {
+    let text = format!("{GUARD_HEAD}{body}");
+    let errs = parse_with(&text, &docs()).expect_err("config should be rejected");
+    for e in &errs.0 {
+        assert_eq!(e.kind, kind, "unexpected error: {e}");
+    }
+    config_errors(&errs, Style::default())
+}
+
+#[test]
+fn guardrail_unknown_parameter() {
+    insta::assert_snapshot!(guard_errors(
+        "[guardrails.eu-only]\ntemplate = \"region-lock\"\nallowed_regions = [\"eu-west-1\"]\nallowed_region = [\"eu-west-1\"]\n",
+        ErrorKind::UnknownKey
+    ));
+}
+
+#[test]
+fn guardrail_missing_parameter() {
+    insta::assert_snapshot!(guard_errors(
+        "[guardrails.eu-only]\ntemplate = \"region-lock\"\n",
+        ErrorKind::MissingKey
+    ));
+}
+
+#[test]
+fn guardrail_parameter_of_the_wrong_type() {
+    insta::assert_snapshot!(guard_errors(
+        "[guardrails.eu-only]\ntemplate = \"region-lock\"\nallowed_regions = \"eu-west-1\"\n",
+        ErrorKind::InvalidValue
+    ));
+}
+
+#[test]
+fn guardrail_unknown_template() {
+    insta::assert_snapshot!(guard_errors(
+        "[guardrails.x]\ntemplate = \"region-lok\"\n",
+        ErrorKind::Template
+    ));
+}
+
+#[test]
+fn guardrail_not_defined_on_a_target() {
+    insta::assert_snapshot!(guard_errors(
+        "[root]\nguardrails = [\"no-root\"]\n",
+        ErrorKind::Dangling
+    ));
+}
+
+#[test]
+fn lint_error_in_a_plain_document() {
+    let mut d = docs();
+    d.insert(PathBuf::from("test/bad.json"), r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3 DeleteBucket","Resource":"*"}]}"#.into());
+    let text = format!("{GUARD_HEAD}[policies.bad]\ndocument = \"test/bad.json\"\n");
+    let errs = parse_with(&text, &d).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    assert_eq!(errs.0[0].kind, ErrorKind::Lint);
+    insta::assert_snapshot!(config_errors(&errs, Style::default()));
+}
+
+#[test]
+fn guardrails_compile_into_shared_policies_with_exemptions() {
+    let body = r#"
+[guardrails.eu-only]
+template = "region-lock"
+allowed_regions = ["eu-west-1", "eu-central-1"]
+[guardrails.no-root]
+template = "root-user-deny"
+[guardrails.trail]
+template = "cloudtrail-protection"
+[root]
+policies = ["FullAWSAccess"]
+guardrails = ["trail"]
+[ous.Workloads]
+policies = ["FullAWSAccess"]
+guardrails = ["eu-only", "no-root"]
+[ous.Sandbox]
+policies = ["FullAWSAccess"]
+guardrails = ["eu-only", "no-root"]
+"#;
+    let d = parse_with(&format!("{GUARD_HEAD}{body}"), &docs()).unwrap_or_else(|e| panic!("{e}"));
+    let w = &d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()];
+    let s = &d.ous[&guardrail::model::OuPath::parse("Sandbox").unwrap()];
+    assert_eq!(w.policies, s.policies, "same set, same policies");
+    assert!(
+        w.policies.contains("gr-eu-only+no-root"),
+        "{:?}",
+        w.policies
+    );
+    let p = &d.policies["gr-eu-only+no-root"];
+    let text = p.document.to_string();
+    assert!(
+        text.contains("arn:aws:iam::*:role/guardrail-deployer"),
+        "deployer exempt: {text}"
+    );
+    assert!(text.contains("arn:aws:iam::*:role/BreakGlass"));
+    assert!(text.contains("EuOnlyDenyOutsideAllowedRegions"));
+    assert_eq!(
+        p.guardrails.len(),
+        p.document["Statement"].as_array().unwrap().len()
+    );
+    assert!(d.root.policies.contains("gr-trail"));
+    // Suggestions and warnings are kept for validate, not errors.
+    assert!(d.lint.iter().all(|n| n.severity != "error"));
+}
+
+#[test]
+fn too_many_slots_says_by_how_many() {
+    let mut body = String::from("[limits.scp]\nmax_attachments_per_target = 2\n[policies.deny-leave]\ndocument = \"test/deny-leave.json\"\n[guardrails.a]\ntemplate = \"root-user-deny\"\n[ous.X]\npolicies = [\"FullAWSAccess\", \"deny-leave\"]\nguardrails = [\"a\"]\n");
+    body.push('\n');
+    let errs = parse_with(&format!("{GUARD_HEAD}{body}"), &docs()).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    assert!(errs.0[0].message.contains("would carry 3 SCPs (1 compiled from its guardrails); the limit is 2 (set in config), 1 over"), "{}", errs.0[0].message);
+    assert_eq!(errs.0[0].key, "ous.X.guardrails");
+}

@@ -153,7 +153,7 @@ proptest! {
             let parent = paths[pick[2] as usize % paths.len()].clone();
             if parent.depth() < 5 {
                 let new = parent.child("NewOU");
-                desired.ous.insert(new.clone(), DesiredOu { policies: ["FullAWSAccess".to_owned()].into() });
+                desired.ous.insert(new.clone(), DesiredOu { policies: ["FullAWSAccess".to_owned()].into(), guardrails: Default::default() });
                 expected.insert(("create_ou".into(), new.to_string()));
             }
             // Attach one more policy to the root, when it has room.
@@ -285,6 +285,7 @@ fn refuses_too_many_attachments_counting_unmanaged() {
                     description: String::new(),
                     document: serde_json::from_str(&doc(i)).unwrap(),
                     source: "x.json".into(),
+                    guardrails: Vec::new(),
                 },
             );
         }

@@ -66,6 +66,7 @@ fn plans() -> (Plan, Plan) {
             OuPath::parse("Sandbox").unwrap(),
             DesiredOu {
                 policies: ["FullAWSAccess".to_owned(), "lock".to_owned()].into(),
+                guardrails: Default::default(),
             },
         );
         d.accounts.get_mut("payments").unwrap().ou = OuPath::parse("Workloads").unwrap();
@@ -77,6 +78,7 @@ fn plans() -> (Plan, Plan) {
                 email: Some("new-team@example.com".into()),
                 ou: OuPath::parse("Sandbox").unwrap(),
                 policies: ["FullAWSAccess".to_owned()].into(),
+                guardrails: Default::default(),
             },
         );
         let changed = plan::plan(&d, &live).unwrap();
