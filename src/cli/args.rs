@@ -71,6 +71,43 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Offline: lint every document, check every [[assert]], prove the deployer and break-glass
+    /// principals are not locked out. Exit 0 when clean, 1 otherwise. Sends no request.
+    Validate {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Offline: is this request denied in this account by the configured SCPs, and by what?
+    Explain {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// The account: its config key or id.
+        #[arg(long)]
+        account: String,
+        /// The action, `service:Action`.
+        #[arg(long)]
+        action: String,
+        /// The region the request is sent to (`aws:RequestedRegion`).
+        #[arg(long)]
+        region: Option<String>,
+        /// The calling principal's ARN (`aws:PrincipalArn`); default: a workload role.
+        #[arg(long)]
+        principal: Option<String>,
+        /// The resource ARN.
+        #[arg(long)]
+        resource: Option<String>,
+        /// More condition keys, `key=value` (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// Output format (human or json).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Check whether the organization still matches the config: exit 0 if it does, 2 if it
     /// drifted, 1 on error. Never prompts.
     Drift {

@@ -70,6 +70,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             .await
         }
         Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
+        Command::Validate { env, format } => validate_cmd(&cli, env, *format),
+        Command::Explain {
+            env,
+            account,
+            action,
+            region,
+            principal,
+            resource,
+            context,
+            format,
+        } => explain_cmd(
+            &cli,
+            env,
+            ExplainArgs {
+                account,
+                action,
+                region: region.as_deref(),
+                principal: principal.as_deref(),
+                resource: resource.as_deref(),
+                context,
+            },
+            *format,
+        ),
     }
 }
 
@@ -383,4 +406,100 @@ async fn apply_cmd(
     } else {
         ExitStatus::Failure
     })
+}
+
+/// Loads the config only; `Err(status)` when errors were reported.
+fn load_desired(cli: &Cli, env: &str) -> anyhow::Result<Result<Desired, ExitStatus>> {
+    let path = config_path(&cli.environments, env)?;
+    match config::load(&path) {
+        Ok(d) => Ok(Ok(d)),
+        Err(errors) => {
+            eprint!(
+                "{}",
+                render::config_errors(&errors, style_for(std::io::stderr().is_terminal()))
+            );
+            Ok(Err(ExitStatus::Failure))
+        }
+    }
+}
+
+fn validate_cmd(cli: &Cli, env: &str, format: Format) -> anyhow::Result<ExitStatus> {
+    let desired = match load_desired(cli, env)? {
+        Ok(d) => d,
+        Err(s) => return Ok(s),
+    };
+    let report = plan::verify::validate(&desired);
+    match format {
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&render::validation_json(env, &desired, &report))?
+        ))?,
+        _ => emit(&render::validation_human(env, &desired, &report))?,
+    }
+    Ok(if report.is_clean() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+struct ExplainArgs<'a> {
+    account: &'a str,
+    action: &'a str,
+    region: Option<&'a str>,
+    principal: Option<&'a str>,
+    resource: Option<&'a str>,
+    context: &'a [String],
+}
+
+fn explain_cmd(
+    cli: &Cli,
+    env: &str,
+    args: ExplainArgs<'_>,
+    format: Format,
+) -> anyhow::Result<ExitStatus> {
+    let desired = match load_desired(cli, env)? {
+        Ok(d) => d,
+        Err(s) => return Ok(s),
+    };
+    let mut context = Vec::new();
+    for kv in args.context {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--context takes key=value, not `{kv}`");
+        };
+        context.push((k.to_owned(), v.to_owned()));
+    }
+    let (id, levels) = match plan::verify::account_levels(&desired, args.account) {
+        Some(x) => x,
+        None => bail!(
+            "account `{}` is neither a config key nor an account id in environments/{env}.toml",
+            args.account
+        ),
+    };
+    let req = plan::verify::request(
+        &id,
+        args.action,
+        args.region,
+        args.principal,
+        args.resource,
+        &context,
+    );
+    let decision = plan::verify::decide(&levels, &req);
+    match format {
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&render::explain_json(&decision))?
+        ))?,
+        _ => emit(&format!(
+            "{} in account {} ({id}){}{}: {}\n",
+            args.action,
+            args.account,
+            args.region.map(|r| format!(" in {r}")).unwrap_or_default(),
+            args.principal
+                .map(|p| format!(" by {p}"))
+                .unwrap_or_default(),
+            plan::verify::describe_decision(&decision)
+        ))?,
+    }
+    Ok(ExitStatus::Success)
 }

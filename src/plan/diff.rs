@@ -345,6 +345,35 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
         }
     }
 
+    // Offline proofs on the desired state: assertions and the lockout proof.
+    for f in super::verify::check_assertions(desired) {
+        refusals.push(Refusal::AssertionFailed {
+            location: f.location,
+            description: f.description,
+            expected: f.expected.to_owned(),
+            got: f.got,
+        });
+    }
+    for l in super::verify::lockout(desired) {
+        refusals.push(Refusal::Lockout {
+            principal: l.principal,
+            account: l.account,
+            action: l.action,
+            by: l.by,
+        });
+    }
+    for n in &desired.lint {
+        if n.severity == "security" || n.severity == "warning" {
+            warnings.push(Warning::Lint {
+                subject: n.subject.clone(),
+                code: n.code.to_owned(),
+                severity: n.severity.to_owned(),
+                statement: n.statement.clone(),
+                message: n.message.clone(),
+            });
+        }
+    }
+
     if !refusals.is_empty() {
         return Err(Refused(refusals));
     }
@@ -402,7 +431,11 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     changes.extend(deletes);
     changes.extend(policy_deletes);
 
+    let effects = super::effects::effects(&changes, desired, live);
+    let headroom = headroom(&changes, desired, live);
     Ok(Plan {
+        effects,
+        headroom,
         org_id: live.org_id.clone(),
         management_account: live.management_account.clone(),
         changes,
@@ -420,4 +453,64 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
             })
             .collect(),
     })
+}
+
+/// Slots and characters left on every target the plan touches.
+fn headroom(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<super::Headroom> {
+    let mut targets: BTreeSet<TargetRef> = BTreeSet::new();
+    for c in changes {
+        if let Change::Attach { target, .. } | Change::Detach { target, .. } = c {
+            targets.insert(target.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for t in targets {
+        let Some(want) = desired.attachments_of(&t) else {
+            continue;
+        };
+        let live_id = live.id_of(&t);
+        let unmanaged: Vec<&LivePolicy> = match &live_id {
+            Some(id) => live
+                .policies_on(id)
+                .filter(|p| {
+                    !desired.policies.contains_key(&p.name)
+                        && desired.limits.aws_managed_type(&p.name).is_none()
+                })
+                .filter(|p| !marker::is_marked(&p.description) || p.aws_managed)
+                .collect(),
+            None => Vec::new(),
+        };
+        for ty in &live.root.enabled_policy_types {
+            let lim = desired.limits.for_type(*ty);
+            let mine: Vec<&String> = want
+                .iter()
+                .filter(|n| {
+                    desired
+                        .policies
+                        .get(*n)
+                        .map(|p| p.policy_type)
+                        .or_else(|| desired.limits.aws_managed_type(n))
+                        == Some(*ty)
+                })
+                .collect();
+            let used = mine.len() + unmanaged.iter().filter(|p| p.policy_type == *ty).count();
+            let chars_left = mine
+                .iter()
+                .filter_map(|n| desired.policies.get(*n))
+                .map(|p| {
+                    lim.max_document_chars
+                        .value
+                        .saturating_sub(doc::sent_size(&p.document))
+                })
+                .min();
+            out.push(super::Headroom {
+                target: t.clone(),
+                policy_type: *ty,
+                slots_used: used,
+                slots_limit: lim.max_attachments_per_target.value,
+                chars_left,
+            });
+        }
+    }
+    out
 }

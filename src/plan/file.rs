@@ -232,6 +232,8 @@ impl SavedPlan {
             changes: self.changes.clone(),
             warnings: Vec::new(),
             account_names: self.account_names.clone(),
+            effects: Vec::new(),
+            headroom: Vec::new(),
         }
     }
 }

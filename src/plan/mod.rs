@@ -11,7 +11,9 @@
 //! never touched.
 
 mod diff;
+pub mod effects;
 pub mod file;
+pub mod verify;
 
 pub use diff::plan;
 
@@ -155,6 +157,14 @@ pub enum Warning {
         from: OuPath,
         to: OuPath,
     },
+    /// A lint finding of severity security or warning (errors stop the config earlier).
+    Lint {
+        subject: String,
+        code: String,
+        severity: String,
+        statement: Option<String>,
+        message: String,
+    },
     /// A policy guardrail neither created nor is told about.
     UnmanagedPolicy {
         name: String,
@@ -173,6 +183,22 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
     /// Account names by id (the config key, else the live name), for display.
     pub account_names: std::collections::BTreeMap<String, String>,
+    /// Probe requests whose decision the plan flips (see `plan::effects`).
+    pub effects: Vec<effects::Effect>,
+    /// Slots and characters left per target after the plan (targets the plan touches).
+    pub headroom: Vec<Headroom>,
+}
+
+/// What is left on one target after the plan: slots of each policy type and the characters
+/// left in its fullest managed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headroom {
+    pub target: TargetRef,
+    pub policy_type: PolicyType,
+    pub slots_used: usize,
+    pub slots_limit: usize,
+    /// The smallest characters-left among the managed policies attached here.
+    pub chars_left: Option<usize>,
 }
 
 /// Counts by kind, for the summary line.
@@ -238,6 +264,22 @@ pub enum Refusal {
     PolicyTypeNotEnabled { policy_type: PolicyType },
     #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account} that the config does not place; add the account to the config")]
     OuNotEmpty { path: OuPath, account: String },
+    #[error("lockout: {principal} would be denied {action} in {account} ({by}); exempt it in that guardrail or detach it")]
+    Lockout {
+        principal: String,
+        account: String,
+        action: String,
+        by: String,
+    },
+    #[error(
+        "assertion at {location} does not hold: {description} should be {expected}, but is {got}"
+    )]
+    AssertionFailed {
+        location: String,
+        description: String,
+        expected: String,
+        got: String,
+    },
     #[error("policy {name} is {size} characters minified; the {policy_type} limit is {limit} ({limit_source}), {over} over")]
     DocumentTooLarge {
         name: String,

@@ -142,6 +142,50 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
             }
         }
     }
+    if !plan.effects.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {}",
+            style.paint("1", "what changes for requests (probe decisions that flip)")
+        );
+        for e in &plan.effects {
+            let arrow = if e.denied_after {
+                style.paint("31", "now denied")
+            } else {
+                style.paint("32", "now allowed")
+            };
+            let _ = writeln!(
+                out,
+                "    {} {}: {} in {} by {}: {arrow}; was {}, will be {}",
+                if e.denied_after { "-" } else { "+" },
+                e.target,
+                e.action,
+                e.region,
+                e.principal,
+                e.before,
+                e.after
+            );
+        }
+    }
+    if !plan.headroom.is_empty() {
+        let _ = writeln!(out, "\n  {}", style.paint("1", "headroom after the plan"));
+        for h in &plan.headroom {
+            let chars = h
+                .chars_left
+                .map(|c| {
+                    format!(
+                        ", {c} characters left in its fullest managed {}",
+                        h.policy_type
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {}: {} of {} {} slots used{chars}",
+                h.target, h.slots_used, h.slots_limit, h.policy_type
+            );
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out);
         for w in &plan.warnings {
@@ -161,6 +205,10 @@ pub(crate) fn warning_text(w: &Warning) -> String {
         }
         Warning::AccountNotInOrganization { key, id } => {
             format!("[accounts.{key}] names account {id}, which is not in this organization; nothing is planned for it")
+        }
+        Warning::Lint { subject, code, severity, statement, message } => {
+            let st = statement.as_ref().map(|s| format!(" statement {s}")).unwrap_or_default();
+            format!("{code} ({severity}) {subject}{st}: {message}")
         }
         Warning::ControlTower { policies } => format!(
             "this organization is governed by AWS Control Tower ({policies} aws-guardrails-* SCPs); guardrail leaves Control Tower's policies alone"

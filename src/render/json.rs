@@ -91,6 +91,16 @@ fn warning_json(w: &Warning) -> Value {
             "account_not_in_organization",
             json!({"account": key, "account_id": id}),
         ),
+        Warning::Lint {
+            subject,
+            code,
+            severity,
+            statement,
+            message,
+        } => (
+            "lint",
+            json!({"subject": subject, "code": code, "severity": severity, "statement": statement, "detail": message}),
+        ),
         Warning::ControlTower { policies } => ("control_tower", json!({"policies": policies})),
         Warning::ControlTowerMove { key, id, from, to } => (
             "control_tower_move",
@@ -123,6 +133,14 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
         "management_account": plan.management_account,
         "changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
         "warnings": plan.warnings.iter().map(warning_json).collect::<Vec<_>>(),
+        "effects": plan.effects.iter().map(|e| json!({
+            "target": target_json(&e.target), "action": e.action, "region": e.region,
+            "principal": e.principal, "before": e.before, "after": e.after, "denied_after": e.denied_after,
+        })).collect::<Vec<_>>(),
+        "headroom": plan.headroom.iter().map(|h| json!({
+            "target": target_json(&h.target), "policy_type": h.policy_type.api_name(),
+            "slots_used": h.slots_used, "slots_limit": h.slots_limit, "chars_left": h.chars_left,
+        })).collect::<Vec<_>>(),
         "summary": {
             "changes": plan.changes.len(),
             "ous_to_create": s.ous_to_create,

@@ -126,6 +126,21 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
         let _ = writeln!(out, "\n#### Policy documents");
         out.push_str(&diffs);
     }
+    if !plan.effects.is_empty() {
+        let _ = writeln!(out, "\n#### What changes for requests\n\n| target | request | before | after |\n|---|---|---|---|");
+        for e in &plan.effects {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` in {} by {} | {} | {} |",
+                escape(&e.target.to_string()),
+                e.action,
+                e.region,
+                escape(&e.principal),
+                escape(&e.before),
+                escape(&e.after)
+            );
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\n#### Warnings\n");
         for w in &plan.warnings {

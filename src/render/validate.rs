@@ -1,0 +1,80 @@
+//! `validate` and `explain` output.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::model::Desired;
+use crate::plan::verify::Validation;
+use crate::policy::eval::Decision;
+
+pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "guardrail validate for environment `{env}`: {} policies ({} compiled from {} guardrails), {} assertions", d.policies.len(), d.policies.values().filter(|p| !p.guardrails.is_empty()).count(), d.guardrails.len(), v.assertions_checked);
+    for n in &d.lint {
+        let st = n
+            .statement
+            .as_ref()
+            .map(|s| format!(" statement {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} {:<10} {}{st}: {}",
+            n.code, n.severity, n.subject, n.message
+        );
+    }
+    for f in &v.failed_assertions {
+        let _ = writeln!(
+            out,
+            "  FAILED assertion at {}: {} should be {}, but is {}",
+            f.location, f.description, f.expected, f.got
+        );
+    }
+    for l in &v.lockouts {
+        let _ = writeln!(
+            out,
+            "  LOCKOUT {} would be denied {} in {}: {}",
+            l.principal, l.action, l.account, l.by
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} lint note(s), {} of {} assertion(s) failed, {} lockout(s).",
+        if v.is_clean() { "Clean" } else { "Not clean" },
+        d.lint.len(),
+        v.failed_assertions.len(),
+        v.assertions_checked,
+        v.lockouts.len()
+    );
+    out
+}
+
+pub fn validation_json(env: &str, d: &Desired, v: &Validation) -> Value {
+    json!({
+        "format_version": super::PLAN_FORMAT_VERSION,
+        "environment": env,
+        "clean": v.is_clean(),
+        "lint": d.lint.iter().map(|n| json!({"code": n.code, "severity": n.severity, "subject": n.subject, "statement": n.statement, "message": n.message})).collect::<Vec<_>>(),
+        "assertions_checked": v.assertions_checked,
+        "failed_assertions": v.failed_assertions.iter().map(|f| json!({"location": f.location, "assertion": f.description, "expected": f.expected, "got": f.got})).collect::<Vec<_>>(),
+        "lockouts": v.lockouts.iter().map(|l| json!({"principal": l.principal, "account": l.account, "action": l.action, "denied_by": l.by})).collect::<Vec<_>>(),
+    })
+}
+
+/// `explain --format json`: `{"decision", "policy", "guardrail", "statement", "target"}`.
+pub fn explain_json(d: &Decision) -> Value {
+    match d {
+        Decision::Allow => {
+            json!({"decision": "allow", "policy": null, "guardrail": null, "statement": null, "target": null})
+        }
+        Decision::NotAffected => {
+            json!({"decision": "allow", "policy": null, "guardrail": null, "statement": null, "target": null, "reason": "management account: SCPs do not apply"})
+        }
+        Decision::Deny(by) => {
+            json!({"decision": "deny", "policy": by.policy, "guardrail": by.guardrail, "statement": by.statement, "target": by.level})
+        }
+        Decision::NoAllow { level } => {
+            json!({"decision": "deny", "policy": null, "guardrail": null, "statement": null, "target": level, "reason": "no SCP at this level allows the action"})
+        }
+    }
+}
