@@ -73,15 +73,20 @@ pub fn desired_levels(
 /// The SCP levels of the live organization for an account id, or for a hypothetical member
 /// account directly under `parent_id`.
 pub fn live_levels(live: &LiveOrg, parent_id: &str, account: Option<&str>) -> Vec<Level> {
+    // Policies at a level in name order, as for the desired state, so the deciding statement
+    // is the same whichever ids AWS gave them.
     let policies_on = |id: &str| -> Vec<EvalPolicy> {
-        live.policies_on(id)
+        let mut v: Vec<EvalPolicy> = live
+            .policies_on(id)
             .filter(|p| p.policy_type == crate::model::PolicyType::ServiceControlPolicy)
             .map(|p| EvalPolicy {
                 name: p.name.clone(),
                 document: doc::parse(&p.content).unwrap_or(serde_json::Value::Null),
                 guardrails: Vec::new(),
             })
-            .collect()
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
     };
     let mut chain = Vec::new();
     let mut cur = parent_id.to_owned();

@@ -181,13 +181,18 @@ fn a_valid_config_parses() {
 fn the_example_environment_loads_from_disk() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments/example.toml");
     let d = guardrail::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(d.policies.len(), 2);
+    assert_eq!(d.policies.len(), 4, "{:?}", d.policies.keys());
     assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
+    let w = &d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()];
     assert!(
-        d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()]
-            .policies
-            .contains("deny-root-user")
+        w.policies.contains("gr-detective+s3-bpa"),
+        "{:?}",
+        w.policies
     );
+    assert_eq!(d.assertions.len(), 6);
+    // The shipped environment is clean: assertions hold, nobody is locked out.
+    let v = guardrail::plan::verify::validate(&d);
+    assert!(v.is_clean(), "{v:?}");
 }
 
 const GUARD_HEAD: &str = r#"[organization]
