@@ -250,7 +250,7 @@ fn assertion_text(a: &Assertion) -> String {
         .as_ref()
         .map(|p| format!(" by {p}"))
         .unwrap_or_default();
-    format!("{} {subject}{region}{who}", a.action)
+    format!("{} in {subject}{region}{who}", a.action)
 }
 
 /// What the deployer needs in every member account (assume the member role, the IAM calls the

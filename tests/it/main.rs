@@ -3,6 +3,8 @@
 
 mod apply_props;
 mod config_errors;
+mod docs;
+mod engine_props;
 mod fake_rules;
 mod layering;
 mod plan_props;

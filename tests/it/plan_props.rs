@@ -366,3 +366,28 @@ fn a_policy_guardrail_created_and_the_config_dropped_is_deleted() {
             .all(|p| p.name != "old-guardrail"));
     });
 }
+
+#[test]
+fn a_failing_assertion_refuses_the_plan() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.create_organizational_unit(&root, "Prod").await.unwrap();
+        let (live, mut desired, _) = import(&f).await;
+        desired.assertions.push(guardrail::model::Assertion {
+            location: "environments/test.toml:40".into(),
+            subject: guardrail::model::AssertSubject::Ou(OuPath::parse("Prod").unwrap()),
+            action: "ec2:RunInstances".into(),
+            region: Some("us-west-2".into()),
+            principal: None,
+            resource: None,
+            context: Vec::new(),
+            expect_deny: true,
+        });
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert_eq!(
+            err.0.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            vec!["assertion at environments/test.toml:40 does not hold: ec2:RunInstances in a member account in Prod in us-west-2 should be deny, but is allowed".to_owned()]
+        );
+    });
+}

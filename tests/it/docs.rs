@@ -1,0 +1,68 @@
+//! Generated docs stay generated: `docs/lint.md` from the lint rule table and
+//! `docs/guardrails/<template>.md` from each shipped template. Set `GUARDRAIL_UPDATE_DOCS=1` to
+//! rewrite them after changing a rule or a template.
+
+use std::path::Path;
+
+use guardrail::policy::{lint, template};
+
+fn check(rel: &str, want: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if std::env::var_os("GUARDRAIL_UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{rel} is out of date; run `GUARDRAIL_UPDATE_DOCS=1 cargo test --test it docs`"
+    );
+}
+
+#[test]
+fn lint_docs_are_generated_from_the_rules() {
+    check("docs/lint.md", &lint::docs_page());
+}
+
+#[test]
+fn template_docs_are_generated_from_the_templates() {
+    let mut index = String::from("# Guardrail templates\n\nGenerated from `guardrails/*.toml` (do not edit by hand). Use one with `[guardrails.NAME] template = \"...\"`; see docs/config.md.\n\n| template | type | what it does |\n|---|---|---|\n");
+    for (name, text) in template::BUILTIN {
+        let t = template::parse(name, text).unwrap();
+        check(
+            &format!("docs/guardrails/{name}.md"),
+            &template::docs_page(&t),
+        );
+        index.push_str(&format!(
+            "| [{name}]({name}.md) | {} | {} |\n",
+            t.policy_type.short(),
+            t.description
+        ));
+    }
+    check("docs/guardrails/README.md", &index);
+}
+
+#[test]
+fn every_template_file_is_built_in() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("guardrails");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".toml"))
+                .map(str::to_owned)
+        })
+        .collect();
+    files.sort();
+    let builtin: Vec<String> = template::BUILTIN
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    assert_eq!(
+        files, builtin,
+        "add new templates to the builtins! list in src/policy/template.rs"
+    );
+}
