@@ -27,10 +27,18 @@ fn depends(c: &Change, e: &Change) -> bool {
             matches!(e, Change::CreateOu { path: p } if path.parent().as_ref() == Some(p))
         }
         Change::CreatePolicy { .. } | Change::UpdatePolicy { .. } => false,
+        Change::DeployBoundary { .. } => false,
+        Change::AttachRoleBoundary {
+            boundary, account, ..
+        } => {
+            matches!(e, Change::DeployBoundary { boundary: b, account: a, .. } if b == boundary && a == account)
+        }
         Change::CreateAccount { ou, .. } => matches!(e, Change::CreateOu { path } if path == ou),
         Change::Attach { policy, target, .. } => {
             matches!(e, Change::CreatePolicy { name, .. } if name == policy)
                 || target_created_by(target, e)
+                // A boundary exists wherever it is needed before any SCP that may require it.
+                || matches!(e, Change::DeployBoundary { .. })
         }
         Change::MoveAccount { to, .. } => {
             matches!(e, Change::CreateOu { path } if path == to)

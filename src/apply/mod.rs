@@ -18,6 +18,7 @@ mod deps;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::live::iam::{IamAccount, IamBackend};
 use crate::live::{Error, OrgBackend};
 use crate::model::{LiveOrg, OuPath, TargetRef};
 use crate::plan::{Change, Plan};
@@ -122,11 +123,24 @@ pub async fn execute(plan: &Plan, live: &LiveOrg, backend: &dyn OrgBackend) -> O
     execute_with(plan, live, backend, RetryPolicy::default(), &|_, _, _| {}).await
 }
 
-/// Runs the plan with a retry policy and a per-step observer.
+/// Runs the plan with a retry policy and a per-step observer, without IAM (a plan with
+/// boundary steps needs [`execute_all`]).
 pub async fn execute_with(
     plan: &Plan,
     live: &LiveOrg,
     backend: &dyn OrgBackend,
+    retry: RetryPolicy,
+    observer: Observer<'_>,
+) -> Outcome {
+    execute_all(plan, live, backend, None, retry, observer).await
+}
+
+/// Runs the plan on Organizations and, for boundary steps, IAM in the member accounts.
+pub async fn execute_all(
+    plan: &Plan,
+    live: &LiveOrg,
+    backend: &dyn OrgBackend,
+    iam: Option<&dyn IamBackend>,
     retry: RetryPolicy,
     observer: Observer<'_>,
 ) -> Outcome {
@@ -153,7 +167,7 @@ pub async fn execute_with(
                 because_of: blocked,
             }
         } else {
-            match run_with_retry(change, &mut ids, backend, retry).await {
+            match run_with_retry(change, &mut ids, backend, iam, retry).await {
                 Ok(()) => StepStatus::Done,
                 Err(e) => StepStatus::Failed(e),
             }
@@ -178,12 +192,23 @@ async fn run_with_retry(
     change: &Change,
     ids: &mut Ids,
     b: &dyn OrgBackend,
+    iam: Option<&dyn IamBackend>,
     retry: RetryPolicy,
 ) -> Result<(), Error> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match step(change, ids, b).await {
+        let r = match change {
+            Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => match iam {
+                Some(iam) => boundary_step(change, iam).await,
+                None => Err(Error::Service {
+                    code: "NoIamBackend".into(),
+                    message: "boundary steps need IAM access to member accounts".into(),
+                }),
+            },
+            _ => step(change, ids, b).await,
+        };
+        match r {
             Err(e) if e.is_transient() && attempt < retry.attempts => {
                 let backoff = retry.base * (1 << attempt.min(6));
                 tokio::time::sleep(backoff + Duration::from_millis(jitter_ms())).await;
@@ -193,8 +218,81 @@ async fn run_with_retry(
     }
 }
 
+/// IAM keeps this many versions of a managed policy (AWS's value).
+fn max_versions() -> usize {
+    crate::policy::limits::LimitsTable::default()
+        .iam
+        .max_policy_versions
+        .value
+}
+
+async fn deploy_update(
+    iam: &dyn IamBackend,
+    acct: &IamAccount,
+    arn: &str,
+    document: &str,
+) -> Result<(), Error> {
+    let versions = iam.list_policy_versions(acct, arn).await?;
+    if versions.len() >= max_versions() {
+        // Make room: the oldest version that is not the default (the default is never
+        // deleted, so the account always keeps a usable boundary).
+        if let Some((oldest, _)) = versions.iter().find(|(_, default)| !default) {
+            iam.delete_policy_version(acct, arn, oldest).await?;
+        }
+    }
+    iam.create_policy_version(acct, arn, document).await?;
+    Ok(())
+}
+
+async fn boundary_step(change: &Change, iam: &dyn IamBackend) -> Result<(), Error> {
+    match change {
+        Change::DeployBoundary {
+            account,
+            member_role,
+            policy_name,
+            path,
+            arn,
+            document,
+            create,
+            ..
+        } => {
+            let acct = IamAccount {
+                id: account.clone(),
+                role: member_role.clone(),
+            };
+            if *create {
+                match iam.create_policy(&acct, policy_name, path, document).await {
+                    Ok(_) => Ok(()),
+                    // Created by a run that died before finishing: bring it up to date.
+                    Err(Error::Service { code, .. }) if code == "EntityAlreadyExists" => {
+                        deploy_update(iam, &acct, arn, document).await
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                deploy_update(iam, &acct, arn, document).await
+            }
+        }
+        Change::AttachRoleBoundary {
+            account,
+            member_role,
+            role,
+            arn,
+            ..
+        } => {
+            let acct = IamAccount {
+                id: account.clone(),
+                role: member_role.clone(),
+            };
+            iam.put_role_permissions_boundary(&acct, role, arn).await
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), Error> {
     match change {
+        Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => {}
         Change::CreateOu { path } => {
             let parent = ids.ou(&path.parent().unwrap_or_default())?;
             let name = path.name().unwrap_or_default();

@@ -8,8 +8,10 @@ use anyhow::{bail, Context};
 use super::args::{Cli, Command, Format};
 use super::ExitStatus;
 use crate::live::aws::{AwsBackend, ConnectOptions};
+use crate::live::iam::IamBackend;
+use crate::live::iam_aws::AwsIam;
 use crate::live::{self, OrgBackend, WalkOptions};
-use crate::model::{Desired, LiveOrg, PolicyType};
+use crate::model::{Desired, IamLive, LiveOrg, PolicyType};
 use crate::plan::file::SavedPlan;
 use crate::plan::Plan;
 use crate::policy::limits::LimitsTable;
@@ -190,7 +192,63 @@ async fn import(
 struct Planned {
     desired: Desired,
     live: LiveOrg,
+    iam: IamLive,
     plan: Plan,
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() && len > 0 {
+        let bar = indicatif::ProgressBar::new(len as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({eta})")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_owned());
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// Reads the boundary policies and roles of the covered member accounts, when the config has
+/// boundaries.
+async fn read_iam(
+    cli: &Cli,
+    backend: &AwsBackend,
+    desired: &Desired,
+    live: &LiveOrg,
+) -> anyhow::Result<IamLive> {
+    if desired.boundaries.is_empty() {
+        return Ok(IamLive::default());
+    }
+    let iam = AwsIam::new(backend.sdk_config(), cli.concurrency);
+    let total: usize = desired
+        .boundaries
+        .values()
+        .map(|b| {
+            b.accounts
+                .iter()
+                .filter(|a| live.accounts.contains_key(*a))
+                .count()
+        })
+        .sum();
+    let bar = progress(total, "reading boundaries");
+    let state = live::iam::read_boundaries(
+        desired,
+        &|a| live.accounts.contains_key(a),
+        &iam,
+        cli.concurrency,
+        &|| bar.inc(1),
+    )
+    .await
+    .context("could not read IAM in the member accounts")?;
+    bar.finish_and_clear();
+    if cli.stats {
+        eprint!("{}", render::stats_human(&iam.stats(), None));
+    }
+    Ok(state)
 }
 
 /// Loads the config, reads the organization and plans. `Err(status)` when the failure was
@@ -220,10 +278,12 @@ async fn load_and_plan(
         types.push(PolicyType::ResourceControlPolicy);
     }
     let live = read_live(cli, backend, types).await?;
-    match plan::plan(&desired, &live) {
+    let iam = read_iam(cli, backend, &desired, &live).await?;
+    match plan::plan_with_iam(&desired, &live, &iam) {
         Ok(plan) => Ok(Ok(Planned {
             desired,
             live,
+            iam,
             plan,
         })),
         Err(refused) => {
@@ -264,6 +324,7 @@ async fn plan_cmd(
     let Planned {
         desired,
         live,
+        iam,
         plan,
     } = match load_and_plan(cli, &backend, env).await? {
         Ok(p) => p,
@@ -271,7 +332,7 @@ async fn plan_cmd(
     };
     print_plan(env, &plan, format)?;
     if let Some(out) = out {
-        let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live);
+        let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live, &iam);
         std::fs::write(out, saved.to_json())
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!(
@@ -306,10 +367,10 @@ async fn drift_cmd(
         ))?,
         Format::Markdown => emit(&render::drift_markdown(env, &plan))?,
     }
-    Ok(if plan.is_empty() {
-        ExitStatus::Success
-    } else {
+    Ok(if render::drifted(&plan) {
         ExitStatus::Changes
+    } else {
+        ExitStatus::Success
     })
 }
 
@@ -342,12 +403,14 @@ async fn apply_cmd(
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let saved = SavedPlan::from_json(&text)
                 .with_context(|| format!("refusing {}", file.display()))?;
-            let Planned { desired, live, .. } = match load_and_plan(cli, &backend, env).await? {
+            let Planned {
+                desired, live, iam, ..
+            } = match load_and_plan(cli, &backend, env).await? {
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
             saved
-                .check_fresh(env, &desired.inputs, &live)
+                .check_fresh(env, &desired.inputs, &live, &iam)
                 .with_context(|| format!("refusing {}", file.display()))?;
             (saved.plan(), live)
         }
@@ -374,12 +437,16 @@ async fn apply_cmd(
             (plan, live)
         }
     };
-    let outcome = apply::execute_with(
+    let iam = AwsIam::new(backend.sdk_config(), cli.concurrency);
+    let bar = progress(plan.changes.len(), "applying");
+    let outcome = apply::execute_all(
         &plan,
         &live,
         &backend,
+        Some(&iam),
         apply::RetryPolicy::default(),
         &|i, c, s| {
+            bar.inc(1);
             if let apply::StepStatus::Failed(e) = s {
                 tracing::warn!(step = i + 1, action = c.action(), error = %e, "step failed");
             } else {
@@ -388,6 +455,7 @@ async fn apply_cmd(
         },
     )
     .await;
+    bar.finish_and_clear();
     match format {
         Format::Json => emit(&format!(
             "{}\n",

@@ -7,6 +7,7 @@
 //!
 //! Architecture invariant: no AWS, no `live`. Imports `model` and `policy` only.
 
+mod boundaries;
 mod emit;
 mod error;
 mod guardrails;

@@ -18,6 +18,7 @@ use crate::policy::{doc, limits, limits::LimitsTable, marker};
 pub type ReadDoc<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
 const TOP_KEYS: &[&str] = &[
+    "boundaries",
     "guardrails",
     "assert",
     "organization",
@@ -528,6 +529,9 @@ impl Walker<'_> {
                 }
             }
         }
+
+        // [boundaries.NAME] (adds its require/protect guardrails to the covered targets)
+        self.boundaries(top, &mut d);
 
         // [[assert]]
         self.assertions(top, &mut d);

@@ -59,6 +59,7 @@ pub async fn sdk_config(opts: &ConnectOptions) -> SdkConfig {
 /// The Organizations backend over the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
+    conf: SdkConfig,
     client: org::Client,
     counter: Counter,
     lanes: Arc<Semaphore>,
@@ -67,10 +68,16 @@ pub struct AwsBackend {
 impl AwsBackend {
     pub fn new(conf: &SdkConfig, concurrency: usize) -> Self {
         AwsBackend {
+            conf: conf.clone(),
             client: org::Client::new(conf),
             counter: Counter::default(),
             lanes: Arc::new(Semaphore::new(concurrency.max(1))),
         }
+    }
+
+    /// The shared SDK configuration (for the IAM and STS clients).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.conf
     }
 
     pub async fn connect(opts: &ConnectOptions) -> Self {

@@ -73,7 +73,17 @@ impl Error {
                 reason: reason_in(message).unwrap_or_else(|| "UNKNOWN".into()),
                 message: m,
             },
-            "ConcurrentModificationException" => Error::ConcurrentModification(m),
+            "ConcurrentModificationException" | "ConcurrentModification" => {
+                Error::ConcurrentModification(m)
+            }
+            "NoSuchEntity" => Error::NotFound {
+                code: code.to_owned(),
+                message: m,
+            },
+            "LimitExceeded" => Error::ConstraintViolation {
+                reason: "LimitExceeded".into(),
+                message: m,
+            },
             "TooManyRequestsException" | "Throttling" | "ThrottlingException" => {
                 Error::TooManyRequests(m)
             }

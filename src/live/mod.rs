@@ -9,6 +9,9 @@
 pub mod aws;
 mod error;
 pub mod fake;
+pub mod iam;
+pub mod iam_aws;
+pub mod iam_fake;
 mod stats;
 mod walk;
 

@@ -22,6 +22,8 @@ pub struct Desired {
     pub assertions: Vec<Assertion>,
     /// Lint findings that are not errors, for validate and plan.
     pub lint: Vec<LintNote>,
+    /// Permissions boundaries guardrail keeps in member accounts, by config name.
+    pub boundaries: BTreeMap<String, DesiredBoundary>,
     /// Policies guardrail manages, by name.
     pub policies: BTreeMap<String, DesiredPolicy>,
     /// The root's attachments.
@@ -44,6 +46,45 @@ pub struct DesiredGuardrail {
     pub template: String,
     pub policy_type: PolicyType,
     pub statements: Vec<serde_json::Value>,
+}
+
+/// One `[boundaries.NAME]`: an IAM policy kept in every covered member account, and what to
+/// enforce around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredBoundary {
+    pub name: String,
+    /// The IAM policy's name and path (`/guardrail/`).
+    pub policy_name: String,
+    pub path: String,
+    pub document: serde_json::Value,
+    /// The role assumed in each member account.
+    pub member_role: String,
+    /// Role name patterns (`*` wildcards) the audit skips; service-linked roles always.
+    pub exempt_roles: Vec<String>,
+    /// Covered account ids (inherited from the OUs listed, plus the accounts listed),
+    /// management account excluded.
+    pub accounts: BTreeSet<String>,
+    pub deploy: bool,
+    pub require: bool,
+    pub protect: bool,
+    pub audit: bool,
+    pub attach_existing: bool,
+}
+
+impl DesiredBoundary {
+    /// `guardrail/WorkloadBoundary`: the path without its leading slash, then the name, as
+    /// ARNs and the boundary templates write it.
+    pub fn path_and_name(&self) -> String {
+        format!("{}{}", self.path.trim_start_matches('/'), self.policy_name)
+    }
+
+    /// The policy's ARN in an account.
+    pub fn arn(&self, account: &str) -> String {
+        format!(
+            "arn:aws:iam::{account}:policy{}{}",
+            self.path, self.policy_name
+        )
+    }
 }
 
 /// One `[[assert]]`: a request and the decision it must get.

@@ -8,12 +8,14 @@
 //! `policy` gives them meaning.
 
 mod desired;
+mod iam;
 mod live;
 
 pub use desired::{
-    AssertSubject, Assertion, Desired, DesiredAccount, DesiredGuardrail, DesiredOu, DesiredPolicy,
-    DesiredRoot, LintNote,
+    AssertSubject, Assertion, Desired, DesiredAccount, DesiredBoundary, DesiredGuardrail,
+    DesiredOu, DesiredPolicy, DesiredRoot, LintNote,
 };
+pub use iam::{BoundaryState, IamLive, IamPolicyState, RoleInfo};
 pub use live::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
 
 use std::fmt;

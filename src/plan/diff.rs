@@ -5,14 +5,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Change, Plan, Refusal, Refused, Warning};
-use crate::model::{Desired, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
+use crate::model::{Desired, IamLive, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
 use crate::policy::{doc, marker};
 
 /// Names of the SCPs AWS Control Tower creates.
 const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
 
-/// Diffs `desired` against `live`.
+/// Diffs `desired` against `live`, leaving permissions boundaries alone (IAM not read).
 pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
+    plan_with_iam(desired, live, &IamLive::default())
+}
+
+/// Diffs `desired` against `live` and the IAM state of the covered member accounts.
+pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result<Plan, Refused> {
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
     let mut creates_updates = Vec::new();
@@ -417,6 +422,8 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     );
     changes.extend(creates_updates);
     changes.extend(account_creates);
+    let (boundary_changes, audit) = super::boundaries::diff(desired, live, iam);
+    changes.extend(boundary_changes);
     changes.extend(attaches);
     changes.extend(moves);
     changes.extend(detaches);
@@ -434,6 +441,7 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     let effects = super::effects::effects(&changes, desired, live);
     let headroom = headroom(&changes, desired, live);
     Ok(Plan {
+        audit,
         effects,
         headroom,
         org_id: live.org_id.clone(),

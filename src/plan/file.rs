@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Change, Plan};
-use crate::model::{sha256_hex, LiveOrg};
+use crate::model::{sha256_hex, IamLive, LiveOrg};
 
 pub const FORMAT_VERSION: &str = "1";
 const KIND: &str = "guardrail-plan";
@@ -90,6 +90,32 @@ pub fn fingerprint(live: &LiveOrg) -> BTreeMap<String, String> {
     m
 }
 
+/// The IAM side of the fingerprint: each boundary policy's default version and document, and
+/// each audited role's boundary.
+pub fn fingerprint_iam(iam: &IamLive) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for ((b, account), st) in &iam.accounts {
+        if let Some(p) = &st.policy {
+            let v = match p {
+                Some(p) => format!(
+                    "{} {}",
+                    p.default_version,
+                    &sha256_hex(p.document.as_bytes())[..16]
+                ),
+                None => "absent".into(),
+            };
+            m.insert(format!("boundary {b} in account {account}"), v);
+        }
+        for r in st.roles.iter().flatten() {
+            m.insert(
+                format!("role {} in account {account}", r.name),
+                r.boundary.clone().unwrap_or_else(|| "no boundary".into()),
+            );
+        }
+    }
+    m
+}
+
 /// What differs between two fingerprints, in words; at most `max` lines.
 pub fn describe_moves(
     before: &BTreeMap<String, String>,
@@ -129,14 +155,17 @@ impl SavedPlan {
         plan: &Plan,
         config_digests: BTreeMap<String, String>,
         live: &LiveOrg,
+        iam: &IamLive,
     ) -> SavedPlan {
+        let mut live_fingerprint = fingerprint(live);
+        live_fingerprint.extend(fingerprint_iam(iam));
         let mut s = SavedPlan {
             format_version: FORMAT_VERSION.into(),
             kind: KIND.into(),
             environment: env.into(),
             guardrail_version: env!("CARGO_PKG_VERSION").into(),
             config_digests,
-            live_fingerprint: fingerprint(live),
+            live_fingerprint,
             org_id: plan.org_id.clone(),
             management_account: plan.management_account.clone(),
             changes: plan.changes.clone(),
@@ -192,6 +221,7 @@ impl SavedPlan {
         env: &str,
         config_digests: &BTreeMap<String, String>,
         live: &LiveOrg,
+        iam: &IamLive,
     ) -> Result<(), PlanFileError> {
         if self.environment != env {
             return Err(PlanFileError::WrongEnvironment {
@@ -212,11 +242,9 @@ impl SavedPlan {
                 moved.push(format!("config input {path}: new"));
             }
         }
-        moved.extend(describe_moves(
-            &self.live_fingerprint,
-            &fingerprint(live),
-            20,
-        ));
+        let mut now = fingerprint(live);
+        now.extend(fingerprint_iam(iam));
+        moved.extend(describe_moves(&self.live_fingerprint, &now, 20));
         if moved.is_empty() {
             Ok(())
         } else {
@@ -234,6 +262,7 @@ impl SavedPlan {
             account_names: self.account_names.clone(),
             effects: Vec::new(),
             headroom: Vec::new(),
+            audit: Vec::new(),
         }
     }
 }

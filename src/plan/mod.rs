@@ -10,12 +10,13 @@
 //! detached or deleted. Everything else is *unmanaged*: reported, counted against the limits,
 //! never touched.
 
+mod boundaries;
 mod diff;
 pub mod effects;
 pub mod file;
 pub mod verify;
 
-pub use diff::plan;
+pub use diff::{plan, plan_with_iam};
 
 use crate::model::{OuPath, PolicyType, TargetRef};
 
@@ -58,6 +59,29 @@ pub enum Change {
         key: String,
         email: String,
         ou: OuPath,
+    },
+    /// Creates the boundary policy in a member account, or updates it with a new default
+    /// version (deleting the oldest non-default version first when IAM's five are used).
+    DeployBoundary {
+        boundary: String,
+        account: String,
+        member_role: String,
+        policy_name: String,
+        path: String,
+        arn: String,
+        /// The minified document sent.
+        document: String,
+        create: bool,
+        /// Statement-level diff against the live default version, for an update.
+        diff: Option<String>,
+    },
+    /// Puts the boundary on a role that lacks it (`attach-existing`).
+    AttachRoleBoundary {
+        boundary: String,
+        account: String,
+        member_role: String,
+        role: String,
+        arn: String,
     },
     Attach {
         policy: String,
@@ -103,6 +127,9 @@ impl Change {
             Change::CreateAccount { email, .. } => {
                 Group::Target(TargetRef::NewAccount(email.clone()))
             }
+            Change::DeployBoundary { account, .. } | Change::AttachRoleBoundary { account, .. } => {
+                Group::Target(TargetRef::Account(account.clone()))
+            }
         }
     }
 
@@ -113,6 +140,9 @@ impl Change {
             Change::DeleteOu { .. } => "delete_ou",
             Change::MoveAccount { .. } => "move_account",
             Change::CreateAccount { .. } => "create_account",
+            Change::DeployBoundary { create: true, .. } => "create_boundary",
+            Change::DeployBoundary { .. } => "update_boundary",
+            Change::AttachRoleBoundary { .. } => "attach_role_boundary",
             Change::CreatePolicy { .. } => "create_policy",
             Change::UpdatePolicy { .. } => "update_policy",
             Change::DeletePolicy { .. } => "delete_policy",
@@ -187,6 +217,19 @@ pub struct Plan {
     pub effects: Vec<effects::Effect>,
     /// Slots and characters left per target after the plan (targets the plan touches).
     pub headroom: Vec<Headroom>,
+    /// Roles that escape a boundary (audit), as they are now.
+    pub audit: Vec<AuditFinding>,
+}
+
+/// A role in a covered account that lacks the boundary or carries another one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFinding {
+    pub boundary: String,
+    pub account: String,
+    pub role: String,
+    pub role_arn: String,
+    /// The boundary it carries instead, if any.
+    pub found: Option<String>,
 }
 
 /// What is left on one target after the plan: slots of each policy type and the characters
@@ -208,6 +251,9 @@ pub struct Summary {
     pub ous_to_delete: usize,
     pub accounts_to_move: usize,
     pub accounts_to_create: usize,
+    pub boundaries_to_create: usize,
+    pub boundaries_to_update: usize,
+    pub roles_to_bound: usize,
     pub policies_to_create: usize,
     pub policies_to_update: usize,
     pub policies_to_delete: usize,
@@ -228,6 +274,9 @@ impl Plan {
                 Change::DeleteOu { .. } => s.ous_to_delete += 1,
                 Change::MoveAccount { .. } => s.accounts_to_move += 1,
                 Change::CreateAccount { .. } => s.accounts_to_create += 1,
+                Change::DeployBoundary { create: true, .. } => s.boundaries_to_create += 1,
+                Change::DeployBoundary { .. } => s.boundaries_to_update += 1,
+                Change::AttachRoleBoundary { .. } => s.roles_to_bound += 1,
                 Change::CreatePolicy { .. } => s.policies_to_create += 1,
                 Change::UpdatePolicy { .. } => s.policies_to_update += 1,
                 Change::DeletePolicy { .. } => s.policies_to_delete += 1,

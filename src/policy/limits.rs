@@ -70,12 +70,22 @@ pub struct OrgLimits {
     pub max_ou_name_chars: Limit,
 }
 
-/// All limits: one row per policy type plus the organization's.
+/// IAM limits for the permissions-boundary policy guardrail keeps in member accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamLimits {
+    /// Characters of a customer managed policy, whitespace not counted.
+    pub max_managed_policy_chars: Limit,
+    /// Versions IAM keeps per managed policy.
+    pub max_policy_versions: Limit,
+}
+
+/// All limits: one row per policy type plus the organization's and IAM's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitsTable {
     pub scp: PolicyTypeLimits,
     pub rcp: PolicyTypeLimits,
     pub org: OrgLimits,
+    pub iam: IamLimits,
 }
 
 impl Default for LimitsTable {
@@ -107,6 +117,10 @@ impl Default for LimitsTable {
                 max_ou_depth: Limit::aws(5),
                 max_ous: Limit::aws(2_000),
                 max_ou_name_chars: Limit::aws(128),
+            },
+            iam: IamLimits {
+                max_managed_policy_chars: Limit::aws(6_144),
+                max_policy_versions: Limit::aws(5),
             },
         }
     }

@@ -43,6 +43,18 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
             "account_missing",
             format!("account {key} <{email}> is in the config (in {ou}) but does not exist"),
         ),
+        Change::DeployBoundary { boundary, account, create: true, .. } => (
+            "boundary_missing",
+            format!("boundary {boundary} does not exist in account {account}"),
+        ),
+        Change::DeployBoundary { boundary, account, .. } => (
+            "boundary_edited",
+            format!("boundary {boundary} in account {account} differs from the config (edited outside guardrail)"),
+        ),
+        Change::AttachRoleBoundary { boundary, account, role, .. } => (
+            "role_without_boundary",
+            format!("role {role} in account {account} lacks boundary {boundary}"),
+        ),
         Change::DeleteOu { path, id } => ("ou_added", format!("OU {path} ({id}) exists but is not in the config")),
         Change::CreateOu { path } => ("ou_removed", format!("OU {path} is in the config but does not exist")),
         Change::CreatePolicy { name, policy_type, .. } => {
@@ -55,9 +67,14 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
     }
 }
 
+/// Whether drift found anything: a change to make, or a role outside its boundary.
+pub fn drifted(plan: &Plan) -> bool {
+    !plan.is_empty() || !plan.audit.is_empty()
+}
+
 pub fn drift_human(env: &str, plan: &Plan) -> String {
     let mut out = String::new();
-    if plan.is_empty() {
+    if !drifted(plan) {
         let _ = writeln!(
             out,
             "No drift: organization {} matches environment `{env}`.",
@@ -82,10 +99,13 @@ pub fn drift_human(env: &str, plan: &Plan) -> String {
             }
         }
     }
+    for f in &plan.audit {
+        let _ = writeln!(out, "  - {}", super::human::audit_text(f));
+    }
     let _ = writeln!(
         out,
         "\n{} drift(s). `guardrail plan --env {env}` shows the changes that revert them.",
-        plan.changes.len()
+        plan.changes.len() + plan.audit.len()
     );
     out
 }
@@ -95,7 +115,8 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
         "format_version": super::PLAN_FORMAT_VERSION,
         "environment": env,
         "organization_id": plan.org_id,
-        "drifted": !plan.is_empty(),
+        "drifted": drifted(plan),
+        "audit": plan.audit.iter().map(|f| json!({"kind": if f.found.is_some() { "role_with_other_boundary" } else { "role_without_boundary" }, "boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found, "message": super::human::audit_text(f)})).collect::<Vec<_>>(),
         "drift": plan.changes.iter().map(|c| {
             let (kind, message) = drift_item(c, plan);
             let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json(c)});
@@ -109,7 +130,7 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
 
 pub fn drift_markdown(env: &str, plan: &Plan) -> String {
     let mut out = String::new();
-    if plan.is_empty() {
+    if !drifted(plan) {
         let _ = writeln!(
             out,
             "### guardrail drift: `{env}`\n\nNo drift: the organization matches the config."
@@ -119,11 +140,18 @@ pub fn drift_markdown(env: &str, plan: &Plan) -> String {
     let _ = writeln!(
         out,
         "### guardrail drift: `{env}`\n\n{} drift(s) in organization `{}`:\n",
-        plan.changes.len(),
+        plan.changes.len() + plan.audit.len(),
         plan.org_id
     );
     for c in &plan.changes {
         let _ = writeln!(out, "- {}", super::markdown::escape(&drift_item(c, plan).1));
+    }
+    for f in &plan.audit {
+        let _ = writeln!(
+            out,
+            "- {}",
+            super::markdown::escape(&super::human::audit_text(f))
+        );
     }
     for c in &plan.changes {
         if let Change::UpdatePolicy {

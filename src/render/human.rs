@@ -18,7 +18,10 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
         | Change::CreatePolicy { .. }
         | Change::CreateAccount { .. }
         | Change::Attach { .. } => ("+", "32"),
-        Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => ("~", "33"),
+        Change::UpdatePolicy { .. }
+        | Change::MoveAccount { .. }
+        | Change::DeployBoundary { create: false, .. } => ("~", "33"),
+        Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => ("+", "32"),
         Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => {
             ("-", "31")
         }
@@ -28,6 +31,18 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
 pub(crate) fn describe(c: &Change) -> String {
     match c {
         Change::CreateOu { path } => format!("create OU {path}"),
+        Change::DeployBoundary {
+            boundary,
+            arn,
+            create: true,
+            ..
+        } => format!("create boundary {boundary} ({arn})"),
+        Change::DeployBoundary { boundary, arn, .. } => {
+            format!("update boundary {boundary} ({arn}): new default version")
+        }
+        Change::AttachRoleBoundary { boundary, role, .. } => {
+            format!("put boundary {boundary} on role {role}")
+        }
         Change::CreateAccount { key, email, ou } => {
             format!("create account {key} <{email}> in {ou}")
         }
@@ -121,6 +136,14 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
                     let _ = writeln!(out, "      {}", size_line(content.len(), *size_limit));
                     out.push_str(&indent(pretty, "      + ", Style::default()));
                 }
+                Change::DeployBoundary {
+                    diff: Some(d),
+                    document,
+                    ..
+                } => {
+                    let _ = writeln!(out, "      ({} characters)", document.len());
+                    out.push_str(&indent(d, "      ", style));
+                }
                 Change::UpdatePolicy {
                     description,
                     content_diff,
@@ -186,6 +209,19 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
             );
         }
     }
+    if !plan.audit.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {}",
+            style.paint(
+                "1",
+                &format!("roles outside their boundary ({})", plan.audit.len())
+            )
+        );
+        for f in &plan.audit {
+            let _ = writeln!(out, "    ! {}", audit_text(f));
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out);
         for w in &plan.warnings {
@@ -222,13 +258,34 @@ pub(crate) fn warning_text(w: &Warning) -> String {
     }
 }
 
+pub(crate) fn audit_text(f: &crate::plan::AuditFinding) -> String {
+    match &f.found {
+        None => format!(
+            "role {} in account {} has no permissions boundary (boundary {})",
+            f.role, f.account, f.boundary
+        ),
+        Some(other) => format!(
+            "role {} in account {} carries boundary {other} instead of {}",
+            f.role, f.account, f.boundary
+        ),
+    }
+}
+
 /// `Plan: ...` summary line.
 pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
         return "No changes. The organization matches the config.".to_owned();
     }
     let s = plan.summary();
-    format!(
+    let boundaries = if s.boundaries_to_create + s.boundaries_to_update + s.roles_to_bound > 0 {
+        format!(
+            " Boundaries: {} to create, {} to update; {} role(s) to put under a boundary.",
+            s.boundaries_to_create, s.boundaries_to_update, s.roles_to_bound
+        )
+    } else {
+        String::new()
+    };
+    boundaries_suffix(format!(
         "Plan: {} OU(s) to create, {} to delete; {} account(s) to create, {} to move; {} policy(ies) to create, {} to update, {} to delete; {} attachment(s) to add, {} to remove.",
         s.ous_to_create,
         s.ous_to_delete,
@@ -239,7 +296,12 @@ pub fn summary_line(plan: &Plan) -> String {
         s.policies_to_delete,
         s.attachments_to_add,
         s.attachments_to_remove
-    )
+    ), &boundaries)
+}
+
+fn boundaries_suffix(mut line: String, extra: &str) -> String {
+    line.push_str(extra);
+    line
 }
 
 /// A refused plan.

@@ -21,6 +21,27 @@ fn target_json(t: &TargetRef) -> Value {
 pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
         Change::CreateOu { path } => json!({"path": path.to_string()}),
+        Change::DeployBoundary {
+            boundary,
+            account,
+            arn,
+            document,
+            create,
+            diff,
+            ..
+        } => json!({
+            "boundary": boundary, "account_id": account, "policy_arn": arn, "document": document,
+            "create": create, "diff": diff, "size": document.len(),
+        }),
+        Change::AttachRoleBoundary {
+            boundary,
+            account,
+            role,
+            arn,
+            ..
+        } => json!({
+            "boundary": boundary, "account_id": account, "role": role, "policy_arn": arn,
+        }),
         Change::CreateAccount { key, email, ou } => {
             json!({"account": key, "email": email, "ou": ou.to_string()})
         }
@@ -137,6 +158,7 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "target": target_json(&e.target), "action": e.action, "region": e.region,
             "principal": e.principal, "before": e.before, "after": e.after, "denied_after": e.denied_after,
         })).collect::<Vec<_>>(),
+        "audit": plan.audit.iter().map(|f| json!({"boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found})).collect::<Vec<_>>(),
         "headroom": plan.headroom.iter().map(|h| json!({
             "target": target_json(&h.target), "policy_type": h.policy_type.api_name(),
             "slots_used": h.slots_used, "slots_limit": h.slots_limit, "chars_left": h.chars_left,
@@ -147,6 +169,9 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "ous_to_delete": s.ous_to_delete,
             "accounts_to_move": s.accounts_to_move,
             "accounts_to_create": s.accounts_to_create,
+            "boundaries_to_create": s.boundaries_to_create,
+            "boundaries_to_update": s.boundaries_to_update,
+            "roles_to_bound": s.roles_to_bound,
             "policies_to_create": s.policies_to_create,
             "policies_to_update": s.policies_to_update,
             "policies_to_delete": s.policies_to_delete,

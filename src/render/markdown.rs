@@ -55,8 +55,11 @@ fn line(c: &Change) -> String {
         | Change::CreatePolicy { .. }
         | Change::CreateAccount { .. }
         | Change::Attach { .. } => "➕",
-        Change::UpdatePolicy { .. } | Change::MoveAccount { .. } => "✏️",
-        _ => "🗑️",
+        Change::UpdatePolicy { .. }
+        | Change::MoveAccount { .. }
+        | Change::DeployBoundary { create: false, .. } => "✏️",
+        Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => "➕",
+        Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => "🗑️",
     };
     format!("{sym} {}", escape(&super::human::describe(c)))
 }
@@ -76,6 +79,9 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
         ("OUs to delete", s.ous_to_delete),
         ("accounts to create", s.accounts_to_create),
         ("accounts to move", s.accounts_to_move),
+        ("boundaries to create", s.boundaries_to_create),
+        ("boundaries to update", s.boundaries_to_update),
+        ("roles to put under a boundary", s.roles_to_bound),
         ("policies to create", s.policies_to_create),
         ("policies to update", s.policies_to_update),
         ("policies to delete", s.policies_to_delete),
@@ -139,6 +145,16 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
                 escape(&e.before),
                 escape(&e.after)
             );
+        }
+    }
+    if !plan.audit.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n#### Roles outside their boundary ({})\n",
+            plan.audit.len()
+        );
+        for f in plan.audit.iter().take(200) {
+            let _ = writeln!(out, "- {}", escape(&super::human::audit_text(f)));
         }
     }
     if !plan.warnings.is_empty() {

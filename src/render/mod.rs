@@ -10,7 +10,7 @@ mod json;
 mod markdown;
 mod validate;
 
-pub use drift::{drift_human, drift_item, drift_json, drift_markdown};
+pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
 pub use human::{config_errors, outcome_human, plan_human, refusals_human, stats_human};
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
 pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};

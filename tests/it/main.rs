@@ -2,6 +2,7 @@
 //! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
 mod apply_props;
+mod boundaries;
 mod config_errors;
 mod docs;
 mod engine_props;
