@@ -178,7 +178,12 @@ async fn main() -> anyhow::Result<()> {
             .await
     };
 
-    let b = AwsBackend::new(&conf, 8);
+    // An emulator: no need to pace at AWS's rates.
+    let b = AwsBackend::with_limiter(
+        &conf,
+        8,
+        std::sync::Arc::new(guardrail::live::limiter::RateLimiter::scaled(1e6)),
+    );
     let roots = b.list_roots().await?;
     let root = roots.first().context("no root")?.clone();
     if !root

@@ -26,6 +26,15 @@ pub struct Cli {
     /// Organizations requests in flight at once.
     #[arg(long, global = true, default_value_t = 8)]
     pub concurrency: usize,
+    /// Multiply AWS's documented request rates by this (1 against AWS; an emulator such as
+    /// moto can take far more).
+    #[arg(
+        long,
+        global = true,
+        env = "GUARDRAIL_RATE_SCALE",
+        default_value_t = 1.0
+    )]
+    pub rate_scale: f64,
 
     #[command(subcommand)]
     pub command: Command,

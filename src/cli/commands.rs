@@ -36,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         endpoint_url: cli.endpoint_url.clone().filter(|s| !s.is_empty()),
         max_attempts: None,
         concurrency: cli.concurrency,
+        rate_scale: cli.rate_scale,
     };
     match &cli.command {
         Command::Import { env, force } => import(&cli, &connect, env, *force).await,

@@ -14,6 +14,7 @@ use aws_sdk_organizations as org;
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
+use super::limiter::RateLimiter;
 use super::stats::Counter;
 use super::{AccountInfo, Error, OrgBackend, OuInfo, PolicyInfo, RequestStats, Result, RootInfo};
 use crate::model::PolicyType;
@@ -28,6 +29,8 @@ pub struct ConnectOptions {
     pub max_attempts: Option<u32>,
     /// Organizations requests in flight at once.
     pub concurrency: usize,
+    /// Multiplies AWS's documented request rates (1.0 against AWS; an emulator can take more).
+    pub rate_scale: f64,
 }
 
 /// Organizations is a global service homed in us-east-1; used when no region is configured.
@@ -63,15 +66,23 @@ pub struct AwsBackend {
     client: org::Client,
     counter: Counter,
     lanes: Arc<Semaphore>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl AwsBackend {
+    /// A backend paced at AWS's documented rates.
     pub fn new(conf: &SdkConfig, concurrency: usize) -> Self {
+        Self::with_limiter(conf, concurrency, Arc::new(RateLimiter::aws()))
+    }
+
+    /// A backend sharing `limiter` with other users of the same account.
+    pub fn with_limiter(conf: &SdkConfig, concurrency: usize, limiter: Arc<RateLimiter>) -> Self {
         AwsBackend {
             conf: conf.clone(),
             client: org::Client::new(conf),
             counter: Counter::default(),
             lanes: Arc::new(Semaphore::new(concurrency.max(1))),
+            limiter,
         }
     }
 
@@ -82,11 +93,21 @@ impl AwsBackend {
 
     pub async fn connect(opts: &ConnectOptions) -> Self {
         let conf = sdk_config(opts).await;
-        Self::new(&conf, opts.concurrency)
+        let scale = if opts.rate_scale > 0.0 {
+            opts.rate_scale
+        } else {
+            1.0
+        };
+        Self::with_limiter(
+            &conf,
+            opts.concurrency,
+            Arc::new(RateLimiter::scaled(scale)),
+        )
     }
 
     /// Takes a lane and counts the request.
     async fn lane(&self, op: &str) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.limiter.acquire(op).await;
         self.counter.bump(op);
         self.permit().await
     }
@@ -106,6 +127,7 @@ impl AwsBackend {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        self.limiter.acquire(op).await;
         let _lane = self.permit().await;
         let page = pages.next().await?;
         self.counter.bump(op);

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::limiter::RateLimiter;
 use super::stats::Counter;
 use super::walk::{FULL_AWS_ACCESS_CONTENT, PAGE_SIZE};
 use super::{AccountInfo, Error, OrgBackend, OuInfo, PolicyInfo, RequestStats, Result, RootInfo};
@@ -53,6 +54,10 @@ pub struct FakeOrg {
     limits: LimitsTable,
     counter: Counter,
     faults: Mutex<Faults>,
+    /// Client-side pacing (the same limiter the SDK backend uses), if any.
+    client_rates: Option<std::sync::Arc<RateLimiter>>,
+    /// AWS's server-side token buckets: TooManyRequests when one is empty.
+    server_rates: Option<RateLimiter>,
 }
 
 /// Fault injection and the invariant log, for tests.
@@ -142,7 +147,43 @@ impl FakeOrg {
             limits,
             counter: Counter::default(),
             faults: Mutex::new(Faults::default()),
+            client_rates: None,
+            server_rates: None,
         }
+    }
+
+    /// Paces requests with `client` (as the SDK backend does) and, with `enforce`, answers
+    /// TooManyRequests whenever AWS's documented bucket for the operation is empty.
+    pub fn with_rates(
+        mut self,
+        client: Option<std::sync::Arc<RateLimiter>>,
+        enforce: bool,
+    ) -> Self {
+        self.client_rates = client;
+        self.server_rates = enforce.then(RateLimiter::aws);
+        self
+    }
+
+    /// One request: client pacing, the server's bucket, the count.
+    async fn pace(&self, op: &str) -> Result<()> {
+        if let Some(l) = &self.client_rates {
+            l.acquire(op).await;
+        }
+        self.counter.bump(op);
+        if let Some(server) = &self.server_rates {
+            if !server.try_take(op) {
+                return Err(Error::TooManyRequests(format!("Rate exceeded for {op}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The requests for the pages after the first.
+    async fn more_pages(&self, op: &str, items: usize) -> Result<()> {
+        for _ in 1..pages(items) {
+            self.pace(op).await?;
+        }
+        Ok(())
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -327,65 +368,64 @@ impl FakeOrg {
 #[async_trait]
 impl OrgBackend for FakeOrg {
     async fn list_roots(&self) -> Result<Vec<RootInfo>> {
-        self.counter.bump("ListRoots");
+        self.pace("ListRoots").await?;
         Ok(vec![self.lock().root.clone()])
     }
 
     async fn list_organizational_units_for_parent(&self, parent_id: &str) -> Result<Vec<OuInfo>> {
-        let s = self.lock();
-        if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
-            self.counter.bump("ListOrganizationalUnitsForParent");
-            return Err(not_found("ParentNotFoundException", parent_id));
-        }
-        let out: Vec<OuInfo> = s
-            .ous
-            .iter()
-            .filter(|(_, o)| o.parent == parent_id)
-            .map(|(id, o)| OuInfo {
-                id: id.clone(),
-                name: o.name.clone(),
-            })
-            .collect();
-        for _ in 0..pages(out.len()) {
-            self.counter.bump("ListOrganizationalUnitsForParent");
-        }
+        const OP: &str = "ListOrganizationalUnitsForParent";
+        self.pace(OP).await?;
+        let out: Vec<OuInfo> = {
+            let s = self.lock();
+            if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
+                return Err(not_found("ParentNotFoundException", parent_id));
+            }
+            s.ous
+                .iter()
+                .filter(|(_, o)| o.parent == parent_id)
+                .map(|(id, o)| OuInfo {
+                    id: id.clone(),
+                    name: o.name.clone(),
+                })
+                .collect()
+        };
+        self.more_pages(OP, out.len()).await?;
         Ok(out)
     }
 
     async fn list_accounts_for_parent(&self, parent_id: &str) -> Result<Vec<AccountInfo>> {
-        let s = self.lock();
-        if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
-            self.counter.bump("ListAccountsForParent");
-            return Err(not_found("ParentNotFoundException", parent_id));
-        }
-        let out: Vec<AccountInfo> = s
-            .accounts
-            .values()
-            .filter(|a| a.parent == parent_id)
-            .map(|a| a.info.clone())
-            .collect();
-        for _ in 0..pages(out.len()) {
-            self.counter.bump("ListAccountsForParent");
-        }
+        const OP: &str = "ListAccountsForParent";
+        self.pace(OP).await?;
+        let out: Vec<AccountInfo> = {
+            let s = self.lock();
+            if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
+                return Err(not_found("ParentNotFoundException", parent_id));
+            }
+            s.accounts
+                .values()
+                .filter(|a| a.parent == parent_id)
+                .map(|a| a.info.clone())
+                .collect()
+        };
+        self.more_pages(OP, out.len()).await?;
         Ok(out)
     }
 
     async fn list_policies(&self, policy_type: PolicyType) -> Result<Vec<PolicyInfo>> {
-        let s = self.lock();
-        let out: Vec<PolicyInfo> = s
+        self.pace("ListPolicies").await?;
+        let out: Vec<PolicyInfo> = self
+            .lock()
             .policies
             .values()
             .filter(|p| p.info.policy_type == policy_type)
             .map(|p| p.info.clone())
             .collect();
-        for _ in 0..pages(out.len()) {
-            self.counter.bump("ListPolicies");
-        }
+        self.more_pages("ListPolicies", out.len()).await?;
         Ok(out)
     }
 
     async fn describe_policy(&self, policy_id: &str) -> Result<String> {
-        self.counter.bump("DescribePolicy");
+        self.pace("DescribePolicy").await?;
         let s = self.lock();
         s.policies
             .get(policy_id)
@@ -394,19 +434,20 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn list_targets_for_policy(&self, policy_id: &str) -> Result<Vec<String>> {
-        let s = self.lock();
-        let Some(p) = s.policies.get(policy_id) else {
-            self.counter.bump("ListTargetsForPolicy");
-            return Err(not_found("PolicyNotFoundException", policy_id));
+        self.pace("ListTargetsForPolicy").await?;
+        let out: Vec<String> = {
+            let s = self.lock();
+            let Some(p) = s.policies.get(policy_id) else {
+                return Err(not_found("PolicyNotFoundException", policy_id));
+            };
+            p.targets.iter().cloned().collect()
         };
-        for _ in 0..pages(p.targets.len()) {
-            self.counter.bump("ListTargetsForPolicy");
-        }
-        Ok(p.targets.iter().cloned().collect())
+        self.more_pages("ListTargetsForPolicy", out.len()).await?;
+        Ok(out)
     }
 
     async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
-        self.counter.bump("EnablePolicyType");
+        self.pace("EnablePolicyType").await?;
         self.write(|| {
             let mut s = self.lock();
             if root_id != s.root.id {
@@ -424,7 +465,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn create_organizational_unit(&self, parent_id: &str, name: &str) -> Result<String> {
-        self.counter.bump("CreateOrganizationalUnit");
+        self.pace("CreateOrganizationalUnit").await?;
         self.write(|| {
             let mut s = self.lock();
             if parent_id != s.root.id && !s.ous.contains_key(parent_id) {
@@ -478,7 +519,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn delete_organizational_unit(&self, ou_id: &str) -> Result<()> {
-        self.counter.bump("DeleteOrganizationalUnit");
+        self.pace("DeleteOrganizationalUnit").await?;
         self.write(|| {
             let mut s = self.lock();
             if !s.ous.contains_key(ou_id) {
@@ -506,7 +547,7 @@ impl OrgBackend for FakeOrg {
         description: &str,
         content: &str,
     ) -> Result<String> {
-        self.counter.bump("CreatePolicy");
+        self.pace("CreatePolicy").await?;
         self.write(|| {
             self.check_document(policy_type, content)?;
             self.check_description(policy_type, description)?;
@@ -560,7 +601,7 @@ impl OrgBackend for FakeOrg {
         description: Option<&str>,
         content: Option<&str>,
     ) -> Result<()> {
-        self.counter.bump("UpdatePolicy");
+        self.pace("UpdatePolicy").await?;
         self.write(|| {
             let ty = {
                 let s = self.lock();
@@ -598,7 +639,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn delete_policy(&self, policy_id: &str) -> Result<()> {
-        self.counter.bump("DeletePolicy");
+        self.pace("DeletePolicy").await?;
         self.write(|| {
             let mut s = self.lock();
             let p = s
@@ -623,7 +664,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn attach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
-        self.counter.bump("AttachPolicy");
+        self.pace("AttachPolicy").await?;
         self.write(|| {
             let mut s = self.lock();
             let ty = s
@@ -667,7 +708,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn detach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
-        self.counter.bump("DetachPolicy");
+        self.pace("DetachPolicy").await?;
         self.write(|| {
             let mut s = self.lock();
             let p = s
@@ -716,7 +757,7 @@ impl OrgBackend for FakeOrg {
         source_parent_id: &str,
         destination_parent_id: &str,
     ) -> Result<()> {
-        self.counter.bump("MoveAccount");
+        self.pace("MoveAccount").await?;
         self.write(|| {
             let mut s = self.lock();
             let is_parent = |s: &State, id: &str| id == s.root.id || s.ous.contains_key(id);
@@ -747,7 +788,7 @@ impl OrgBackend for FakeOrg {
     }
 
     async fn create_account(&self, name: &str, email: &str) -> Result<String> {
-        self.counter.bump("CreateAccount");
+        self.pace("CreateAccount").await?;
         self.write(|| {
             let mut s = self.lock();
             if s.accounts.values().any(|a| a.info.email == email) {

@@ -12,6 +12,7 @@ pub mod fake;
 pub mod iam;
 pub mod iam_aws;
 pub mod iam_fake;
+pub mod limiter;
 mod stats;
 mod walk;
 
