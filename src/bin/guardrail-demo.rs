@@ -13,10 +13,8 @@ use anyhow::{bail, Context};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_organizations::config::Credentials;
 use clap::Parser;
-use futures::stream::{self, StreamExt, TryStreamExt};
 use guardrail::live::aws::AwsBackend;
 use guardrail::live::OrgBackend;
-use guardrail::model::PolicyType;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,26 +68,6 @@ fn random_account(seed: Option<u64>) -> String {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     format!("{:012}", 200_000_000_000 + z % 700_000_000_000)
-}
-
-const BASE_OUS: &[&str] = &[
-    "Infrastructure",
-    "Sandbox",
-    "Security",
-    "Workloads",
-    "Workloads/Dev",
-    "Workloads/Prod",
-];
-
-fn policy_doc(i: usize, name: &str) -> String {
-    match name {
-        "deny-leave-org" => r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyLeave","Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#.into(),
-        "deny-root-user" => r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyRoot","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}"#.into(),
-        "protect-cloudtrail" => r#"{"Version":"2012-10-17","Statement":[{"Sid":"ProtectTrail","Effect":"Deny","Action":["cloudtrail:StopLogging","cloudtrail:DeleteTrail","cloudtrail:UpdateTrail"],"Resource":"*"}]}"#.into(),
-        "region-lock" => r#"{"Version":"2012-10-17","Statement":[{"Sid":"RegionLock","Effect":"Deny","NotAction":["iam:*","organizations:*","sts:*","support:*","cloudfront:*","route53:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","eu-central-1"]}}}]}"#.into(),
-        "deny-s3-public" => r#"{"Version":"2012-10-17","Statement":[{"Sid":"KeepBlock","Effect":"Deny","Action":"s3:PutAccountPublicAccessBlock","Resource":"*"}]}"#.into(),
-        _ => format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Extra{i}","Effect":"Deny","Action":"ec2:DeleteVpc","Resource":"arn:aws:ec2:*:*:vpc/vpc-{i:08}"}}]}}"#),
-    }
 }
 
 #[tokio::main]
@@ -184,125 +162,22 @@ async fn main() -> anyhow::Result<()> {
         8,
         std::sync::Arc::new(guardrail::live::limiter::RateLimiter::scaled(1e6)),
     );
-    let roots = b.list_roots().await?;
-    let root = roots.first().context("no root")?.clone();
-    if !root
-        .enabled_policy_types
-        .contains(&PolicyType::ServiceControlPolicy)
-    {
-        b.enable_policy_type(&root.id, PolicyType::ServiceControlPolicy)
-            .await?;
-    }
-
-    if args.bare {
-        eprintln!("created an empty organization");
-        return Ok(());
-    }
-
-    // OUs, parent first.
-    let mut ou_paths: Vec<String> = BASE_OUS.iter().map(|s| s.to_string()).collect();
-    let mut i = 1;
-    while ou_paths.len() < args.ous {
-        ou_paths.push(format!("Workloads/Prod/Team-{i:03}"));
-        i += 1;
-    }
-    let mut ou_ids: std::collections::BTreeMap<String, String> = Default::default();
-    let mut sorted = ou_paths.clone();
-    sorted.sort_by_key(|p| p.matches('/').count());
-    for p in &sorted {
-        let (parent, name) = match p.rsplit_once('/') {
-            Some((parent, name)) => (ou_ids.get(parent).cloned().context("parent OU")?, name),
-            None => (root.id.clone(), p.as_str()),
-        };
-        let id = b.create_organizational_unit(&parent, name).await?;
-        ou_ids.insert(p.clone(), id);
-    }
-
-    // Policies.
-    let mut names: Vec<String> = [
-        "deny-leave-org",
-        "deny-root-user",
-        "protect-cloudtrail",
-        "region-lock",
-        "deny-s3-public",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut j = 1;
-    while names.len() < args.policies {
-        names.push(format!("scp-extra-{j:03}"));
-        j += 1;
-    }
-    let mut pol_ids = std::collections::BTreeMap::new();
-    for (i, n) in names.iter().enumerate() {
-        let id = b
-            .create_policy(
-                PolicyType::ServiceControlPolicy,
-                n,
-                &format!("Demo policy {n}"),
-                &policy_doc(i, n),
-            )
-            .await?;
-        pol_ids.insert(n.clone(), id);
-    }
-    let attach = |p: &str, t: &str| {
-        let pid = pol_ids.get(p).cloned();
-        let t = t.to_owned();
-        let b = &b;
-        async move {
-            if let Some(pid) = pid {
-                b.attach_policy(&pid, &t).await?;
-            }
-            Ok::<_, anyhow::Error>(())
-        }
-    };
-    attach("deny-leave-org", &root.id).await?;
-    attach("protect-cloudtrail", &root.id).await?;
-    attach("deny-root-user", &ou_ids["Workloads"]).await?;
-    attach("deny-s3-public", &ou_ids["Workloads"]).await?;
-    attach("region-lock", &ou_ids["Workloads/Prod"]).await?;
-    for (k, n) in names.iter().skip(5).enumerate() {
-        let target = &ou_paths[6 + k % (ou_paths.len() - 6).max(1)];
-        if let Some(t) = ou_ids.get(target) {
-            attach(n, t).await?;
-        }
-    }
-
-    // Accounts, spread over the OUs (two stay in the root), created with bounded concurrency.
-    let ou_list: Vec<String> = ou_paths.clone();
-    let created: Vec<(usize, String)> = stream::iter(0..args.accounts)
-        .map(|k| {
-            let b = &b;
-            let dest = if k < 2 {
-                root.id.clone()
-            } else {
-                ou_ids[&ou_list[(k - 2) % ou_list.len()]].clone()
-            };
-            let root_id = root.id.clone();
-            async move {
-                let id = b
-                    .create_account(&format!("acct-{k:04}"), &format!("acct-{k:04}@example.com"))
-                    .await?;
-                if dest != root_id {
-                    b.move_account(&id, &root_id, &dest).await?;
-                }
-                Ok::<_, anyhow::Error>((k, id))
-            }
-        })
-        .buffer_unordered(8)
-        .try_collect()
-        .await?;
-    for (k, id) in &created {
-        if k % 10 == 3 {
-            attach("deny-root-user", id).await?;
-        }
-    }
+    let seeded = guardrail::live::demo::seed(
+        &b,
+        guardrail::live::demo::Shape {
+            accounts: args.accounts,
+            ous: args.ous,
+            policies: args.policies,
+            bare: args.bare,
+        },
+        8,
+    )
+    .await?;
     eprintln!(
         "seeded organization: {} OUs, {} accounts, {} SCPs ({} requests)",
-        ou_paths.len(),
-        created.len(),
-        names.len(),
+        seeded.ous.len(),
+        seeded.accounts.len(),
+        seeded.policies.len(),
         b.stats().total()
     );
     Ok(())

@@ -7,6 +7,7 @@
 //! types outward and makes no decisions: what to change is `plan`'s job.
 
 pub mod aws;
+pub mod demo;
 mod error;
 pub mod fake;
 pub mod iam;
