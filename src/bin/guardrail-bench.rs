@@ -21,7 +21,10 @@ use guardrail::policy::limits::LimitsTable;
 use guardrail::{apply, config, plan, render};
 
 #[derive(Debug, Parser)]
-#[command(name = "guardrail-bench", about = "Benchmark figures for BENCHMARKS.md")]
+#[command(
+    name = "guardrail-bench",
+    about = "Benchmark figures for BENCHMARKS.md"
+)]
 struct Args {
     /// Organization sizes (accounts) to build in the fake.
     #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
@@ -38,13 +41,26 @@ struct Args {
 fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
         .unwrap_or(0.0)
         / 1024.0
 }
 
 fn shape(n: usize) -> Shape {
-    Shape { accounts: n, ous: (n / 20).max(6), policies: (n / 50).max(5) + 5, bare: false }
+    Shape {
+        accounts: n,
+        ous: (n / 20).max(6),
+        policies: (n / 50).max(5) + 5,
+        bare: false,
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -52,14 +68,24 @@ fn ms(d: Duration) -> String {
 }
 
 fn stats_line(s: &RequestStats) -> String {
-    s.by_operation.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    s.by_operation
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The pure part of a plan: parse the config, compile, diff, render.
-fn pure_plan(cfg: &str, docs: &BTreeMap<PathBuf, String>, live: &LiveOrg) -> anyhow::Result<(Desired, plan::Plan, Duration)> {
+fn pure_plan(
+    cfg: &str,
+    docs: &BTreeMap<PathBuf, String>,
+    live: &LiveOrg,
+) -> anyhow::Result<(Desired, plan::Plan, Duration)> {
     let t = Instant::now();
     let d = config::parse(Path::new("environments/bench.toml"), cfg, &|p: &Path| {
-        docs.get(p).cloned().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "missing"))
+        docs.get(p)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "missing"))
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let p = plan::plan(&d, live).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -71,7 +97,13 @@ fn pure_plan(cfg: &str, docs: &BTreeMap<PathBuf, String>, live: &LiveOrg) -> any
 /// The 10-change edit: move 5 accounts, change 2 policies, add 3 OUs.
 fn edit(d: &mut Desired) {
     let paths: Vec<OuPath> = d.ous.keys().cloned().collect();
-    for (i, a) in d.accounts.values_mut().filter(|a| !a.ou.is_root()).take(5).enumerate() {
+    for (i, a) in d
+        .accounts
+        .values_mut()
+        .filter(|a| !a.ou.is_root())
+        .take(5)
+        .enumerate()
+    {
         a.ou = paths[(i * 7 + 3) % paths.len()].clone();
         if a.ou == paths[0] {
             a.ou = paths[1].clone();
@@ -83,7 +115,13 @@ fn edit(d: &mut Desired) {
         }
     }
     for i in 0..3 {
-        d.ous.insert(OuPath::parse(&format!("Bench{i}")).unwrap_or_default(), guardrail::model::DesiredOu { policies: ["FullAWSAccess".to_owned()].into(), guardrails: Default::default() });
+        d.ous.insert(
+            OuPath::parse(&format!("Bench{i}")).unwrap_or_default(),
+            guardrail::model::DesiredOu {
+                policies: ["FullAWSAccess".to_owned()].into(),
+                guardrails: Default::default(),
+            },
+        );
     }
 }
 
@@ -100,8 +138,20 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     let emitted = config::emit("bench", &live, &LimitsTable::default())?;
     let import = t.elapsed();
     let st = f.stats();
-    println!("- shape: {} accounts, {} OUs, {} SCPs", live.accounts.len(), live.ous.len(), live.policies.len());
-    println!("- import: {} (walk {}), {} requests, budget {} ({})", ms(import), ms(walk), st.total(), request_budget(&live), stats_line(&st));
+    println!(
+        "- shape: {} accounts, {} OUs, {} SCPs",
+        live.accounts.len(),
+        live.ous.len(),
+        live.policies.len()
+    );
+    println!(
+        "- import: {} (walk {}), {} requests, budget {} ({})",
+        ms(import),
+        ms(walk),
+        st.total(),
+        request_budget(&live),
+        stats_line(&st)
+    );
 
     // Plan, no change: the pure part, then walk + pure.
     let docs: BTreeMap<PathBuf, String> = emitted.documents.iter().cloned().collect();
@@ -114,18 +164,35 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     let t = Instant::now();
     let p = plan::plan(&edited, &live).map_err(|e| anyhow::anyhow!("{e}"))?;
     let _ = render::plan_human("bench", &p, render::Style::default());
-    println!("- plan, 10-change edit: diff + render {}; {} changes ({})", ms(t.elapsed()), p.changes.len(), render::plan_json("bench", &p)["summary"]);
+    println!(
+        "- plan, 10-change edit: diff + render {}; {} changes ({})",
+        ms(t.elapsed()),
+        p.changes.len(),
+        render::plan_json("bench", &p)["summary"]
+    );
 
     // Apply it, then drift (walk + plan).
     f.reset_stats();
     let t = Instant::now();
     let out = apply::execute(&p, &live, &f).await;
-    println!("- apply: {} for {} steps, all done: {} ({})", ms(t.elapsed()), out.steps.len(), out.succeeded(), stats_line(&f.stats()));
+    println!(
+        "- apply: {} for {} steps, all done: {} ({})",
+        ms(t.elapsed()),
+        out.steps.len(),
+        out.succeeded(),
+        stats_line(&f.stats())
+    );
     f.reset_stats();
     let t = Instant::now();
     let after = read_organization(&f, &WalkOptions::default()).await?;
     let drift = plan::plan(&edited, &after).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("- drift: {} ({} requests, budget {}), drifted: {}", ms(t.elapsed()), f.stats().total(), request_budget(&after), !drift.is_empty());
+    println!(
+        "- drift: {} ({} requests, budget {}), drifted: {}",
+        ms(t.elapsed()),
+        f.stats().total(),
+        request_budget(&after),
+        !drift.is_empty()
+    );
 
     // The walk at AWS's rates, in virtual time: the client limiter paces, the fake enforces
     // AWS's buckets (a TooManyRequests would fail the walk).
@@ -133,9 +200,18 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     paced.reset_stats();
     let (virt, st) = std::thread::scope(|s| {
         s.spawn(|| {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+            {
                 Ok(rt) => rt,
-                Err(e) => return (Err(guardrail::live::Error::Transport(e.to_string())), RequestStats::default()),
+                Err(e) => {
+                    return (
+                        Err(guardrail::live::Error::Transport(e.to_string())),
+                        RequestStats::default(),
+                    )
+                }
             };
             rt.block_on(async {
                 let t = tokio::time::Instant::now();
@@ -144,7 +220,12 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
             })
         })
         .join()
-        .unwrap_or_else(|_| (Err(guardrail::live::Error::Transport("panicked".into())), RequestStats::default()))
+        .unwrap_or_else(|_| {
+            (
+                Err(guardrail::live::Error::Transport("panicked".into())),
+                RequestStats::default(),
+            )
+        })
     });
     let virt = virt.context("walk at AWS rates")?;
     let bound = lower_bound(&st);
@@ -154,7 +235,10 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
         bound.as_secs_f64(),
         if bound.is_zero() { 1.0 } else { virt.as_secs_f64() / bound.as_secs_f64() }
     );
-    println!("- peak memory of the process after this size: {:.0} MiB", peak_mib());
+    println!(
+        "- peak memory of the process after this size: {:.0} MiB",
+        peak_mib()
+    );
     Ok(())
 }
 
@@ -168,7 +252,10 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
         .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
         .load()
         .await;
-    let account = format!("{:012}", 300_000_000_000u64 + (std::process::id() as u64) * 10 + n as u64 % 10);
+    let account = format!(
+        "{:012}",
+        300_000_000_000u64 + (std::process::id() as u64) * 10 + n as u64 % 10
+    );
     let out = aws_sdk_sts::Client::new(&base)
         .assume_role()
         .role_arn(format!("arn:aws:iam::{account}:role/bench"))
@@ -179,7 +266,13 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
     let conf = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "bench"))
+        .credentials_provider(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "bench",
+        ))
         .load()
         .await;
     aws_sdk_organizations::Client::new(&conf)
@@ -187,11 +280,23 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
         .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
         .send()
         .await?;
-    let seed = guardrail::live::aws::AwsBackend::with_limiter(&conf, 8, Arc::new(RateLimiter::scaled(1e6)));
+    let seed = guardrail::live::aws::AwsBackend::with_limiter(
+        &conf,
+        8,
+        Arc::new(RateLimiter::scaled(1e6)),
+    );
     let t = Instant::now();
     demo::seed(&seed, shape(n), 8).await?;
-    println!("- seeding: {:.1} s, {} requests", t.elapsed().as_secs_f64(), seed.stats().total());
-    let b = guardrail::live::aws::AwsBackend::with_limiter(&conf, 8, Arc::new(RateLimiter::scaled(1e6)));
+    println!(
+        "- seeding: {:.1} s, {} requests",
+        t.elapsed().as_secs_f64(),
+        seed.stats().total()
+    );
+    let b = guardrail::live::aws::AwsBackend::with_limiter(
+        &conf,
+        8,
+        Arc::new(RateLimiter::scaled(1e6)),
+    );
     let t = Instant::now();
     let live = read_organization(&b, &WalkOptions::default()).await?;
     let walk = t.elapsed();
@@ -209,14 +314,27 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
         ms(pure),
         p.changes.len()
     );
-    println!("- moto's own speed times the budget: {:.2} s (plan is bounded by moto when walk ≈ this)", per_request * request_budget(&live) as f64);
+    println!(
+        "- moto's own speed times the budget: {:.2} s (plan is bounded by moto when walk ≈ this)",
+        per_request * request_budget(&live) as f64
+    );
     Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    println!("# guardrail-bench\n\nmachine: {} cores; profile: {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), if cfg!(debug_assertions) { "debug" } else { "release" });
+    println!(
+        "# guardrail-bench\n\nmachine: {} cores; profile: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     for n in &args.sizes {
         fake_size(*n).await?;
     }

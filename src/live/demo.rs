@@ -142,9 +142,16 @@ pub async fn seed(b: &dyn OrgBackend, shape: Shape, concurrency: usize) -> Resul
     b.attach_policy(&pol("region-lock"), &out.ous["Workloads/Prod"])
         .await?;
     // Extra policies go to the team OUs (or, without any, the base OUs), one each in turn.
-    let teams: Vec<&String> = if ou_paths.len() > BASE_OUS.len() { ou_paths[BASE_OUS.len()..].iter().collect() } else { ou_paths.iter().collect() };
+    let teams: Vec<&String> = if ou_paths.len() > BASE_OUS.len() {
+        ou_paths[BASE_OUS.len()..].iter().collect()
+    } else {
+        ou_paths.iter().collect()
+    };
     for (k, n) in names.iter().skip(5).enumerate() {
-        if let Some(t) = teams.get(k % teams.len().max(1)).and_then(|p| out.ous.get(*p)) {
+        if let Some(t) = teams
+            .get(k % teams.len().max(1))
+            .and_then(|p| out.ous.get(*p))
+        {
             b.attach_policy(&pol(n), t).await?;
         }
     }

@@ -7,6 +7,7 @@ mod config_errors;
 mod docs;
 mod engine_props;
 mod fake_rules;
+mod hostile;
 mod layering;
 mod plan_props;
 mod render_snapshots;
