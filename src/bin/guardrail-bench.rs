@@ -254,7 +254,7 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
         .await;
     let account = format!(
         "{:012}",
-        300_000_000_000u64 + (std::process::id() as u64) * 10 + n as u64 % 10
+        300_000_000_000u64 + (std::process::id() as u64 % 1_000_000) * 10_000 + n as u64 % 10_000
     );
     let out = aws_sdk_sts::Client::new(&base)
         .assume_role()

@@ -125,9 +125,18 @@ async fn read_live(
         concurrency: cli.concurrency,
         policy_types: types,
     };
+    let spinner = if std::io::stderr().is_terminal() {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_message("reading the organization");
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let live = live::read_organization(backend, &opts)
         .await
         .context("could not read the organization")?;
+    spinner.finish_and_clear();
     if cli.stats {
         eprint!(
             "{}",
