@@ -9,7 +9,7 @@ use toml_edit::TableLike;
 
 use super::error::ErrorKind;
 use super::guardrails::exempt_principals;
-use super::parse::{item_span, join, key_span, Walker};
+use super::parse::{join, Walker};
 use crate::model::{sha256_hex, Desired, DesiredBoundary, DesiredGuardrail, OuPath};
 use crate::policy::doc;
 use crate::policy::template::{self, ParamValue};
@@ -29,33 +29,8 @@ const ENFORCE: &[&str] = &["deploy", "require", "protect", "audit", "attach-exis
 impl Walker<'_> {
     /// Parses `[boundaries.*]` after the targets, and adds the require/protect guardrails.
     pub(super) fn boundaries(&mut self, top: &dyn TableLike, d: &mut Desired) {
-        let Some(bs) = self.table(top, "boundaries", "") else {
-            return;
-        };
-        for (name, item) in bs.iter() {
-            let path = join("boundaries", name);
-            let span = key_span(bs, name);
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                self.err(
-                    ErrorKind::InvalidValue,
-                    span.clone(),
-                    &path,
-                    format!("boundary name `{name}` may use only letters, digits, `-` and `_`"),
-                );
-                continue;
-            }
-            let Some(t) = item.as_table_like() else {
-                self.err(
-                    ErrorKind::InvalidValue,
-                    item_span(item),
-                    &path,
-                    "a boundary must be a table",
-                );
-                continue;
-            };
+        for (name, path, span, t) in self.named_tables(top, "boundaries", "boundary") {
+            let name = name.as_str();
             self.check_keys(t, BOUNDARY_KEYS, &path);
             let Some((policy_name, _)) =
                 self.required_string(t, span.clone(), "policy_name", &path)

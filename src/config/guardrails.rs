@@ -55,7 +55,50 @@ pub fn exempt_principals(d: &Desired) -> Vec<String> {
     out
 }
 
+/// `(name, dotted key path, span of the name, the table)`.
+pub(super) type NamedTable<'t> = (String, String, Option<Range<usize>>, &'t dyn TableLike);
+
 impl Walker<'_> {
+    /// The `[KEY.NAME]` tables of a section, with names restricted to letters, digits, `-` and
+    /// `_` (they end up in policy names); reports the ones that are not tables.
+    pub(super) fn named_tables<'t>(
+        &mut self,
+        top: &'t dyn TableLike,
+        key: &str,
+        what: &str,
+    ) -> Vec<NamedTable<'t>> {
+        let Some(section) = self.table(top, key, "") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, item) in section.iter() {
+            let path = join(key, name);
+            let span = key_span(section, name);
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    span,
+                    &path,
+                    format!("{what} name `{name}` may use only letters, digits, `-` and `_`"),
+                );
+                continue;
+            }
+            match item.as_table_like() {
+                Some(t) => out.push((name.to_owned(), path, span, t)),
+                None => self.err(
+                    ErrorKind::InvalidValue,
+                    item_span(item),
+                    &path,
+                    format!("a {what} must be a table"),
+                ),
+            }
+        }
+        out
+    }
+
     fn load_template(
         &mut self,
         name: &str,
@@ -107,34 +150,9 @@ impl Walker<'_> {
 
     /// `[guardrails.NAME]`: template instances with their parameters.
     pub(super) fn guardrail_instances(&mut self, top: &dyn TableLike, d: &mut Desired) {
-        let Some(gs) = self.table(top, "guardrails", "") else {
-            return;
-        };
         let exempt = exempt_principals(d);
-        for (name, item) in gs.iter() {
-            let path = join("guardrails", name);
-            let span = key_span(gs, name);
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                self.err(
-                    ErrorKind::InvalidValue,
-                    span.clone(),
-                    &path,
-                    format!("guardrail name `{name}` may use only letters, digits, `-` and `_`"),
-                );
-                continue;
-            }
-            let Some(t) = item.as_table_like() else {
-                self.err(
-                    ErrorKind::InvalidValue,
-                    item_span(item),
-                    &path,
-                    "a guardrail must be a table",
-                );
-                continue;
-            };
+        for (name, path, span, t) in self.named_tables(top, "guardrails", "guardrail") {
+            let name = name.as_str();
             let Some((tname, tspan)) = self.required_string(t, span.clone(), "template", &path)
             else {
                 continue;

@@ -79,6 +79,33 @@ fn stats(stderr: &str) -> (u64, u64) {
     (nums[0], nums[1])
 }
 
+/// Sets the `ou` of `[accounts.KEY]` in a config text (adding the line for an account in the
+/// root).
+fn set_account_ou(cfg: &str, key: &str, ou: &str) -> String {
+    let head = format!("[accounts.{key}]\n");
+    let Some(start) = cfg.find(&head) else {
+        return cfg.to_owned();
+    };
+    let end = cfg[start..]
+        .find("\n\n")
+        .map(|i| start + i)
+        .unwrap_or(cfg.len());
+    let block = &cfg[start..end];
+    let new: String = block
+        .lines()
+        .filter(|l| !l.starts_with("ou = "))
+        .map(|l| {
+            if l.starts_with("id = ") {
+                format!("{l}\nou = \"{ou}\"")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{}{new}{}", &cfg[..start], &cfg[end..])
+}
+
 fn edit(path: &Path, f: impl FnOnce(String) -> String) {
     let s = std::fs::read_to_string(path).unwrap();
     std::fs::write(path, f(s)).unwrap();
@@ -144,20 +171,8 @@ fn edits_show_exactly_those_changes() {
         .unwrap()
         .trim_matches('"')
         .to_owned();
-    let new_block = block
-        .lines()
-        .filter(|l| !l.starts_with("ou = "))
-        .map(|l| {
-            if l.starts_with("id = ") {
-                format!("{l}\nou = \"Sandbox\"")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
     edit(&cfg_path, |s| {
-        s.replace(block, &new_block)
+        set_account_ou(&s, "acct-0010", "Sandbox")
             + "\n[ous.\"Sandbox/Experiments\"]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n"
     });
     edit(
@@ -959,26 +974,11 @@ fn large_change(org: &Org, env: &str) {
             1,
         );
         for k in 2..12 {
-            let head = format!("[accounts.acct-{k:04}]\n");
-            let Some(start) = s.find(&head) else { continue };
-            let end = s[start..]
-                .find("\n\n")
-                .map(|i| start + i)
-                .unwrap_or(s.len());
-            let block = s[start..end].to_owned();
-            let to = if k % 2 == 0 { "Fault/A" } else { "Fault/B" };
-            let new: String = block
-                .lines()
-                .map(|l| {
-                    if l.starts_with("ou = ") {
-                        format!("ou = \"{to}\"")
-                    } else {
-                        l.to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            s = s.replace(&block, &new);
+            s = set_account_ou(
+                &s,
+                &format!("acct-{k:04}"),
+                if k % 2 == 0 { "Fault/A" } else { "Fault/B" },
+            );
         }
         s + "\n[guardrails.eu-only]\ntemplate = \"region-lock\"\nallowed_regions = [\"eu-west-1\"]\n[guardrails.no-root]\ntemplate = \"root-user-deny\"\n\n[ous.Fault]\npolicies = [\"FullAWSAccess\"]\n[ous.\"Fault/A\"]\npolicies = [\"deny-leave-org\"]\n[ous.\"Fault/B\"]\npolicies = [\"deny-leave-org\"]\nguardrails = [\"no-root\"]\n"
     });
