@@ -3,14 +3,13 @@
 //! covered OUs and accounts (so they compile, lint, evaluate and order like every guardrail).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use toml_edit::TableLike;
 
 use super::error::ErrorKind;
 use super::guardrails::exempt_principals;
 use super::parse::{join, Walker};
-use crate::model::{sha256_hex, Desired, DesiredBoundary, DesiredGuardrail, OuPath};
+use crate::model::{Desired, DesiredBoundary, DesiredGuardrail, OuPath};
 use crate::policy::doc;
 use crate::policy::template::{self, ParamValue};
 
@@ -58,43 +57,8 @@ impl Walker<'_> {
                 continue;
             };
             let doc_key = join(&path, "document");
-            let text = match (self.read)(Path::new(&doc_path)) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.err(
-                        ErrorKind::BadDocument,
-                        doc_span,
-                        &doc_key,
-                        format!("cannot read `{doc_path}`: {e}"),
-                    );
-                    continue;
-                }
-            };
-            self.inputs
-                .insert(doc_path.clone(), sha256_hex(text.as_bytes()));
-            let document = match doc::parse(&text) {
-                Ok(v) if v.is_object() => v,
-                Ok(_) => {
-                    self.err(
-                        ErrorKind::BadDocument,
-                        doc_span,
-                        &doc_key,
-                        format!("`{doc_path}` must hold a JSON object"),
-                    );
-                    continue;
-                }
-                Err(e) => {
-                    self.err(
-                        ErrorKind::BadDocument,
-                        doc_span,
-                        &doc_key,
-                        format!(
-                            "`{doc_path}` is not valid JSON: line {}, column {}: {}",
-                            e.line, e.column, e.message
-                        ),
-                    );
-                    continue;
-                }
+            let Some(document) = self.json_document(&doc_path, doc_span.clone(), &doc_key) else {
+                continue;
             };
             let size = doc::sent_size(&document);
             let lim = d.limits.iam.max_managed_policy_chars;

@@ -254,6 +254,54 @@ impl Walker<'_> {
         out
     }
 
+    /// Reads a JSON document named by a `document` key: records its digest, and reports an
+    /// unreadable file, invalid JSON or a non-object at the key's value.
+    pub(super) fn json_document(
+        &mut self,
+        doc_path: &str,
+        doc_span: Option<Range<usize>>,
+        doc_key: &str,
+    ) -> Option<serde_json::Value> {
+        let text = match (self.read)(Path::new(doc_path)) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(
+                    ErrorKind::BadDocument,
+                    doc_span,
+                    doc_key,
+                    format!("cannot read `{doc_path}`: {e}"),
+                );
+                return None;
+            }
+        };
+        self.inputs
+            .insert(doc_path.to_owned(), sha256_hex(text.as_bytes()));
+        match doc::parse(&text) {
+            Ok(v) if v.is_object() => Some(v),
+            Ok(_) => {
+                self.err(
+                    ErrorKind::BadDocument,
+                    doc_span,
+                    doc_key,
+                    format!("`{doc_path}` must hold a JSON object"),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(
+                    ErrorKind::BadDocument,
+                    doc_span,
+                    doc_key,
+                    format!(
+                        "`{doc_path}` is not valid JSON: line {}, column {}: {}",
+                        e.line, e.column, e.message
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn walk(&mut self, top: &toml_edit::Table) -> Desired {
         self.check_keys(top, TOP_KEYS, "");
         let mut d = Desired {
@@ -679,44 +727,7 @@ impl Walker<'_> {
         };
         let (doc_path, doc_span) = self.required_string(t, span, "document", path)?;
         let doc_key = join(path, "document");
-        let text = match (self.read)(Path::new(&doc_path)) {
-            Ok(t) => t,
-            Err(e) => {
-                self.err(
-                    ErrorKind::BadDocument,
-                    doc_span,
-                    &doc_key,
-                    format!("cannot read `{doc_path}`: {e}"),
-                );
-                return None;
-            }
-        };
-        self.inputs
-            .insert(doc_path.clone(), sha256_hex(text.as_bytes()));
-        let document = match doc::parse(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                self.err(
-                    ErrorKind::BadDocument,
-                    doc_span,
-                    &doc_key,
-                    format!(
-                        "`{doc_path}` is not valid JSON: line {}, column {}: {}",
-                        e.line, e.column, e.message
-                    ),
-                );
-                return None;
-            }
-        };
-        if !document.is_object() {
-            self.err(
-                ErrorKind::BadDocument,
-                doc_span,
-                &doc_key,
-                format!("`{doc_path}` must hold a JSON object"),
-            );
-            return None;
-        }
+        let document = self.json_document(&doc_path, doc_span.clone(), &doc_key)?;
         let size = doc::sent_size(&document);
         if size > lim.max_document_chars.value {
             self.err(

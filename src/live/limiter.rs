@@ -110,8 +110,8 @@ impl RateLimiter {
         b.last = now;
     }
 
-    /// Takes a token now if there is one (server side: `false` means TooManyRequests).
-    pub fn try_take(&self, op: &str) -> bool {
+    /// Takes a token if there is one; otherwise how long until there is.
+    fn take(&self, op: &str) -> Result<(), Duration> {
         let fam = family(op);
         let now = Instant::now();
         let mut m = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -122,31 +122,22 @@ impl RateLimiter {
         self.refill(fam, now, b);
         if b.tokens >= 1.0 - 1e-9 {
             b.tokens -= 1.0;
-            true
+            Ok(())
         } else {
-            false
+            Err(Duration::from_secs_f64(
+                (1.0 - b.tokens) / (RATES[fam].1 * self.scale),
+            ))
         }
+    }
+
+    /// Takes a token now if there is one (server side: `false` means TooManyRequests).
+    pub fn try_take(&self, op: &str) -> bool {
+        self.take(op).is_ok()
     }
 
     /// Waits for a token (client side).
     pub async fn acquire(&self, op: &str) {
-        let fam = family(op);
-        let rate = RATES[fam].1 * self.scale;
-        loop {
-            let wait = {
-                let now = Instant::now();
-                let mut m = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-                let b = m.entry(fam).or_insert(Bucket {
-                    tokens: RATES[fam].2,
-                    last: now,
-                });
-                self.refill(fam, now, b);
-                if b.tokens >= 1.0 - 1e-9 {
-                    b.tokens -= 1.0;
-                    return;
-                }
-                Duration::from_secs_f64((1.0 - b.tokens) / rate)
-            };
+        while let Err(wait) = self.take(op) {
             tokio::time::sleep(wait).await;
         }
     }
