@@ -72,6 +72,7 @@ struct Faults {
 }
 
 const FULL_ACCESS_ID: &str = "p-FullAWSAccess";
+const RCP_FULL_ACCESS_ID: &str = "p-RCPFullAWSAccess";
 
 fn not_found(code: &str, id: &str) -> Error {
     Error::NotFound {
@@ -308,15 +309,24 @@ impl State {
 
     /// AWS attaches the type's default policy to every new OU and account.
     fn attach_defaults(&mut self, target: &str) {
-        if self
-            .root
-            .enabled_policy_types
-            .contains(&PolicyType::ServiceControlPolicy)
-        {
-            if let Some(p) = self.policies.get_mut(FULL_ACCESS_ID) {
-                p.targets.insert(target.to_owned());
+        for (ty, id) in [
+            (PolicyType::ServiceControlPolicy, FULL_ACCESS_ID),
+            (PolicyType::ResourceControlPolicy, RCP_FULL_ACCESS_ID),
+        ] {
+            if self.root.enabled_policy_types.contains(&ty) {
+                if let Some(p) = self.policies.get_mut(id) {
+                    p.targets.insert(target.to_owned());
+                }
             }
         }
+    }
+
+    /// Every root, OU and account.
+    fn all_targets(&self) -> Vec<String> {
+        std::iter::once(self.root.id.clone())
+            .chain(self.ous.keys().cloned())
+            .chain(self.accounts.keys().cloned())
+            .collect()
     }
 }
 
@@ -460,6 +470,27 @@ impl OrgBackend for FakeOrg {
                 });
             }
             s.root.enabled_policy_types.push(policy_type);
+            // As AWS does: enabling RCPs attaches RCPFullAWSAccess everywhere (it cannot be
+            // detached); enabling SCPs again restores FullAWSAccess everywhere.
+            let targets = s.all_targets();
+            if policy_type == PolicyType::ResourceControlPolicy {
+                s.policies.insert(
+                    RCP_FULL_ACCESS_ID.to_owned(),
+                    FakePolicy {
+                        info: PolicyInfo {
+                            id: RCP_FULL_ACCESS_ID.into(),
+                            name: "RCPFullAWSAccess".into(),
+                            description: "Allows access to every resource".into(),
+                            policy_type,
+                            aws_managed: true,
+                        },
+                        content: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#.into(),
+                        targets: targets.into_iter().collect(),
+                    },
+                );
+            } else if let Some(p) = s.policies.get_mut(FULL_ACCESS_ID) {
+                p.targets.extend(targets);
+            }
             Ok(())
         })
     }

@@ -391,3 +391,34 @@ fn a_failing_assertion_refuses_the_plan() {
         );
     });
 }
+
+#[test]
+fn resource_control_policies_compile_plan_and_apply_as_a_table_entry() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.create_organizational_unit(&root, "Data").await.unwrap();
+        f.enable_policy_type(&root, guardrail::model::PolicyType::ResourceControlPolicy).await.unwrap();
+        let (_, base, emitted) = import(&f).await;
+        assert!(base.policies.is_empty());
+        // An RCP guardrail on Data, beside its SCPs.
+        let text = emitted.config.clone()
+            + "\n[guardrails.org-only-s3]\ntemplate = \"rcp-deny-external-s3-access\"\norganization_id = \"o-example\"\n";
+        let text = text.replacen("[ous.Data]\n", "[ous.Data]\nguardrails = [\"org-only-s3\"]\n", 1);
+        let d = crate::support::parse_with(&text, &emitted.documents.iter().cloned().collect()).unwrap_or_else(|e| panic!("{e}"));
+        let p = d.policies.get("gr-org-only-s3-rcp").expect("compiled RCP");
+        assert_eq!(p.policy_type, guardrail::model::PolicyType::ResourceControlPolicy);
+        let opts = guardrail::live::WalkOptions { concurrency: 4, policy_types: vec![SCP, guardrail::model::PolicyType::ResourceControlPolicy] };
+        let live = guardrail::live::read_organization(&f, &opts).await.unwrap();
+        let plan = plan::plan(&d, &live).unwrap_or_else(|e| panic!("{e}"));
+        let actions: Vec<&str> = plan.changes.iter().map(|c| c.action()).collect();
+        assert_eq!(actions, vec!["create_policy", "attach"], "RCPFullAWSAccess, unmanaged and undetachable, stays");
+        let out = apply::execute(&plan, &live, &f).await;
+        assert!(out.succeeded(), "{:?}", out.steps);
+        let after = guardrail::live::read_organization(&f, &opts).await.unwrap();
+        assert!(plan::plan(&d, &after).unwrap().is_empty());
+        let data = after.id_of(&TargetRef::Ou(OuPath::parse("Data").unwrap())).unwrap();
+        let on: BTreeSet<&str> = after.policies_on(&data).map(|p| p.name.as_str()).collect();
+        assert_eq!(on, ["FullAWSAccess", "RCPFullAWSAccess", "gr-org-only-s3-rcp"].into());
+    });
+}
