@@ -54,14 +54,7 @@ pub fn policy_doc(i: usize, name: &str) -> String {
 
 /// Builds the demo organization; `concurrency` accounts are created at a time.
 pub async fn seed(b: &dyn OrgBackend, shape: Shape, concurrency: usize) -> Result<Seeded> {
-    let roots = b.list_roots().await?;
-    let root = roots
-        .into_iter()
-        .next()
-        .ok_or_else(|| super::Error::NotFound {
-            code: "RootNotFoundException".into(),
-            message: "no root".into(),
-        })?;
+    let root = super::walk::the_root(b).await?;
     if !root
         .enabled_policy_types
         .contains(&PolicyType::ServiceControlPolicy)

@@ -19,7 +19,7 @@ mod walk;
 
 pub use error::Error;
 pub use stats::RequestStats;
-pub use walk::{read_organization, request_budget, WalkOptions};
+pub use walk::{read_organization, request_budget, the_root, WalkOptions};
 
 use async_trait::async_trait;
 

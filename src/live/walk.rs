@@ -36,17 +36,22 @@ impl Default for WalkOptions {
 pub const FULL_AWS_ACCESS_CONTENT: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
-/// Reads the whole organization.
-pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result<LiveOrg> {
-    let conc = opts.concurrency.max(1);
-    let roots = b.list_roots().await?;
-    let root = roots
+/// The organization's root (`ListRoots`; an organization has exactly one).
+pub async fn the_root(b: &dyn OrgBackend) -> Result<super::RootInfo> {
+    b.list_roots()
+        .await?
         .into_iter()
         .next()
         .ok_or_else(|| super::Error::NotFound {
             code: "RootNotFoundException".into(),
             message: "the organization has no root".into(),
-        })?;
+        })
+}
+
+/// Reads the whole organization.
+pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result<LiveOrg> {
+    let conc = opts.concurrency.max(1);
+    let root = the_root(b).await?;
     let (management_account, org_id) = root.owner().unwrap_or_default();
 
     let tree = async {

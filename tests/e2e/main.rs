@@ -676,11 +676,7 @@ fn compiled_guardrails_land_byte_identical_and_plan_clean() {
     let out = org.guardrail(&["apply", "--env", "g", "--auto-approve"]);
     expect_code(&out, 0);
     let desired = guardrail::config::load(&org.path("environments/g.toml")).unwrap();
-    let live = org.out_of_band(async |b| {
-        guardrail::live::read_organization(b, &Default::default())
-            .await
-            .unwrap()
-    });
+    let live = org.read_live();
     let compiled: Vec<_> = desired
         .policies
         .values()
@@ -757,11 +753,7 @@ fn a_plan_that_locks_out_the_deployer_is_refused_before_any_request() {
     );
     assert!(err.contains("Nothing was sent to AWS."), "{err}");
     // Nothing was created.
-    let live = org.out_of_band(async |b| {
-        guardrail::live::read_organization(b, &Default::default())
-            .await
-            .unwrap()
-    });
+    let live = org.read_live();
     assert!(
         live.ous.is_empty() && live.policies.len() == 1,
         "{:?}",
@@ -843,11 +835,7 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
     assert!(last_deploy < first_attach, "{actions:?}");
     expect_code(&org.guardrail(&["drift", "--env", "b"]), 0);
 
-    let live = org.out_of_band(async |b| {
-        guardrail::live::read_organization(b, &Default::default())
-            .await
-            .unwrap()
-    });
+    let live = org.read_live();
     let members: Vec<String> = live
         .accounts
         .keys()
