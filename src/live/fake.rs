@@ -222,14 +222,21 @@ impl FakeOrg {
     fn check_invariants(&self) {
         let s = self.lock();
         let mut found = Vec::new();
-        let targets: Vec<String> = std::iter::once(s.root.id.clone())
-            .chain(s.ous.keys().cloned())
-            .chain(s.accounts.keys().cloned())
-            .collect();
         for ty in &s.root.enabled_policy_types {
             let lim = self.limits.for_type(*ty);
-            for t in &targets {
-                let n = s.attached_count(t, *ty);
+            // One pass over the attachments, then every target.
+            let mut counts: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::new();
+            for p in s.policies.values().filter(|p| p.info.policy_type == *ty) {
+                for t in &p.targets {
+                    *counts.entry(t.as_str()).or_default() += 1;
+                }
+            }
+            let targets = std::iter::once(s.root.id.as_str())
+                .chain(s.ous.keys().map(String::as_str))
+                .chain(s.accounts.keys().map(String::as_str));
+            for t in targets {
+                let n = counts.get(t).copied().unwrap_or(0);
                 if n < lim.min_attachments_per_target.value
                     || n > lim.max_attachments_per_target.value
                 {

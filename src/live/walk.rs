@@ -161,14 +161,16 @@ pub fn request_budget(org: &LiveOrg) -> u64 {
     let o = org.ous.len() as u64;
     let p = org.policies.len() as u64;
     let mut budget = 2 + 2 * (o + 1) + 2 * p;
-    let parents = std::iter::once(&org.root.id).chain(org.ous.keys());
-    for parent in parents {
-        let child_ous = org.ous.values().filter(|x| &x.parent_id == parent).count();
-        let child_accts = org
-            .accounts
-            .values()
-            .filter(|x| &x.parent_id == parent)
-            .count();
+    let mut children: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
+    for ou in org.ous.values() {
+        children.entry(ou.parent_id.as_str()).or_default().0 += 1;
+    }
+    for a in org.accounts.values() {
+        children.entry(a.parent_id.as_str()).or_default().1 += 1;
+    }
+    for parent in std::iter::once(&org.root.id).chain(org.ous.keys()) {
+        let (child_ous, child_accts) = children.get(parent.as_str()).copied().unwrap_or_default();
         budget += extra_pages(child_ous) + extra_pages(child_accts);
     }
     budget += extra_pages(org.policies.len());
