@@ -236,6 +236,7 @@ impl IamBackend for AwsIam {
         let mut pages = c
             .get_account_authorization_details()
             .filter(iam::types::EntityType::Role)
+            .filter(iam::types::EntityType::User)
             .into_paginator()
             .send();
         loop {
@@ -245,8 +246,22 @@ impl IamBackend for AwsIam {
             };
             let Some(page) = page else { break };
             self.counter.bump("iam:GetAccountAuthorizationDetails");
-            for r in page.map_err(map_err)?.role_detail_list() {
+            let page = page.map_err(map_err)?;
+            for u in page.user_detail_list() {
                 out.push(RoleInfo {
+                    name: u.user_name().unwrap_or_default().to_owned(),
+                    path: u.path().unwrap_or("/").to_owned(),
+                    arn: u.arn().unwrap_or_default().to_owned(),
+                    boundary: u
+                        .permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn())
+                        .map(str::to_owned),
+                    is_user: true,
+                });
+            }
+            for r in page.role_detail_list() {
+                out.push(RoleInfo {
+                    is_user: false,
                     name: r.role_name().unwrap_or_default().to_owned(),
                     path: r.path().unwrap_or("/").to_owned(),
                     arn: r.arn().unwrap_or_default().to_owned(),

@@ -26,6 +26,8 @@ struct FakePolicy {
 struct FakeRole {
     path: String,
     boundary: Option<String>,
+    /// An IAM user (kept beside roles; names are unique per account across both here).
+    user: bool,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +86,23 @@ impl FakeIam {
                 FakeRole {
                     path: path.to_owned(),
                     boundary: boundary.map(str::to_owned),
+                    user: false,
+                },
+            );
+    }
+
+    /// Creates a user (test seeding).
+    pub fn create_user(&self, account: &str, name: &str, boundary: Option<&str>) {
+        self.lock()
+            .entry(account.to_owned())
+            .or_default()
+            .roles
+            .insert(
+                name.to_owned(),
+                FakeRole {
+                    path: "/".to_owned(),
+                    boundary: boundary.map(str::to_owned),
+                    user: true,
                 },
             );
     }
@@ -108,9 +127,14 @@ impl FakeIam {
                 a.roles
                     .iter()
                     .map(|(n, r)| RoleInfo {
+                        is_user: r.user,
                         name: n.clone(),
                         path: r.path.clone(),
-                        arn: format!("arn:aws:iam::{account}:role{}{n}", r.path),
+                        arn: format!(
+                            "arn:aws:iam::{account}:{}{}{n}",
+                            if r.user { "user" } else { "role" },
+                            r.path
+                        ),
                         boundary: None,
                     })
                     .collect()
@@ -275,9 +299,15 @@ impl IamBackend for FakeIam {
                 a.roles
                     .iter()
                     .map(|(n, r)| RoleInfo {
+                        is_user: r.user,
                         name: n.clone(),
                         path: r.path.clone(),
-                        arn: format!("arn:aws:iam::{}:role{}{n}", account.id, r.path),
+                        arn: format!(
+                            "arn:aws:iam::{}:{}{}{n}",
+                            account.id,
+                            if r.user { "user" } else { "role" },
+                            r.path
+                        ),
                         boundary: r.boundary.clone(),
                     })
                     .collect()
@@ -300,7 +330,11 @@ impl IamBackend for FakeIam {
                 format!("{boundary_arn} does not exist"),
             ));
         }
-        let r = a.roles.get_mut(role).ok_or_else(|| no_such(role))?;
+        let r = a
+            .roles
+            .get_mut(role)
+            .filter(|r| !r.user)
+            .ok_or_else(|| no_such(role))?;
         if r.path.starts_with("/aws-service-role/") {
             return Err(service(
                 "UnmodifiableEntity",

@@ -19,6 +19,8 @@ pub struct RoleInfo {
     pub path: String,
     pub arn: String,
     pub boundary: Option<String>,
+    /// An IAM user rather than a role (audited, never changed: see `plan::boundaries`).
+    pub is_user: bool,
 }
 
 /// What one boundary looks like in one account.

@@ -67,8 +67,10 @@ pub fn diff(d: &Desired, live: &LiveOrg, iam: &IamLive) -> (Vec<Change>, Vec<Aud
                         role: r.name.clone(),
                         role_arn: r.arn.clone(),
                         found: r.boundary.clone(),
+                        is_user: r.is_user,
                     });
-                    if b.attach_existing && r.boundary.is_none() {
+                    // Users are audited; putting a boundary on them is left to their owners.
+                    if b.attach_existing && r.boundary.is_none() && !r.is_user {
                         attaches.push(Change::AttachRoleBoundary {
                             boundary: b.name.clone(),
                             account: account.clone(),

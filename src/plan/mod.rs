@@ -230,6 +230,8 @@ pub struct AuditFinding {
     pub role_arn: String,
     /// The boundary it carries instead, if any.
     pub found: Option<String>,
+    /// An IAM user rather than a role.
+    pub is_user: bool,
 }
 
 /// What is left on one target after the plan: slots of each policy type and the characters

@@ -116,7 +116,7 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
         "environment": env,
         "organization_id": plan.org_id,
         "drifted": drifted(plan),
-        "audit": plan.audit.iter().map(|f| json!({"kind": if f.found.is_some() { "role_with_other_boundary" } else { "role_without_boundary" }, "boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found, "message": super::human::audit_text(f)})).collect::<Vec<_>>(),
+        "audit": plan.audit.iter().map(|f| json!({"kind": match (f.is_user, f.found.is_some()) { (false, true) => "role_with_other_boundary", (false, false) => "role_without_boundary", (true, true) => "user_with_other_boundary", (true, false) => "user_without_boundary" }, "boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found, "message": super::human::audit_text(f)})).collect::<Vec<_>>(),
         "drift": plan.changes.iter().map(|c| {
             let (kind, message) = drift_item(c, plan);
             let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json(c)});

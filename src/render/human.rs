@@ -259,13 +259,14 @@ pub(crate) fn warning_text(w: &Warning) -> String {
 }
 
 pub(crate) fn audit_text(f: &crate::plan::AuditFinding) -> String {
+    let kind = if f.is_user { "user" } else { "role" };
     match &f.found {
         None => format!(
-            "role {} in account {} has no permissions boundary (boundary {})",
+            "{kind} {} in account {} has no permissions boundary (boundary {})",
             f.role, f.account, f.boundary
         ),
         Some(other) => format!(
-            "role {} in account {} carries boundary {other} instead of {}",
+            "{kind} {} in account {} carries boundary {other} instead of {}",
             f.role, f.account, f.boundary
         ),
     }

@@ -158,7 +158,7 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "target": target_json(&e.target), "action": e.action, "region": e.region,
             "principal": e.principal, "before": e.before, "after": e.after, "denied_after": e.denied_after,
         })).collect::<Vec<_>>(),
-        "audit": plan.audit.iter().map(|f| json!({"boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found})).collect::<Vec<_>>(),
+        "audit": plan.audit.iter().map(|f| json!({"boundary": f.boundary, "is_user": f.is_user, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found})).collect::<Vec<_>>(),
         "headroom": plan.headroom.iter().map(|h| json!({
             "target": target_json(&h.target), "policy_type": h.policy_type.api_name(),
             "slots_used": h.slots_used, "slots_limit": h.slots_limit, "chars_left": h.chars_left,

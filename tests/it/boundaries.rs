@@ -219,10 +219,15 @@ fn deploy_audit_and_attach_existing_converge() {
             "/",
             Some("arn:aws:iam::aws:policy/PowerUserAccess"),
         );
+        iam.create_user(&accounts[4].1, "ci-user", None);
         let (_, _, p) = plan_all(&d, &f, &iam).await;
         let mut roles: Vec<&str> = p.audit.iter().map(|a| a.role.as_str()).collect();
         roles.sort();
-        assert_eq!(roles, vec!["no-boundary", "other", "stripped"]);
+        assert_eq!(roles, vec!["ci-user", "no-boundary", "other", "stripped"]);
+        assert!(
+            p.audit.iter().any(|a| a.role == "ci-user" && a.is_user),
+            "users are audited too"
+        );
         assert!(
             p.changes.is_empty(),
             "audit alone proposes nothing without attach-existing"
@@ -255,10 +260,12 @@ fn deploy_audit_and_attach_existing_converge() {
         .await;
         assert!(out.succeeded(), "{:?}", out.steps);
         let (_, _, p) = plan_all(&d2, &f, &iam).await;
+        let mut left: Vec<&str> = p.audit.iter().map(|a| a.role.as_str()).collect();
+        left.sort();
         assert_eq!(
-            p.audit.iter().map(|a| a.role.as_str()).collect::<Vec<_>>(),
-            vec!["other"],
-            "another boundary is reported, never replaced"
+            left,
+            vec!["ci-user", "other"],
+            "users and other boundaries are reported, never changed"
         );
         assert!(iam
             .list_roles_with_boundaries(&acct(&accounts[0].1))
