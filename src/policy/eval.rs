@@ -10,7 +10,9 @@
 //! several operators are AND. Keys compare case-insensitively.
 //!
 //! A request without a resource matches every `Resource` pattern (the answer is then "what
-//! could apply"); policy variables (`${aws:...}`) are not substituted.
+//! could apply"). Policy variables (`${aws:PrincipalAccount}`, `${aws:PrincipalTag/team}`, ...)
+//! in resources and condition values take the request's value (`${key, 'default'}` its
+//! default); a variable the request lacks matches nothing, as in IAM.
 
 use std::collections::BTreeMap;
 
@@ -193,10 +195,15 @@ pub fn statement_matches(s: &Value, req: &Request) -> bool {
     if !action_ok {
         return false;
     }
+    let matches_any = |pats: &Value, r: &str| {
+        strings(Some(pats))
+            .iter()
+            .any(|p| substitute(p, req).is_some_and(|p| glob(&p, r)))
+    };
     let resource_ok = match (&req.resource, s.get("Resource"), s.get("NotResource")) {
         (None, _, _) => true,
-        (Some(r), Some(pats), _) => strings(Some(pats)).iter().any(|p| glob(p, r)),
-        (Some(r), None, Some(pats)) => !strings(Some(pats)).iter().any(|p| glob(p, r)),
+        (Some(r), Some(pats), _) => matches_any(pats, r),
+        (Some(r), None, Some(pats)) => !matches_any(pats, r),
         (Some(_), None, None) => true,
     };
     resource_ok && conditions_hold(s.get("Condition"), req)
@@ -212,7 +219,11 @@ pub fn conditions_hold(cond: Option<&Value>, req: &Request) -> bool {
             return false;
         };
         keys.iter().all(|(key, values)| {
-            let wanted = strings(Some(values));
+            // A value whose variable the request lacks can match nothing: drop it.
+            let wanted: Vec<String> = strings(Some(values))
+                .iter()
+                .filter_map(|v| substitute(v, req))
+                .collect();
             let have = req.context.get(&key.to_ascii_lowercase());
             operator_holds(op, &wanted, have.map(Vec::as_slice))
         })
@@ -393,6 +404,44 @@ fn compare(op: &str, policy: &str, value: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// Replaces policy variables with the request's values; `None` when one is missing.
+/// `${*}`, `${?}` and `${$}` become the characters themselves; in `Like` comparisons they
+/// then still act as wildcards, where IAM matches them literally (an approximation).
+pub fn substitute(s: &str, req: &Request) -> Option<String> {
+    if !s.contains("${") {
+        return Some(s.to_owned());
+    }
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}')?;
+        let name = &after[..end];
+        match name {
+            "*" | "?" | "$" => out.push_str(name),
+            _ => {
+                // `${key, 'default'}`: the default when the key is absent.
+                let (key, default) = match name.split_once(',') {
+                    Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\''))),
+                    None => (name.trim(), None),
+                };
+                match req
+                    .context
+                    .get(&key.to_ascii_lowercase())
+                    .and_then(|v| v.first())
+                {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(default?),
+                }
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// `*` any run, `?` one character; whole-string match.
@@ -686,6 +735,33 @@ mod tests {
         assert!(!statement_matches(&r, &req));
         req.resource = Some("arn:aws:ec2:eu-west-1:1:instance/i-1".into());
         assert!(statement_matches(&r, &req));
+    }
+
+    #[test]
+    fn policy_variables_take_the_request_values() {
+        let s = json!({"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::team-${aws:PrincipalTag/team}-*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"${aws:ResourceAccount}"}}});
+        let mut req = Request::new("s3:DeleteBucket")
+            .principal("arn:aws:iam::111111111111:role/app")
+            .with("aws:PrincipalTag/team", "blue")
+            .with("aws:ResourceAccount", "222222222222");
+        req.resource = Some("arn:aws:s3:::team-blue-logs".into());
+        assert!(
+            statement_matches(&s, &req),
+            "own team's bucket, other account"
+        );
+        req.resource = Some("arn:aws:s3:::team-red-logs".into());
+        assert!(!statement_matches(&s, &req), "another team's bucket");
+        let mut untagged =
+            Request::new("s3:DeleteBucket").principal("arn:aws:iam::111111111111:role/app");
+        untagged.resource = Some("arn:aws:s3:::team--logs".into());
+        assert!(
+            !statement_matches(&s, &untagged),
+            "a missing variable matches nothing"
+        );
+        assert_eq!(
+            substitute("a${*}b${aws:x, 'd'}", &Request::new("x")),
+            Some("a*bd".into())
+        );
     }
 
     #[test]
