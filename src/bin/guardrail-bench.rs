@@ -243,48 +243,13 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
 }
 
 async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
-    use aws_config::{BehaviorVersion, Region};
-    use aws_sdk_organizations::config::Credentials;
     println!("\n## moto at {endpoint}, {n} accounts");
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
-        .load()
-        .await;
     let account = format!(
         "{:012}",
         300_000_000_000u64 + (std::process::id() as u64 % 1_000_000) * 10_000 + n as u64 % 10_000
     );
-    let out = aws_sdk_sts::Client::new(&base)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/bench"))
-        .role_session_name("bench")
-        .send()
-        .await?;
-    let c = out.credentials().context("no credentials")?;
-    let conf = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_owned()),
-            None,
-            "bench",
-        ))
-        .load()
-        .await;
-    aws_sdk_organizations::Client::new(&conf)
-        .create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await?;
-    let seed = guardrail::live::aws::AwsBackend::with_limiter(
-        &conf,
-        8,
-        Arc::new(RateLimiter::scaled(1e6)),
-    );
+    let conf = demo::new_organization(endpoint, &account).await?.conf;
+    let seed = demo::emulator_backend(&conf);
     let t = Instant::now();
     demo::seed(&seed, shape(n), 8).await?;
     println!(
@@ -292,11 +257,7 @@ async fn moto_size(endpoint: &str, n: usize) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         seed.stats().total()
     );
-    let b = guardrail::live::aws::AwsBackend::with_limiter(
-        &conf,
-        8,
-        Arc::new(RateLimiter::scaled(1e6)),
-    );
+    let b = demo::emulator_backend(&conf);
     let t = Instant::now();
     let live = read_organization(&b, &WalkOptions::default()).await?;
     let walk = t.elapsed();

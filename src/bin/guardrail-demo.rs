@@ -11,9 +11,7 @@ use std::io::Write as _;
 
 use anyhow::{bail, Context};
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_organizations::config::Credentials;
 use clap::Parser;
-use guardrail::live::aws::AwsBackend;
 use guardrail::live::OrgBackend;
 
 #[derive(Debug, Parser)]
@@ -88,46 +86,12 @@ async fn main() -> anyhow::Result<()> {
             args.endpoint_url
         );
     }
-    let region = Region::new("us-east-1");
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(region.clone())
-        .endpoint_url(&args.endpoint_url)
-        .credentials_provider(Credentials::new(
-            "demo",
-            "demo",
-            None,
-            None,
-            "guardrail-demo",
-        ))
-        .load()
-        .await;
-
     let conf = if args.new_org {
         let account = random_account(args.seed);
-        let sts = aws_sdk_sts::Client::new(&base);
-        let out = sts
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/guardrail-demo"))
-            .role_session_name("guardrail-demo")
-            .send()
-            .await
-            .context("AssumeRole into the demo account")?;
-        let c = out
-            .credentials()
-            .context("AssumeRole returned no credentials")?;
-        let creds = Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_owned()),
-            None,
-            "demo-org",
-        );
+        let org = guardrail::live::demo::new_organization(&args.endpoint_url, &account).await?;
         let exports = format!(
             "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_SESSION_TOKEN={}\nexport AWS_REGION=us-east-1\nexport AWS_ENDPOINT_URL={}\nexport GUARDRAIL_DEMO_ACCOUNT={account}\n",
-            c.access_key_id(),
-            c.secret_access_key(),
-            c.session_token(),
-            args.endpoint_url
+            org.access_key_id, org.secret_access_key, org.session_token, args.endpoint_url
         );
         match &args.env_file {
             Some(p) => {
@@ -135,19 +99,7 @@ async fn main() -> anyhow::Result<()> {
             }
             None => std::io::stdout().write_all(exports.as_bytes())?,
         }
-        let conf = aws_config::defaults(BehaviorVersion::latest())
-            .region(region)
-            .endpoint_url(&args.endpoint_url)
-            .credentials_provider(creds)
-            .load()
-            .await;
-        aws_sdk_organizations::Client::new(&conf)
-            .create_organization()
-            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-            .send()
-            .await
-            .context("CreateOrganization")?;
-        conf
+        org.conf
     } else {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -156,12 +108,7 @@ async fn main() -> anyhow::Result<()> {
             .await
     };
 
-    // An emulator: no need to pace at AWS's rates.
-    let b = AwsBackend::with_limiter(
-        &conf,
-        8,
-        std::sync::Arc::new(guardrail::live::limiter::RateLimiter::scaled(1e6)),
-    );
+    let b = guardrail::live::demo::emulator_backend(&conf);
     let seeded = guardrail::live::demo::seed(
         &b,
         guardrail::live::demo::Shape {

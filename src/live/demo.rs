@@ -181,3 +181,82 @@ pub async fn seed(b: &dyn OrgBackend, shape: Shape, concurrency: usize) -> Resul
     out.accounts = created;
     Ok(out)
 }
+
+/// A fresh organization in an emulator: the credentials of its management account and the
+/// SDK configuration that uses them.
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub conf: aws_config::SdkConfig,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+fn emulator_error(what: &str, e: impl std::error::Error) -> super::Error {
+    super::Error::Transport(format!(
+        "{what}: {}",
+        aws_sdk_organizations::error::DisplayErrorContext(&e)
+    ))
+}
+
+/// Assumes a role in `account` (moto maps the credentials to that account) and creates an
+/// all-features organization there, so that tests and benchmarks can share one emulator.
+pub async fn new_organization(endpoint: &str, account: &str) -> Result<NewOrganization> {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_sdk_organizations::config::Credentials;
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            "demo",
+            "demo",
+            None,
+            None,
+            "guardrail-demo",
+        ))
+        .load()
+        .await;
+    let out = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/guardrail-demo"))
+        .role_session_name("guardrail-demo")
+        .send()
+        .await
+        .map_err(|e| emulator_error("AssumeRole into the demo account", e))?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| super::Error::AccessDenied("AssumeRole returned no credentials".into()))?;
+    let conf = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "demo-org",
+        ))
+        .load()
+        .await;
+    aws_sdk_organizations::Client::new(&conf)
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .map_err(|e| emulator_error("CreateOrganization", e))?;
+    Ok(NewOrganization {
+        conf,
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: c.secret_access_key().to_owned(),
+        session_token: c.session_token().to_owned(),
+    })
+}
+
+/// An SDK backend for an emulator: no pacing at AWS's rates.
+pub fn emulator_backend(conf: &aws_config::SdkConfig) -> super::aws::AwsBackend {
+    super::aws::AwsBackend::with_limiter(
+        conf,
+        8,
+        std::sync::Arc::new(super::limiter::RateLimiter::scaled(1e6)),
+    )
+}
