@@ -391,12 +391,7 @@ impl Org {
                 .credentials_provider(creds)
                 .load()
                 .await;
-            f(&AwsBackend::with_limiter(
-                &conf,
-                4,
-                std::sync::Arc::new(guardrail::live::limiter::RateLimiter::scaled(1e6)),
-            ))
-            .await
+            f(&guardrail::live::demo::emulator_backend(&conf)).await
         })
     }
 }
@@ -1035,12 +1030,40 @@ fn invariant_violations(initial: &guardrail::model::LiveOrg, log: &[proxy::Recor
     out
 }
 
+/// A seeded organization, imported as `env`, with [`large_change`] made to its config; and the
+/// live state before any apply.
+fn org_with_large_change(env: &str) -> (Org, guardrail::model::LiveOrg) {
+    let org = Org::seed(40, 10, 8);
+    expect_code(&org.guardrail(&["import", "--env", env]), 0);
+    large_change(&org, env);
+    let initial = org.read_live();
+    (org, initial)
+}
+
+/// Plan through the proxy is empty, and the replay of every write moto accepted shows no
+/// target without an SCP or over the limit. Returns the proxy's log.
+fn converged(
+    org: &Org,
+    proxy: &proxy::Proxy,
+    env: &str,
+    initial: &guardrail::model::LiveOrg,
+) -> Vec<proxy::Record> {
+    expect_code(
+        &org.guardrail_via(
+            &proxy.endpoint,
+            &["plan", "--env", env, "--detailed-exitcode"],
+        ),
+        0,
+    );
+    let log = proxy.log();
+    let violations = invariant_violations(initial, &log);
+    assert!(violations.is_empty(), "{violations:#?}");
+    log
+}
+
 #[test]
 fn apply_converges_under_20_percent_injected_faults() {
-    let org = Org::seed(40, 10, 8);
-    expect_code(&org.guardrail(&["import", "--env", "f"]), 0);
-    large_change(&org, "f");
-    let initial = org.read_live();
+    let (org, initial) = org_with_large_change("f");
     let proxy = proxy::Proxy::start(&moto::moto().endpoint, 20_261_123, 20);
     let mut runs = 0;
     loop {
@@ -1056,34 +1079,22 @@ fn apply_converges_under_20_percent_injected_faults() {
         );
     }
     proxy.set_share(0);
-    expect_code(
-        &org.guardrail_via(
-            &proxy.endpoint,
-            &["plan", "--env", "f", "--detailed-exitcode"],
-        ),
-        0,
-    );
+    let log = converged(&org, &proxy, "f", &initial);
     assert!(
         proxy.faults() > 10,
         "faults were injected: {}",
         proxy.faults()
     );
-    let log = proxy.log();
     assert!(
         log.iter()
             .any(|r| r.op == "DetachPolicy" && r.status == 200),
         "the change detached FullAWSAccess somewhere"
     );
-    let violations = invariant_violations(&initial, &log);
-    assert!(violations.is_empty(), "{violations:#?}");
 }
 
 #[test]
 fn apply_killed_at_random_points_always_converges() {
-    let org = Org::seed(40, 10, 8);
-    expect_code(&org.guardrail(&["import", "--env", "k"]), 0);
-    large_change(&org, "k");
-    let initial = org.read_live();
+    let (org, initial) = org_with_large_change("k");
     let proxy = proxy::Proxy::start(&moto::moto().endpoint, 7, 0);
     // Kill after these many more writes reached moto (seeded, so the test is repeatable).
     let mut kills = 0;
@@ -1111,16 +1122,7 @@ fn apply_killed_at_random_points_always_converges() {
         &org.guardrail_via(&proxy.endpoint, &["apply", "--env", "k", "--auto-approve"]),
         0,
     );
-    expect_code(
-        &org.guardrail_via(
-            &proxy.endpoint,
-            &["plan", "--env", "k", "--detailed-exitcode"],
-        ),
-        0,
-    );
-    let log = proxy.log();
-    let violations = invariant_violations(&initial, &log);
-    assert!(violations.is_empty(), "{violations:#?}");
+    converged(&org, &proxy, "k", &initial);
 }
 
 #[test]
