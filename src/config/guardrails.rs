@@ -251,32 +251,13 @@ impl Walker<'_> {
         path: &str,
         d: &Desired,
     ) -> BTreeSet<String> {
-        let key = join(path, "guardrails");
-        let mut out = BTreeSet::new();
-        for (name, sp) in self.string_list(t, "guardrails", path) {
-            if !d.guardrails.contains_key(&name) {
-                self.err_help(
-                    ErrorKind::Dangling,
-                    sp,
-                    &key,
-                    format!("guardrail `{name}` is not defined"),
-                    format!(
-                        "declare it under [guardrails.{}] with a template",
-                        seg(&name)
-                    ),
-                );
-                continue;
-            }
-            if !out.insert(name.clone()) {
-                self.err(
-                    ErrorKind::Duplicate,
-                    sp,
-                    &key,
-                    format!("guardrail `{name}` is listed twice"),
-                );
-            }
-        }
-        out
+        self.name_refs(
+            t,
+            path,
+            ("guardrails", "guardrail"),
+            &|n| d.guardrails.contains_key(n),
+            &|n| format!("declare it under [guardrails.{}] with a template", seg(n)),
+        )
     }
 
     /// `[[assert]]` tables.

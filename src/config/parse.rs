@@ -756,16 +756,34 @@ impl Walker<'_> {
     /// The `policies = [...]` of a target, each checked against the declared and AWS-managed
     /// policies.
     fn policy_refs(&mut self, t: &dyn TableLike, path: &str, d: &Desired) -> BTreeSet<String> {
-        let key = join(path, "policies");
+        self.name_refs(
+            t,
+            path,
+            ("policies", "policy"),
+            &|n| d.policies.contains_key(n) || d.limits.aws_managed_type(n).is_some(),
+            &|n| format!("declare it under [policies.{}] or use an AWS-managed policy such as FullAWSAccess", seg(n)),
+        )
+    }
+
+    /// A list of names under `key` of a target, each declared (`exists`) and listed once.
+    pub(super) fn name_refs(
+        &mut self,
+        t: &dyn TableLike,
+        path: &str,
+        (key, what): (&str, &str),
+        exists: &dyn Fn(&str) -> bool,
+        help: &dyn Fn(&str) -> String,
+    ) -> BTreeSet<String> {
+        let full_key = join(path, key);
         let mut out = BTreeSet::new();
-        for (name, sp) in self.string_list(t, "policies", path) {
-            if !d.policies.contains_key(&name) && d.limits.aws_managed_type(&name).is_none() {
+        for (name, sp) in self.string_list(t, key, path) {
+            if !exists(&name) {
                 self.err_help(
                     ErrorKind::Dangling,
                     sp,
-                    &key,
-                    format!("policy `{name}` is not defined"),
-                    format!("declare it under [policies.{}] or use an AWS-managed policy such as FullAWSAccess", seg(&name)),
+                    &full_key,
+                    format!("{what} `{name}` is not defined"),
+                    help(&name),
                 );
                 continue;
             }
@@ -773,8 +791,8 @@ impl Walker<'_> {
                 self.err(
                     ErrorKind::Duplicate,
                     sp,
-                    &key,
-                    format!("policy `{name}` is listed twice"),
+                    &full_key,
+                    format!("{what} `{name}` is listed twice"),
                 );
             }
         }
