@@ -77,34 +77,36 @@ impl FakeIam {
 
     /// Creates a role (test seeding, as a team would in the console).
     pub fn create_role(&self, account: &str, name: &str, path: &str, boundary: Option<&str>) {
-        self.lock()
-            .entry(account.to_owned())
-            .or_default()
-            .roles
-            .insert(
-                name.to_owned(),
-                FakeRole {
-                    path: path.to_owned(),
-                    boundary: boundary.map(str::to_owned),
-                    user: false,
-                },
-            );
+        self.insert_principal(
+            account,
+            name,
+            FakeRole {
+                path: path.to_owned(),
+                boundary: boundary.map(str::to_owned),
+                user: false,
+            },
+        );
     }
 
     /// Creates a user (test seeding).
     pub fn create_user(&self, account: &str, name: &str, boundary: Option<&str>) {
+        self.insert_principal(
+            account,
+            name,
+            FakeRole {
+                path: "/".to_owned(),
+                boundary: boundary.map(str::to_owned),
+                user: true,
+            },
+        );
+    }
+
+    fn insert_principal(&self, account: &str, name: &str, p: FakeRole) {
         self.lock()
             .entry(account.to_owned())
             .or_default()
             .roles
-            .insert(
-                name.to_owned(),
-                FakeRole {
-                    path: "/".to_owned(),
-                    boundary: boundary.map(str::to_owned),
-                    user: true,
-                },
-            );
+            .insert(name.to_owned(), p);
     }
 
     /// Removes a role's boundary (what `DeleteRolePermissionsBoundary` does).
@@ -121,25 +123,33 @@ impl FakeIam {
     /// `ListRoles`: like AWS, without boundaries.
     pub fn list_roles(&self, account: &str) -> Vec<RoleInfo> {
         self.counter.bump("iam:ListRoles");
-        self.lock()
-            .get(account)
-            .map(|a| {
-                a.roles
-                    .iter()
-                    .map(|(n, r)| RoleInfo {
-                        is_user: r.user,
-                        name: n.clone(),
-                        path: r.path.clone(),
-                        arn: format!(
-                            "arn:aws:iam::{account}:{}{}{n}",
-                            if r.user { "user" } else { "role" },
-                            r.path
-                        ),
-                        boundary: None,
-                    })
-                    .collect()
+        self.principals(account, false)
+    }
+
+    /// The roles and users of an account, with or without their boundaries.
+    fn principals(&self, account: &str, with_boundaries: bool) -> Vec<RoleInfo> {
+        let s = self.lock();
+        let Some(a) = s.get(account) else {
+            return Vec::new();
+        };
+        a.roles
+            .iter()
+            .map(|(n, r)| RoleInfo {
+                is_user: r.user,
+                name: n.clone(),
+                path: r.path.clone(),
+                arn: format!(
+                    "arn:aws:iam::{account}:{}{}{n}",
+                    if r.user { "user" } else { "role" },
+                    r.path
+                ),
+                boundary: if with_boundaries {
+                    r.boundary.clone()
+                } else {
+                    None
+                },
             })
-            .unwrap_or_default()
+            .collect()
     }
 
     /// Version ids of a policy, for tests.
@@ -293,26 +303,7 @@ impl IamBackend for FakeIam {
 
     async fn list_roles_with_boundaries(&self, account: &IamAccount) -> Result<Vec<RoleInfo>> {
         self.counter.bump("iam:GetAccountAuthorizationDetails");
-        let s = self.lock();
-        Ok(s.get(&account.id)
-            .map(|a| {
-                a.roles
-                    .iter()
-                    .map(|(n, r)| RoleInfo {
-                        is_user: r.user,
-                        name: n.clone(),
-                        path: r.path.clone(),
-                        arn: format!(
-                            "arn:aws:iam::{}:{}{}{n}",
-                            account.id,
-                            if r.user { "user" } else { "role" },
-                            r.path
-                        ),
-                        boundary: r.boundary.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(self.principals(&account.id, true))
     }
 
     async fn put_role_permissions_boundary(

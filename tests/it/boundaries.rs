@@ -17,6 +17,20 @@ use crate::support::{parse_with, read, rt};
 
 const BOUNDARY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}]}"#;
 
+/// Applies a plan on the fakes and asserts every step was done.
+async fn apply_all(p: &plan::Plan, live: &LiveOrg, org: &FakeOrg, iam: &FakeIam) {
+    let out = apply::execute_all(
+        p,
+        live,
+        org,
+        Some(iam),
+        apply::RetryPolicy::default(),
+        &|_, _, _| {},
+    )
+    .await;
+    assert!(out.succeeded(), "{:?}", out.steps);
+}
+
 fn acct(id: &str) -> IamAccount {
     IamAccount {
         id: id.into(),
@@ -79,16 +93,7 @@ async fn deploy_many(iam: &FakeIam, docs: &[String]) -> Vec<String> {
             headroom: Vec::new(),
             audit: Vec::new(),
         };
-        let out = apply::execute_all(
-            &p,
-            &LiveOrg::default(),
-            &FakeOrg::new("111111111111"),
-            Some(iam),
-            apply::RetryPolicy::default(),
-            &|_, _, _| {},
-        )
-        .await;
-        assert!(out.succeeded(), "{:?}", out.steps);
+        apply_all(&p, &LiveOrg::default(), &FakeOrg::new("111111111111"), iam).await;
         let st = iam.get_policy(&a, &arn).await.unwrap().unwrap();
         defaults.push(st.document);
         let versions = iam.versions(&a.id, &arn);
@@ -177,16 +182,7 @@ fn deploy_audit_and_attach_existing_converge() {
             last_deploy < first_attach,
             "boundaries before the SCP that requires them: {actions:?}"
         );
-        let out = apply::execute_all(
-            &p,
-            &live,
-            &f,
-            Some(&iam),
-            apply::RetryPolicy::default(),
-            &|_, _, _| {},
-        )
-        .await;
-        assert!(out.succeeded(), "{:?}", out.steps);
+        apply_all(&p, &live, &f, &iam).await;
         let (_, _, p) = plan_all(&d, &f, &iam).await;
         assert!(
             p.is_empty() && p.audit.is_empty(),
@@ -249,16 +245,7 @@ fn deploy_audit_and_attach_existing_converge() {
             })
             .collect();
         assert_eq!(steps, vec!["no-boundary".to_owned(), "stripped".to_owned()]);
-        let out = apply::execute_all(
-            &p,
-            &live,
-            &f,
-            Some(&iam),
-            apply::RetryPolicy::default(),
-            &|_, _, _| {},
-        )
-        .await;
-        assert!(out.succeeded(), "{:?}", out.steps);
+        apply_all(&p, &live, &f, &iam).await;
         let (_, _, p) = plan_all(&d2, &f, &iam).await;
         let mut left: Vec<&str> = p.audit.iter().map(|a| a.role.as_str()).collect();
         left.sort();
@@ -292,16 +279,7 @@ fn deploy_audit_and_attach_existing_converge() {
                 .count(),
             6
         );
-        let out = apply::execute_all(
-            &p,
-            &live,
-            &f,
-            Some(&iam),
-            apply::RetryPolicy::default(),
-            &|_, _, _| {},
-        )
-        .await;
-        assert!(out.succeeded(), "{:?}", out.steps);
+        apply_all(&p, &live, &f, &iam).await;
         assert_eq!(
             iam.versions(&accounts[0].1, &arn0),
             vec!["v1".to_owned(), "v2".to_owned()]
