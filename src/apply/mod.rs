@@ -154,7 +154,7 @@ pub async fn execute_all(
         accounts: BTreeMap::new(),
         root: live.root.id.clone(),
     };
-    let deps = dependencies(&plan.changes);
+    let deps = dependencies(&plan.changes, &plan.account_paths);
     let mut statuses: Vec<StepStatus> = Vec::with_capacity(plan.changes.len());
     for (i, change) in plan.changes.iter().enumerate() {
         let blocked: Vec<usize> = deps[i]
@@ -296,7 +296,18 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
         Change::CreateOu { path } => {
             let parent = ids.ou(&path.parent().unwrap_or_default())?;
             let name = path.name().unwrap_or_default();
-            let id = b.create_organizational_unit(&parent, name).await?;
+            let id = match b.create_organizational_unit(&parent, name).await {
+                Ok(id) => id,
+                // Already so (an earlier attempt whose answer was lost): use that OU.
+                Err(Error::DuplicateOrganizationalUnit(m)) => b
+                    .list_organizational_units_for_parent(&parent)
+                    .await?
+                    .into_iter()
+                    .find(|o| o.name == name)
+                    .map(|o| o.id)
+                    .ok_or(Error::DuplicateOrganizationalUnit(m))?,
+                Err(e) => return Err(e),
+            };
             ids.ous.insert(path.clone(), id);
         }
         Change::CreatePolicy {
@@ -311,23 +322,35 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
                 .await
             {
                 Ok(id) => id,
-                // A previous run created it and died before recording: adopt it by name.
-                Err(Error::DuplicatePolicy(m)) => b
-                    .list_policies(*policy_type)
-                    .await?
-                    .into_iter()
-                    .find(|p| &p.name == name)
-                    .map(|p| p.id)
-                    .ok_or(Error::DuplicatePolicy(m))?,
+                Err(Error::DuplicatePolicy(m)) => {
+                    adopt_duplicate(b, *policy_type, name, description, content, m).await?
+                }
                 Err(e) => return Err(e),
             };
             ids.policies.insert(name.clone(), id);
         }
         Change::CreateAccount { key, email, ou } => {
             // AWS creates the account in the root (CreateAccount is polled until it is done
-            // by the backend), then one MoveAccount puts it in its OU.
-            let id = b.create_account(key, email).await?;
-            ids.accounts.insert(email.clone(), id.clone());
+            // by the backend), then one MoveAccount puts it in its OU. A retry after the
+            // creation succeeded only moves.
+            let id = match ids.accounts.get(email) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = match b.create_account(key, email).await {
+                        Ok(id) => id,
+                        Err(Error::ConstraintViolation { reason, message })
+                            if reason == "EMAIL_ALREADY_EXISTS" =>
+                        {
+                            created_by_email(b, &ids.root, email)
+                                .await?
+                                .ok_or(Error::ConstraintViolation { reason, message })?
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    ids.accounts.insert(email.clone(), id.clone());
+                    id
+                }
+            };
             if !ou.is_root() {
                 match b.move_account(&id, &ids.root, &ids.ou(ou)?).await {
                     Ok(()) | Err(Error::DuplicateAccount(_)) => {}
@@ -369,13 +392,77 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
             }
         }
         Change::DeleteOu { id, path } => {
-            b.delete_organizational_unit(id).await?;
+            match b.delete_organizational_unit(id).await {
+                // Already gone (an earlier attempt whose answer was lost).
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
             ids.ous.remove(path);
         }
         Change::DeletePolicy { id, name, .. } => {
-            b.delete_policy(id).await?;
+            match b.delete_policy(id).await {
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
             ids.policies.remove(name);
         }
     }
     Ok(())
+}
+
+/// CreatePolicy answered DuplicatePolicy: adopt the existing policy only when it is exactly
+/// what this step would have created (an earlier attempt whose answer was lost): same
+/// description (so the same owner's marker) and equivalent content. Anything else is someone
+/// else's policy, and the step fails.
+async fn adopt_duplicate(
+    b: &dyn OrgBackend,
+    policy_type: crate::model::PolicyType,
+    name: &str,
+    description: &str,
+    content: &str,
+    message: String,
+) -> Result<String, Error> {
+    let refuse = |why: &str| {
+        Error::DuplicatePolicy(format!(
+            "{message}; it is not the policy this plan creates ({why}), so it was left alone"
+        ))
+    };
+    let Some(found) = b
+        .list_policies(policy_type)
+        .await?
+        .into_iter()
+        .find(|p| p.name == name)
+    else {
+        return Err(refuse("not found by name"));
+    };
+    if found.description != description {
+        return Err(refuse("another description and owner"));
+    }
+    let live = b.describe_policy(&found.id).await?;
+    let same = match (
+        crate::policy::doc::parse(&live),
+        crate::policy::doc::parse(content),
+    ) {
+        (Ok(a), Ok(b)) => crate::policy::doc::equivalent(&a, &b),
+        _ => false,
+    };
+    if same {
+        Ok(found.id)
+    } else {
+        Err(refuse("other content"))
+    }
+}
+
+/// The id of an account in the root with this email (CreateAccount answered
+/// EMAIL_ALREADY_EXISTS after an earlier attempt whose answer was lost).
+async fn created_by_email(
+    b: &dyn OrgBackend,
+    root: &str,
+    email: &str,
+) -> Result<Option<String>, Error> {
+    Ok(b.list_accounts_for_parent(root)
+        .await?
+        .into_iter()
+        .find(|a| a.email.eq_ignore_ascii_case(email))
+        .map(|a| a.id))
 }

@@ -1,8 +1,49 @@
 //! clap types: what the user typed, nothing more.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// `--concurrency`: at least one request in flight; more than this only queues at AWS's rates.
+pub const CONCURRENCY: RangeInclusive<usize> = 1..=64;
+/// `--rate-scale`: from a thousandth of AWS's rates (a slow, polite walk) to a million times
+/// them (an emulator). Outside it the limiter's waits over- or underflow.
+pub const RATE_SCALE: RangeInclusive<f64> = 0.001..=1e6;
+
+/// Parses `--concurrency` within [`CONCURRENCY`].
+fn concurrency(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    if CONCURRENCY.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is not in {}..={}",
+            CONCURRENCY.start(),
+            CONCURRENCY.end()
+        ))
+    }
+}
+
+/// Parses `--rate-scale` within [`RATE_SCALE`] (NaN and infinities are not in it).
+fn rate_scale(s: &str) -> Result<f64, String> {
+    let f: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if RATE_SCALE.contains(&f) {
+        Ok(f)
+    } else {
+        Err(format!(
+            "{s} is not within [{}, {}]",
+            RATE_SCALE.start(),
+            RATE_SCALE.end()
+        ))
+    }
+}
 
 /// Keep an AWS Organization's guardrails (OUs, accounts, SCPs) as code.
 #[derive(Debug, Parser)]
@@ -23,16 +64,17 @@ pub struct Cli {
     /// Print the AWS requests made, by operation, to stderr.
     #[arg(long, global = true)]
     pub stats: bool,
-    /// Organizations requests in flight at once.
-    #[arg(long, global = true, default_value_t = 8)]
+    /// Organizations requests in flight at once (1 to 64).
+    #[arg(long, global = true, default_value_t = 8, value_parser = concurrency)]
     pub concurrency: usize,
     /// Multiply AWS's documented request rates by this (1 against AWS; an emulator such as
-    /// moto can take far more).
+    /// moto can take far more), from 0.001 to 1000000.
     #[arg(
         long,
         global = true,
         env = "GUARDRAIL_RATE_SCALE",
-        default_value_t = 1.0
+        default_value_t = 1.0,
+        value_parser = rate_scale
     )]
     pub rate_scale: f64,
 
@@ -71,11 +113,22 @@ pub enum Command {
         /// Environment name.
         #[arg(long)]
         env: String,
-        /// A plan saved by `plan --out`: applied exactly, if config and live have not moved.
+        /// A plan saved by `plan --out`: applied only if planning again now makes exactly the
+        /// same changes (exit 3 otherwise).
         plan_file: Option<PathBuf>,
         /// Do not ask for confirmation (required without a terminal, unless a plan file is given).
         #[arg(long)]
         auto_approve: bool,
+        /// Seconds to wait for another apply's lock on the organization.
+        #[arg(long, default_value_t = 0, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+        lock_timeout: u64,
+        /// Seconds a lock stays valid if this run dies before releasing it.
+        #[arg(long, default_value_t = 3_600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(60..=86_400))]
+        lock_ttl: u64,
+        /// Remove every guardrail lock tag from the root first (a lock left by a killed run).
+        /// Check that no other apply is running.
+        #[arg(long)]
+        break_lock: bool,
         /// Output format of the result.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -134,4 +187,22 @@ pub enum Format {
     Human,
     Json,
     Markdown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_options_are_range_checked() {
+        assert_eq!(concurrency("8"), Ok(8));
+        assert!(concurrency("0").is_err());
+        assert!(concurrency("65").is_err());
+        assert!(concurrency("-1").is_err());
+        assert_eq!(rate_scale("1000"), Ok(1000.0));
+        assert_eq!(rate_scale("0.001"), Ok(0.001));
+        for bad in ["1e-20", "0", "-1", "NaN", "inf", "1e7", "fast"] {
+            assert!(rate_scale(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::args::{Cli, Command, Format};
-use super::ExitStatus;
+use super::{files, ExitStatus};
 use crate::live::aws::{AwsBackend, ConnectOptions};
 use crate::live::iam::IamBackend;
 use crate::live::iam_aws::AwsIam;
@@ -61,16 +61,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             plan_file,
             auto_approve,
             format,
+            lock_timeout,
+            lock_ttl,
+            break_lock,
         } => {
-            apply_cmd(
-                &cli,
-                &connect,
+            let opts = ApplyOpts {
                 env,
-                plan_file.as_deref(),
-                *auto_approve,
-                *format,
-            )
-            .await
+                plan_file: plan_file.as_deref(),
+                auto_approve: *auto_approve,
+                format: *format,
+                lock_timeout: std::time::Duration::from_secs(*lock_timeout),
+                lock_ttl: std::time::Duration::from_secs(*lock_ttl),
+                break_lock: *break_lock,
+            };
+            apply_locked(&cli, &connect, &opts).await
         }
         Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
         Command::Validate { env, format } => validate_cmd(&cli, env, *format),
@@ -162,30 +166,28 @@ async fn import(
         );
     }
     let backend = AwsBackend::connect(connect).await;
-    let live = read_live(cli, &backend, vec![PolicyType::ServiceControlPolicy]).await?;
+    let live = read_live(cli, &backend, PolicyType::MANAGED.to_vec()).await?;
     let emitted = config::emit(env, &live, &LimitsTable::default())
         .with_context(|| format!("cannot write organization {} as a config", live.org_id))?;
 
-    std::fs::create_dir_all(&docs_dir)
-        .with_context(|| format!("cannot create {}", docs_dir.display()))?;
-    let mut written = std::collections::BTreeSet::new();
-    for (rel, text) in &emitted.documents {
-        let p = cli.environments.join(rel);
-        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
-        written.insert(p);
+    // Only what the previous import wrote is replaced; everything else in the directory is
+    // kept, and nothing is in place until every file is written (see `files`).
+    let report = files::write_import(&cli.environments, env, &emitted)?;
+    if !report.kept.is_empty() {
+        eprintln!(
+            "kept {} file(s) in {}/ that import did not write: {}",
+            report.kept.len(),
+            docs_dir.display(),
+            report.kept.join(", ")
+        );
     }
-    // With --force, documents of policies that no longer exist would linger and mislead.
-    if force {
-        for entry in std::fs::read_dir(&docs_dir)?.flatten() {
-            let p = entry.path();
-            if p.extension().is_some_and(|e| e == "json") && !written.contains(&p) {
-                std::fs::remove_file(&p)
-                    .with_context(|| format!("cannot remove stale {}", p.display()))?;
-            }
-        }
+    if !report.dropped.is_empty() {
+        eprintln!(
+            "removed {} document(s) of policies that no longer exist: {}",
+            report.dropped.len(),
+            report.dropped.join(", ")
+        );
     }
-    std::fs::write(&path, &emitted.config)
-        .with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!(
         "imported organization {} ({} OUs, {} accounts, {} policies) into {} and {}/",
         live.org_id,
@@ -233,7 +235,7 @@ async fn read_iam(
     if desired.boundaries.is_empty() {
         return Ok(IamLive::default());
     }
-    let iam = AwsIam::new(backend.sdk_config(), cli.concurrency);
+    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.concurrency);
     let total: usize = desired
         .boundaries
         .values()
@@ -248,6 +250,7 @@ async fn read_iam(
     let state = live::iam::read_boundaries(
         desired,
         &|a| live.accounts.contains_key(a),
+        &live.partition,
         &iam,
         cli.concurrency,
         &|| bar.inc(1),
@@ -279,14 +282,9 @@ async fn load_and_plan(
             return Ok(Err(ExitStatus::Failure));
         }
     };
-    let mut types = vec![PolicyType::ServiceControlPolicy];
-    if desired
-        .policies
-        .values()
-        .any(|p| p.policy_type == PolicyType::ResourceControlPolicy)
-    {
-        types.push(PolicyType::ResourceControlPolicy);
-    }
+    // Every managed type enabled on the root, whatever the config uses: an organization
+    // with RCPs enabled carries RCPFullAWSAccess everywhere, and the plan must see it.
+    let types = PolicyType::MANAGED.to_vec();
     let live = read_live(cli, backend, types).await?;
     let iam = read_iam(cli, backend, &desired, &live).await?;
     match plan::plan_with_iam(&desired, &live, &iam) {
@@ -322,6 +320,18 @@ fn print_plan(env: &str, plan: &Plan, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every file a plan was made from: the config and each input it recorded (documents and
+/// templates, relative to the config's directory).
+fn plan_inputs(cli: &Cli, env: &str, desired: &Desired) -> anyhow::Result<Vec<PathBuf>> {
+    let config = config_path(&cli.environments, env)?;
+    let mut inputs = vec![config];
+    for key in desired.inputs.keys() {
+        inputs.push(PathBuf::from(key));
+        inputs.push(cli.environments.join(key));
+    }
+    Ok(inputs)
+}
+
 async fn plan_cmd(
     cli: &Cli,
     connect: &ConnectOptions,
@@ -330,6 +340,15 @@ async fn plan_cmd(
     detailed: bool,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitStatus> {
+    // A saved plan must not overwrite what it is made from: checked before any request, and
+    // again against every input the config named once it is loaded.
+    if let Some(out) = out {
+        files::check_out_path(
+            out,
+            &cli.environments,
+            &[config_path(&cli.environments, env)?],
+        )?;
+    }
     let backend = AwsBackend::connect(connect).await;
     let Planned {
         desired,
@@ -340,11 +359,13 @@ async fn plan_cmd(
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
+    if let Some(out) = out {
+        files::check_out_path(out, &cli.environments, &plan_inputs(cli, env, &desired)?)?;
+    }
     print_plan(env, &plan, format)?;
     if let Some(out) = out {
         let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live, &iam);
-        std::fs::write(out, saved.to_json())
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        files::write_atomic(out, saved.to_json().as_bytes())?;
         eprintln!(
             "saved the plan to {}; apply it with `guardrail apply --env {env} {}`",
             out.display(),
@@ -398,34 +419,96 @@ fn confirm(plan: &Plan) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-async fn apply_cmd(
-    cli: &Cli,
-    connect: &ConnectOptions,
-    env: &str,
-    plan_file: Option<&Path>,
+struct ApplyOpts<'a> {
+    env: &'a str,
+    plan_file: Option<&'a Path>,
     auto_approve: bool,
     format: Format,
+    lock_timeout: std::time::Duration,
+    lock_ttl: std::time::Duration,
+    break_lock: bool,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Takes the organization lock (`crate::lock`), plans and applies under it, releases it.
+async fn apply_locked(
+    cli: &Cli,
+    connect: &ConnectOptions,
+    opts: &ApplyOpts<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let backend = AwsBackend::connect(connect).await;
-    let (plan, live) = match plan_file {
+    let root = live::the_root(&backend)
+        .await
+        .context("could not read the organization's root")?;
+    if opts.break_lock {
+        let removed = crate::lock::break_all(&backend, &root.id).await?;
+        eprintln!(
+            "removed {} lock tag(s) from the root: {}",
+            removed.len(),
+            removed.join(", ")
+        );
+    }
+    let run_id = format!("{:x}-{:x}", unix_now(), std::process::id());
+    let pause = |d: std::time::Duration| -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(d))
+    };
+    let lock_opts = crate::lock::LockOptions {
+        run_id,
+        env: opts.env.to_owned(),
+        ttl: opts.lock_ttl,
+        timeout: opts.lock_timeout,
+        now: &unix_now,
+        pause: &pause,
+    };
+    let lock = crate::lock::acquire(&backend, &root.id, &lock_opts).await?;
+    tracing::info!(key = %lock.key, "took the organization lock");
+    let result = apply_cmd(cli, &backend, opts).await;
+    if let Err(e) = crate::lock::release(&backend, &lock).await {
+        eprintln!("could not release the organization lock {} ({e}); it expires by itself, or remove it with --break-lock", lock.key);
+    }
+    result
+}
+
+async fn apply_cmd(
+    cli: &Cli,
+    backend: &AwsBackend,
+    opts: &ApplyOpts<'_>,
+) -> anyhow::Result<ExitStatus> {
+    let (env, format) = (opts.env, opts.format);
+    let (plan, live) = match opts.plan_file {
         Some(file) => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let saved = SavedPlan::from_json(&text)
-                .with_context(|| format!("refusing {}", file.display()))?;
+            let saved = match SavedPlan::from_json(&text) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("refusing {}: {e}", file.display());
+                    return Ok(ExitStatus::StalePlan);
+                }
+            };
             let Planned {
-                desired, live, iam, ..
-            } = match load_and_plan(cli, &backend, env).await? {
+                desired,
+                live,
+                iam,
+                plan,
+            } = match load_and_plan(cli, backend, env).await? {
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
-            saved
-                .check_fresh(env, &desired.inputs, &live, &iam)
-                .with_context(|| format!("refusing {}", file.display()))?;
-            (saved.plan(), live)
+            if let Err(e) = saved.compare(env, &plan, &desired.inputs, &live, &iam) {
+                eprintln!("refusing {}: {e}", file.display());
+                return Ok(ExitStatus::StalePlan);
+            }
+            (plan, live)
         }
         None => {
-            let Planned { live, plan, .. } = match load_and_plan(cli, &backend, env).await? {
+            let Planned { live, plan, .. } = match load_and_plan(cli, backend, env).await? {
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
@@ -435,7 +518,7 @@ async fn apply_cmd(
             if plan.is_empty() {
                 return Ok(ExitStatus::Success);
             }
-            if !auto_approve {
+            if !opts.auto_approve {
                 if !std::io::stdin().is_terminal() {
                     bail!("no terminal to confirm on; review the plan and pass --auto-approve, or apply a saved plan (`plan --out FILE`, then `apply --env {env} FILE`)");
                 }
@@ -447,12 +530,12 @@ async fn apply_cmd(
             (plan, live)
         }
     };
-    let iam = AwsIam::new(backend.sdk_config(), cli.concurrency);
+    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.concurrency);
     let bar = progress(plan.changes.len(), "applying");
     let outcome = apply::execute_all(
         &plan,
         &live,
-        &backend,
+        backend,
         Some(&iam),
         apply::RetryPolicy::default(),
         &|i, c, s| {

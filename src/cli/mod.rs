@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+pub mod files;
 
 pub use args::Cli;
 pub use commands::run;
@@ -19,6 +20,9 @@ pub enum ExitStatus {
     Failure,
     /// With `--detailed-exitcode`: there are changes.
     Changes,
+    /// `apply FILE`: the saved plan is stale or was modified (planning again makes other
+    /// changes); nothing was written.
+    StalePlan,
 }
 
 impl ExitStatus {
@@ -27,6 +31,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::StalePlan => 3,
         }
     }
 }

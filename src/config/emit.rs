@@ -34,7 +34,10 @@ pub enum EmitError {
     Orphan { id: String },
 }
 
-/// File-system-safe stem for a policy name.
+/// File-system-safe stem for a policy name: letters, digits, `-`, `_` and `.` are kept, every
+/// other character (a `/`, `\\`, space, `:`) becomes `_`; a stem that would start with `.`
+/// (hidden, or `..`) is prefixed with `policy`. So a stem is one plain file name on every
+/// file system, never a path.
 fn file_stem(name: &str) -> String {
     let s: String = name
         .chars()
@@ -53,6 +56,24 @@ fn file_stem(name: &str) -> String {
     }
 }
 
+/// A stem for `name` not in `used` (compared without case, for case-insensitive file
+/// systems): the plain stem, else the stem with the policy id, else with a counter as well.
+fn unique_stem(name: &str, id: &str, used: &mut BTreeSet<String>) -> String {
+    let base = file_stem(name);
+    let id = file_stem(id);
+    let mut stem = base.clone();
+    let mut n = 1;
+    while !used.insert(stem.to_ascii_lowercase()) {
+        stem = if n == 1 {
+            format!("{base}-{id}")
+        } else {
+            format!("{base}-{id}-{n}")
+        };
+        n += 1;
+    }
+    stem
+}
+
 fn names_array<'a>(names: impl IntoIterator<Item = &'a String>) -> Array {
     let mut a = Array::new();
     for n in names {
@@ -60,6 +81,9 @@ fn names_array<'a>(names: impl IntoIterator<Item = &'a String>) -> Array {
     }
     a
 }
+
+/// Names of the SCPs AWS Control Tower creates.
+const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
 
 /// Writes the live organization as the config of environment `env`.
 pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, EmitError> {
@@ -83,6 +107,15 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         "management_account",
         value(live.management_account.as_str()),
     );
+    if live
+        .policies
+        .values()
+        .any(|p| p.name.starts_with(CONTROL_TOWER_PREFIX))
+    {
+        let mut ignore = Array::new();
+        ignore.push(format!("{CONTROL_TOWER_PREFIX}*"));
+        org.insert("ignore_unmanaged", value(ignore));
+    }
     out.insert("organization", Item::Table(org));
 
     // Policies: every customer policy of the types guardrail manages.
@@ -91,11 +124,15 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
     let mut documents = Vec::new();
     let mut used_stems = BTreeSet::new();
     let mut names_by_id: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut live_pols: Vec<_> = live
-        .policies
-        .values()
-        .filter(|p| p.policy_type == PolicyType::ServiceControlPolicy)
-        .collect();
+    // Control Tower's SCPs and policies marked by another environment stay unmanaged: they
+    // are not imported, count against the limits, and Control Tower's are ignored by drift.
+    let imported = |p: &&crate::model::LivePolicy| {
+        p.policy_type.is_managed()
+            && !p.name.starts_with(CONTROL_TOWER_PREFIX)
+            && !matches!(marker::owner(&p.description), marker::Owner::Marked { org, env: e } if org != live.org_id || e != env)
+            && limits.undetachable(p.policy_type) != Some(p.name.as_str())
+    };
+    let mut live_pols: Vec<_> = live.policies.values().filter(imported).collect();
     live_pols.sort_by(|a, b| a.name.cmp(&b.name));
     for p in &live_pols {
         names_by_id.insert(&p.id, &p.name);
@@ -107,13 +144,15 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
             name: p.name.clone(),
             message: e.to_string(),
         })?;
-        let mut stem = file_stem(&p.name);
-        if !used_stems.insert(stem.clone()) {
-            stem = format!("{stem}-{}", p.id);
-            used_stems.insert(stem.clone());
-        }
+        let stem = unique_stem(&p.name, &p.id, &mut used_stems);
         let rel = PathBuf::from(env).join(format!("{stem}.json"));
         let mut t = Table::new();
+        if p.policy_type == PolicyType::ResourceControlPolicy {
+            t.insert("type", value("rcp"));
+        }
+        // The pinned id makes the imported policy guardrail's without a marker-writing step,
+        // and keeps a description that leaves no room for the marker as it is.
+        t.insert("id", value(p.id.as_str()));
         let description = marker::strip(&p.description);
         if !description.is_empty() {
             t.insert("description", value(description));
@@ -127,7 +166,7 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
     let attached = |target: &str| -> BTreeSet<String> {
         live.policies
             .values()
-            .filter(|p| p.policy_type == PolicyType::ServiceControlPolicy)
+            .filter(imported)
             .filter(|p| p.targets.iter().any(|t| t == target))
             .map(|p| p.name.clone())
             .collect()
@@ -199,4 +238,36 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         config: out.to_string(),
         documents,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_plain_names_and_unique_without_case() {
+        let mut used = BTreeSet::new();
+        assert_eq!(
+            unique_stem("../../etc/x", "p-1", &mut used),
+            "policy.._.._etc_x"
+        );
+        assert_eq!(unique_stem("team policy", "p-2", &mut used), "team_policy");
+        assert_eq!(
+            unique_stem("team/policy", "p-3", &mut used),
+            "team_policy-p-3"
+        );
+        assert_eq!(
+            unique_stem("Team_Policy", "p-4", &mut used),
+            "Team_Policy-p-4"
+        );
+        assert_eq!(
+            unique_stem("team_policy-p-3", "p-5", &mut used),
+            "team_policy-p-3-p-5"
+        );
+        assert_eq!(unique_stem("..", "p-6", &mut used), "policy..");
+        assert_eq!(unique_stem("", "p-7", &mut used), "policy");
+        for s in &used {
+            assert!(!s.contains('/') && !s.starts_with('.'), "{s}");
+        }
+    }
 }

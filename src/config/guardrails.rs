@@ -472,6 +472,7 @@ impl Walker<'_> {
             d.policies.insert(
                 p.name.clone(),
                 DesiredPolicy {
+                    pinned_id: None,
                     name: p.name,
                     policy_type: p.policy_type,
                     description: p.description,

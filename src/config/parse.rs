@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
+use super::docpath::{self, Confine};
 use super::error::{ConfigErrors, ErrorKind, Sink};
 use crate::model::sha256_hex;
 use crate::model::{
@@ -18,6 +19,7 @@ use crate::policy::{doc, limits, limits::LimitsTable, marker};
 pub type ReadDoc<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
 const TOP_KEYS: &[&str] = &[
+    "documents_root",
     "boundaries",
     "guardrails",
     "assert",
@@ -34,13 +36,26 @@ const ORG_KEYS: &[&str] = &[
     "break_glass",
     "member_role",
     "guardrails_dir",
+    "ignore_unmanaged",
 ];
-const POLICY_KEYS: &[&str] = &["description", "document", "type"];
+const POLICY_KEYS: &[&str] = &["description", "document", "type", "id"];
 const TARGET_KEYS: &[&str] = &["policies", "guardrails"];
 const ACCOUNT_KEYS: &[&str] = &["id", "email", "ou", "policies", "guardrails"];
 
 /// Parses one config. `file` is only used in messages; documents are read through `read`.
+/// Document paths are checked as written (see `docpath`); [`parse_confined`] also checks them
+/// on the file system.
 pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, ConfigErrors> {
+    parse_confined(file, text, read, &|_, _| Ok(()))
+}
+
+/// [`parse`], with `confine` deciding where each document resolves (symlinks included).
+pub fn parse_confined(
+    file: &Path,
+    text: &str,
+    read: ReadDoc<'_>,
+    confine: Confine<'_>,
+) -> Result<Desired, ConfigErrors> {
     let mut sink = Sink::new(file, text);
     let doc = match ImDocument::parse(text) {
         Ok(d) => d,
@@ -58,8 +73,14 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
     let mut w = Walker {
         sink,
         read,
+        confine,
+        documents_root: None,
         inputs: BTreeMap::new(),
         guardrails_dir: "../guardrails".to_owned(),
+        environment: file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     w.inputs
         .insert(file.display().to_string(), sha256_hex(text.as_bytes()));
@@ -76,9 +97,15 @@ pub fn parse(file: &Path, text: &str, read: ReadDoc<'_>) -> Result<Desired, Conf
 pub(super) struct Walker<'a> {
     pub(super) sink: Sink,
     pub(super) read: ReadDoc<'a>,
+    /// Where documents may resolve on disk (see `docpath`).
+    pub(super) confine: Confine<'a>,
+    /// The top-level `documents_root`: one more directory documents may lie in.
+    pub(super) documents_root: Option<String>,
     pub(super) inputs: BTreeMap<String, String>,
     /// Where templates are looked up before the built-in ones, relative to the config.
     pub(super) guardrails_dir: String,
+    /// The environment name (the config file's stem), for the ownership marker's room.
+    pub(super) environment: String,
 }
 
 /// Formats one key segment the way TOML would need it.
@@ -262,6 +289,9 @@ impl Walker<'_> {
         doc_span: Option<Range<usize>>,
         doc_key: &str,
     ) -> Option<serde_json::Value> {
+        if !self.document_inside_root(doc_path, doc_span.clone(), doc_key) {
+            return None;
+        }
         let text = match (self.read)(Path::new(doc_path)) {
             Ok(t) => t,
             Err(e) => {
@@ -302,10 +332,60 @@ impl Walker<'_> {
         }
     }
 
+    /// Whether a document path lies where documents may (the config's directory or
+    /// `documents_root`), as written and on disk; reports it at the key when not.
+    fn document_inside_root(
+        &mut self,
+        doc_path: &str,
+        doc_span: Option<Range<usize>>,
+        doc_key: &str,
+    ) -> bool {
+        let root = self.documents_root.as_deref();
+        let outside = match docpath::lexical(doc_path, root) {
+            Err(message) => Some(message),
+            Ok(()) => (self.confine)(Path::new(doc_path), root.map(Path::new))
+                .err()
+                .map(|to| {
+                    format!(
+                        "`{doc_path}` resolves to {}, outside the config's directory{}",
+                        to.display(),
+                        root.map(|r| format!(" and documents_root `{r}`"))
+                            .unwrap_or_default()
+                    )
+                }),
+        };
+        match outside {
+            Some(message) => {
+                self.err_help(
+                    ErrorKind::InvalidValue,
+                    doc_span,
+                    doc_key,
+                    message,
+                    docpath::HELP,
+                );
+                false
+            }
+            None => true,
+        }
+    }
+
     fn walk(&mut self, top: &toml_edit::Table) -> Desired {
         self.check_keys(top, TOP_KEYS, "");
+        if let Some((root, sp)) = self.string(top, "documents_root", "") {
+            if root.is_empty() {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    sp,
+                    "documents_root",
+                    "`documents_root` must name a directory",
+                );
+            } else {
+                self.documents_root = Some(root);
+            }
+        }
         let mut d = Desired {
             limits: self.limits(top),
+            environment: self.environment.clone(),
             ..Desired::default()
         };
 
@@ -347,6 +427,11 @@ impl Walker<'_> {
                     .string(org, "member_role", "organization")
                     .map(|(s, _)| s)
                     .unwrap_or_else(|| "OrganizationAccountAccessRole".to_owned());
+                d.ignore_unmanaged = self
+                    .string_list(org, "ignore_unmanaged", "organization")
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect();
                 if let Some((dir, _)) = self.string(org, "guardrails_dir", "organization") {
                     self.guardrails_dir = dir;
                 }
@@ -679,15 +764,17 @@ impl Walker<'_> {
             },
         };
         let lim = limits.for_type(policy_type);
-        if name.chars().count() > lim.max_name_chars.value
-            || !name.chars().all(|c| c.is_ascii_graphic())
+        // AWS: 1 to the limit's characters, printable ASCII, spaces included.
+        if name.is_empty()
+            || name.chars().count() > lim.max_name_chars.value
+            || !name.chars().all(|c| c == ' ' || c.is_ascii_graphic())
         {
             self.err(
                 ErrorKind::InvalidValue,
                 span.clone(),
                 path,
                 format!(
-                    "policy name `{name}` must be 1-{} printable ASCII characters without spaces",
+                    "policy name `{name}` must be 1-{} printable ASCII characters",
                     lim.max_name_chars.value
                 ),
             );
@@ -702,12 +789,34 @@ impl Walker<'_> {
                 ),
             );
         }
+        let pinned_id = match self.string(t, "id", path) {
+            Some((id, sp)) => {
+                let ok = id.starts_with("p-")
+                    && id.len() >= 10
+                    && id[2..]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !ok {
+                    self.err(
+                        ErrorKind::InvalidValue,
+                        sp,
+                        &join(path, "id"),
+                        format!("`{id}` is not a policy id (p- followed by 8 or more letters, digits or _)"),
+                    );
+                }
+                Some(id)
+            }
+            None => None,
+        };
         let description = match self.string(t, "description", path) {
             Some((d, sp)) => {
-                let room = lim
-                    .max_description_chars
-                    .value
-                    .saturating_sub(marker::MARKER.len() + 1);
+                // A policy adopted by id keeps its description as it is when there is no room
+                // for the marker; every other policy carries the marker.
+                let room = if pinned_id.is_some() {
+                    lim.max_description_chars.value
+                } else {
+                    marker::room(lim.max_description_chars.value, &self.environment)
+                };
                 if d.chars().count() > room {
                     self.err(
                         ErrorKind::Limit,
@@ -745,6 +854,7 @@ impl Walker<'_> {
         }
         Some(DesiredPolicy {
             guardrails: Vec::new(),
+            pinned_id,
             name: name.to_owned(),
             policy_type,
             description,

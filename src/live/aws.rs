@@ -158,10 +158,7 @@ where
 }
 
 fn sdk_type(t: PolicyType) -> org::types::PolicyType {
-    match t {
-        PolicyType::ServiceControlPolicy => org::types::PolicyType::ServiceControlPolicy,
-        PolicyType::ResourceControlPolicy => org::types::PolicyType::ResourceControlPolicy,
-    }
+    org::types::PolicyType::from(t.api_name())
 }
 
 const PAGE: i32 = super::walk::PAGE_SIZE as i32;
@@ -231,16 +228,19 @@ impl OrgBackend for AwsBackend {
             .send();
         while let Some(page) = self.next_page(&mut pages, "ListAccountsForParent").await {
             for a in page?.accounts() {
+                // `State` since 2026; emulators (moto) still answer only the retired `Status`.
                 #[allow(deprecated)]
-                let status = a
-                    .status()
-                    .map(|s| s.as_str().to_owned())
+                let state = a
+                    .state()
+                    .map(|s| s.as_str())
+                    .or_else(|| a.status().map(|s| s.as_str()))
+                    .and_then(crate::model::AccountState::from_api_name)
                     .unwrap_or_default();
                 out.push(AccountInfo {
                     id: a.id().unwrap_or_default().to_owned(),
                     name: a.name().unwrap_or_default().to_owned(),
                     email: a.email().unwrap_or_default().to_owned(),
-                    status,
+                    state,
                 });
             }
         }
@@ -491,6 +491,54 @@ impl OrgBackend for AwsBackend {
             code: "CreateAccountTimeout".into(),
             message: format!("account creation for {email} is still in progress"),
         })
+    }
+
+    async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(resource_id)
+            .into_paginator()
+            .send();
+        while let Some(page) = self.next_page(&mut pages, "ListTagsForResource").await {
+            for t in page?.tags() {
+                out.push((t.key().to_owned(), t.value().to_owned()));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn tag_resource(&self, resource_id: &str, key: &str, value: &str) -> Result<()> {
+        let _lane = self.lane("TagResource").await;
+        let tag = org::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| Error::InvalidInput {
+                reason: "INPUT_REQUIRED".into(),
+                message: e.to_string(),
+            })?;
+        self.client
+            .tag_resource()
+            .resource_id(resource_id)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, resource_id: &str, key: &str) -> Result<()> {
+        let _lane = self.lane("UntagResource").await;
+        self.client
+            .untag_resource()
+            .resource_id(resource_id)
+            .tag_keys(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 
     fn stats(&self) -> RequestStats {

@@ -44,6 +44,8 @@ struct State {
     ous: BTreeMap<String, FakeOu>,
     accounts: BTreeMap<String, FakeAccount>,
     policies: BTreeMap<String, FakePolicy>,
+    /// Tags by resource id.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
     seq: u64,
 }
 
@@ -61,15 +63,43 @@ pub struct FakeOrg {
 }
 
 /// Fault injection and the invariant log, for tests.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Faults {
     /// Writes so far.
     writes: u64,
-    /// Fail the write with this 1-based number, with this error.
-    fail_write: Option<(u64, Error)>,
+    /// Faults by the 1-based number of the write they hit.
+    schedule: BTreeMap<u64, Fault>,
+    /// After this write number, the process is dead: every later request fails.
+    dead_after: Option<u64>,
     /// Invariant violations seen after any write (must stay empty).
     violations: Vec<String>,
+    /// Called with the organization after every write AWS accepted.
+    observer: Option<Observer>,
 }
+
+type Observer = Box<dyn Fn(&crate::model::LiveOrg) + Send + Sync>;
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faults")
+            .field("writes", &self.writes)
+            .field("schedule", &self.schedule)
+            .field("dead_after", &self.dead_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happens to one write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// The write is refused with this error and changes nothing.
+    Fail(Error),
+    /// The write takes effect, but its answer is lost (the connection drops).
+    LoseResponse,
+}
+
+/// The error a caller sees once the process "died" (see [`FakeOrg::die_after_write`]).
+pub const DEAD_CODE: &str = "ProcessKilled";
 
 const FULL_ACCESS_ID: &str = "p-FullAWSAccess";
 const RCP_FULL_ACCESS_ID: &str = "p-RCPFullAWSAccess";
@@ -132,7 +162,7 @@ impl FakeOrg {
                     id: management_account.into(),
                     name: "management".into(),
                     email: format!("management+{management_account}@example.com"),
-                    status: "ACTIVE".into(),
+                    state: crate::model::AccountState::Active,
                 },
                 parent: root_id,
             },
@@ -143,6 +173,7 @@ impl FakeOrg {
                 ous: BTreeMap::new(),
                 accounts,
                 policies,
+                tags: BTreeMap::new(),
                 seq: 0,
             }),
             limits,
@@ -167,6 +198,7 @@ impl FakeOrg {
 
     /// One request: client pacing, the server's bucket, the count.
     async fn pace(&self, op: &str) -> Result<()> {
+        self.dead()?;
         if let Some(l) = &self.client_rates {
             l.acquire(op).await;
         }
@@ -193,9 +225,39 @@ impl FakeOrg {
 
     /// Makes the `n`-th write from now fail with `error` (once).
     pub fn fail_nth_write(&self, n: u64, error: Error) {
+        self.fault_nth_write(n, Fault::Fail(error));
+    }
+
+    /// Schedules a fault for the `n`-th write from now.
+    pub fn fault_nth_write(&self, n: u64, fault: Fault) {
         let mut f = self.faults();
         let at = f.writes + n;
-        f.fail_write = Some((at, error));
+        f.schedule.insert(at, fault);
+    }
+
+    /// Simulates the death of the process after the `n`-th write from now (that write lands,
+    /// its answer is lost, and every later request fails until [`FakeOrg::revive`]).
+    pub fn die_after_write(&self, n: u64) {
+        let mut f = self.faults();
+        f.dead_after = Some(f.writes + n);
+    }
+
+    /// A new process: requests work again; pending faults are dropped.
+    pub fn revive(&self) {
+        let mut f = self.faults();
+        f.dead_after = None;
+        f.schedule.clear();
+    }
+
+    /// Writes accepted or refused so far.
+    pub fn writes(&self) -> u64 {
+        self.faults().writes
+    }
+
+    /// Calls `f` with the whole organization after every write AWS accepted (also a write
+    /// whose answer is then lost).
+    pub fn on_write(&self, f: impl Fn(&crate::model::LiveOrg) + Send + Sync + 'static) {
+        self.faults().observer = Some(Box::new(f));
     }
 
     /// Invariant violations observed after writes: a target of an enabled type left with
@@ -205,18 +267,29 @@ impl FakeOrg {
         self.faults().violations.clone()
     }
 
-    /// Counts a write, fails it if a fault is due, and afterwards checks the invariants.
-    fn write_gate(&self) -> Result<()> {
+    fn dead(&self) -> Result<()> {
+        let f = self.faults();
+        match f.dead_after {
+            Some(at) if f.writes >= at => Err(Error::Service {
+                code: DEAD_CODE.into(),
+                message: "the process was killed".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a write and fails it if a fault is due; `Ok(true)` when its answer is to be lost.
+    fn write_gate(&self) -> Result<bool> {
+        self.dead()?;
         let mut f = self.faults();
         f.writes += 1;
-        if let Some((at, _)) = &f.fail_write {
-            if *at == f.writes {
-                if let Some((_, e)) = f.fail_write.take() {
-                    return Err(e);
-                }
-            }
+        let n = f.writes;
+        let lose = f.dead_after == Some(n);
+        match f.schedule.remove(&n) {
+            Some(Fault::Fail(e)) => Err(e),
+            Some(Fault::LoseResponse) => Ok(true),
+            None => Ok(lose),
         }
-        Ok(())
     }
 
     fn check_invariants(&self) {
@@ -250,12 +323,90 @@ impl FakeOrg {
         }
     }
 
-    /// Runs a write: fault gate, then the operation, then the invariant check.
+    /// Runs a write: fault gate, then the operation, then the invariant check and the
+    /// observer; a lost answer becomes a dropped connection after the write took effect.
     fn write<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
-        self.write_gate()?;
+        let lose = self.write_gate()?;
         let r = op();
         self.check_invariants();
+        if r.is_ok() {
+            let f = self.faults();
+            if let Some(obs) = &f.observer {
+                obs(&self.snapshot());
+            }
+        }
+        if lose {
+            return Err(Error::Transport(
+                "connection reset before the response arrived".into(),
+            ));
+        }
         r
+    }
+
+    /// The whole organization as a walk would see it (every type, with targets).
+    pub fn snapshot(&self) -> crate::model::LiveOrg {
+        use crate::model::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
+        let s = self.lock();
+        let (management_account, org_id) = s.root.owner().unwrap_or_default();
+        LiveOrg {
+            org_id,
+            management_account,
+            partition: s.root.partition().unwrap_or("aws").to_owned(),
+            root: LiveRoot {
+                id: s.root.id.clone(),
+                name: s.root.name.clone(),
+                enabled_policy_types: s.root.enabled_policy_types.clone(),
+            },
+            ous: s
+                .ous
+                .iter()
+                .map(|(id, o)| {
+                    let ou = LiveOu {
+                        id: id.clone(),
+                        name: o.name.clone(),
+                        parent_id: o.parent.clone(),
+                    };
+                    (id.clone(), ou)
+                })
+                .collect(),
+            accounts: s
+                .accounts
+                .values()
+                .map(|a| {
+                    let acct = LiveAccount {
+                        id: a.info.id.clone(),
+                        name: a.info.name.clone(),
+                        email: a.info.email.clone(),
+                        parent_id: a.parent.clone(),
+                        state: a.info.state,
+                    };
+                    (a.info.id.clone(), acct)
+                })
+                .collect(),
+            policies: s
+                .policies
+                .values()
+                .map(|p| {
+                    let pol = LivePolicy {
+                        id: p.info.id.clone(),
+                        name: p.info.name.clone(),
+                        description: p.info.description.clone(),
+                        policy_type: p.info.policy_type,
+                        aws_managed: p.info.aws_managed,
+                        content: p.content.clone(),
+                        targets: p.targets.iter().cloned().collect(),
+                    };
+                    (p.info.id.clone(), pol)
+                })
+                .collect(),
+        }
+    }
+
+    /// Sets an account's state (seeding: suspended and closed accounts).
+    pub fn set_account_state(&self, id: &str, state: crate::model::AccountState) {
+        if let Some(a) = self.lock().accounts.get_mut(id) {
+            a.info.state = state;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -347,7 +498,9 @@ impl FakeOrg {
                 "The policy document must be a JSON object".into(),
             ));
         };
-        if !obj.contains_key("Statement") {
+        if !ty.is_managed() {
+            // Management policies use the inheritance operators, not statements.
+        } else if !obj.contains_key("Statement") {
             return Err(Error::MalformedPolicyDocument(
                 "The policy document must contain a Statement".into(),
             ));
@@ -764,7 +917,7 @@ impl OrgBackend for FakeOrg {
             }
             let lim = self.limits.for_type(ty);
             if p.info.aws_managed
-                && p.info.name == lim.aws_managed_policy
+                && Some(p.info.name.as_str()) == lim.aws_managed_policy
                 && !lim.aws_managed_detachable
             {
                 return Err(Error::InvalidInput {
@@ -845,7 +998,7 @@ impl OrgBackend for FakeOrg {
                         id: id.clone(),
                         name: name.into(),
                         email: email.into(),
-                        status: "ACTIVE".into(),
+                        state: crate::model::AccountState::Active,
                     },
                     parent: root,
                 },
@@ -853,6 +1006,50 @@ impl OrgBackend for FakeOrg {
             s.attach_defaults(&id);
             Ok(id)
         })
+    }
+
+    async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>> {
+        self.pace("ListTagsForResource").await?;
+        let s = self.lock();
+        if !s.is_target(resource_id) && !s.policies.contains_key(resource_id) {
+            return Err(not_found("TargetNotFoundException", resource_id));
+        }
+        Ok(s.tags
+            .get(resource_id)
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    async fn tag_resource(&self, resource_id: &str, key: &str, value: &str) -> Result<()> {
+        self.pace("TagResource").await?;
+        let mut s = self.lock();
+        if !s.is_target(resource_id) && !s.policies.contains_key(resource_id) {
+            return Err(not_found("TargetNotFoundException", resource_id));
+        }
+        if key.starts_with("aws:") {
+            return Err(Error::InvalidInput {
+                reason: "INVALID_SYSTEM_TAGS_PARAMETER".into(),
+                message: "aws: tags are reserved".into(),
+            });
+        }
+        let tags = s.tags.entry(resource_id.to_owned()).or_default();
+        if !tags.contains_key(key) && tags.len() >= self.limits.org.max_tags_per_resource.value {
+            return Err(constraint("MAX_TAG_LIMIT_EXCEEDED", "too many tags"));
+        }
+        tags.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    async fn untag_resource(&self, resource_id: &str, key: &str) -> Result<()> {
+        self.pace("UntagResource").await?;
+        let mut s = self.lock();
+        if !s.is_target(resource_id) && !s.policies.contains_key(resource_id) {
+            return Err(not_found("TargetNotFoundException", resource_id));
+        }
+        if let Some(t) = s.tags.get_mut(resource_id) {
+            t.remove(key);
+        }
+        Ok(())
     }
 
     fn stats(&self) -> RequestStats {

@@ -49,6 +49,16 @@ impl RootInfo {
         let org = resource.strip_prefix("root/")?.split('/').next()?;
         Some((account.to_owned(), org.to_owned()))
     }
+
+    /// The AWS partition (`aws`, `aws-us-gov`, `aws-cn`, ...), the ARN's second field, which
+    /// every ARN guardrail builds for this organization must use.
+    pub fn partition(&self) -> Option<&str> {
+        let mut parts = self.arn.split(':');
+        (parts.next()? == "arn")
+            .then(|| parts.next())
+            .flatten()
+            .filter(|p| !p.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +72,7 @@ pub struct AccountInfo {
     pub id: String,
     pub name: String,
     pub email: String,
-    pub status: String,
+    pub state: crate::model::AccountState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +125,11 @@ pub trait OrgBackend: Send + Sync {
     ) -> Result<()>;
     /// Creates an account and waits for it; returns its id.
     async fn create_account(&self, name: &str, email: &str) -> Result<String>;
+
+    /// Tags of a root, OU, account or policy (`ListTagsForResource`, every page).
+    async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>>;
+    async fn tag_resource(&self, resource_id: &str, key: &str, value: &str) -> Result<()>;
+    async fn untag_resource(&self, resource_id: &str, key: &str) -> Result<()>;
 
     /// Requests made so far, by operation (one per page).
     fn stats(&self) -> RequestStats;

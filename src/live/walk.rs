@@ -19,7 +19,9 @@ pub const PAGE_SIZE: usize = 20;
 pub struct WalkOptions {
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Policy types to read.
+    /// Policy types to read (those enabled on the root; by default every type guardrail
+    /// manages, so that an organization with RCPs enabled plans cleanly whatever the config
+    /// uses).
     pub policy_types: Vec<PolicyType>,
 }
 
@@ -27,7 +29,7 @@ impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions {
             concurrency: 8,
-            policy_types: vec![PolicyType::ServiceControlPolicy],
+            policy_types: PolicyType::MANAGED.to_vec(),
         }
     }
 }
@@ -35,6 +37,9 @@ impl Default for WalkOptions {
 /// The content AWS returns for `FullAWSAccess`, which therefore needs no `DescribePolicy`.
 pub const FULL_AWS_ACCESS_CONTENT: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// The AWS-managed RCP attached everywhere once RCPs are enabled.
+const RCP_FULL_AWS_ACCESS: &str = "RCPFullAWSAccess";
 
 /// The organization's root (`ListRoots`; an organization has exactly one).
 pub async fn the_root(b: &dyn OrgBackend) -> Result<super::RootInfo> {
@@ -53,6 +58,7 @@ pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result
     let conc = opts.concurrency.max(1);
     let root = the_root(b).await?;
     let (management_account, org_id) = root.owner().unwrap_or_default();
+    let partition = root.partition().unwrap_or("aws").to_owned();
 
     let tree = async {
         let mut ous: Vec<LiveOu> = Vec::new();
@@ -84,6 +90,7 @@ pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result
                     name: a.name,
                     email: a.email,
                     parent_id: parent.clone(),
+                    state: a.state,
                 }));
             }
         }
@@ -106,8 +113,18 @@ pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result
                             b.describe_policy(&p.id).await
                         }
                     };
-                    let (content, targets) =
-                        futures::try_join!(content, b.list_targets_for_policy(&p.id))?;
+                    // RCPFullAWSAccess is on every root, OU and account and cannot be
+                    // detached: listing its targets would cost a page per 20 accounts and say
+                    // nothing (they are filled in below, from the tree).
+                    let everywhere = p.aws_managed && p.name == RCP_FULL_AWS_ACCESS;
+                    let targets = async {
+                        if everywhere {
+                            Ok(Vec::new())
+                        } else {
+                            b.list_targets_for_policy(&p.id).await
+                        }
+                    };
+                    let (content, targets) = futures::try_join!(content, targets)?;
                     Ok::<_, super::Error>(LivePolicy {
                         id: p.id,
                         name: p.name,
@@ -135,11 +152,15 @@ pub async fn read_organization(b: &dyn OrgBackend, opts: &WalkOptions) -> Result
         .chain(accounts.iter().map(|a| a.id.as_str()))
         .collect();
     for p in &mut policies {
+        if p.aws_managed && p.name == RCP_FULL_AWS_ACCESS {
+            p.targets = known.iter().map(|t| (*t).to_owned()).collect();
+        }
         p.targets.retain(|t| known.contains(t.as_str()));
     }
     Ok(LiveOrg {
         org_id,
         management_account,
+        partition,
         root: LiveRoot {
             id: root.id,
             name: root.name,

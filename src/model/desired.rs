@@ -8,6 +8,11 @@ use super::{OuPath, PolicyType};
 /// Everything one `environments/<env>.toml` asks for, with references already checked.
 #[derive(Debug, Clone, Default)]
 pub struct Desired {
+    /// The environment name (the config file's stem): part of the ownership marker.
+    pub environment: String,
+    /// Unmanaged policy name patterns (`*` wildcards) that drift does not report
+    /// (`ignore_unmanaged`, Control Tower's `aws-guardrails-*` for example).
+    pub ignore_unmanaged: Vec<String>,
     /// The management account id the config was written for.
     pub management_account: String,
     /// The principal that runs apply (used by lockout checks).
@@ -78,10 +83,16 @@ impl DesiredBoundary {
         format!("{}{}", self.path.trim_start_matches('/'), self.policy_name)
     }
 
-    /// The policy's ARN in an account.
-    pub fn arn(&self, account: &str) -> String {
+    /// The policy's ARN in an account of the organization's partition (`aws`, `aws-us-gov`,
+    /// `aws-cn`; `LiveOrg::partition`, empty meaning `aws`).
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        let partition = if partition.is_empty() {
+            "aws"
+        } else {
+            partition
+        };
         format!(
-            "arn:aws:iam::{account}:policy{}{}",
+            "arn:{partition}:iam::{account}:policy{}{}",
             self.path, self.policy_name
         )
     }
@@ -122,6 +133,9 @@ pub struct LintNote {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredPolicy {
     pub name: String,
+    /// `id = "p-..."`: the live policy this entry adopts explicitly (written by `import`), so
+    /// that an unmarked policy is managed without a marker write.
+    pub pinned_id: Option<String>,
     pub policy_type: PolicyType,
     pub description: String,
     /// The parsed document, as written (key order kept).

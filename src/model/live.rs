@@ -10,6 +10,9 @@ use super::{OuPath, PolicyType, TargetRef};
 pub struct LiveOrg {
     pub org_id: String,
     pub management_account: String,
+    /// The AWS partition (`aws`, `aws-us-gov`, `aws-cn`), from the root's ARN; empty when the
+    /// snapshot was not read by a walk, which ARN builders take as `aws`.
+    pub partition: String,
     pub root: LiveRoot,
     /// OUs by id.
     pub ous: BTreeMap<String, LiveOu>,
@@ -40,6 +43,47 @@ pub struct LiveAccount {
     pub name: String,
     pub email: String,
     pub parent_id: String,
+    pub state: AccountState,
+}
+
+/// An account's lifecycle state (`Account.State`; AWS retired `Status` in 2026). Only ACTIVE
+/// accounts are moved or re-attached; the others are shown and left where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum AccountState {
+    PendingActivation,
+    #[default]
+    Active,
+    Suspended,
+    PendingClosure,
+    Closed,
+}
+
+impl AccountState {
+    /// Reads `State` (or the retired `Status`: ACTIVE, SUSPENDED, PENDING_CLOSURE).
+    pub fn from_api_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING_ACTIVATION" => AccountState::PendingActivation,
+            "ACTIVE" => AccountState::Active,
+            "SUSPENDED" => AccountState::Suspended,
+            "PENDING_CLOSURE" => AccountState::PendingClosure,
+            "CLOSED" => AccountState::Closed,
+            _ => return None,
+        })
+    }
+
+    pub fn api_name(self) -> &'static str {
+        match self {
+            AccountState::PendingActivation => "PENDING_ACTIVATION",
+            AccountState::Active => "ACTIVE",
+            AccountState::Suspended => "SUSPENDED",
+            AccountState::PendingClosure => "PENDING_CLOSURE",
+            AccountState::Closed => "CLOSED",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self == AccountState::Active
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +154,22 @@ impl LiveOrg {
         self.policies
             .values()
             .filter(move |p| p.targets.iter().any(|t| t == target_id))
+    }
+
+    /// Whether `id` is `ancestor` or lies below it (OU ids, the root id or account ids).
+    pub fn is_within(&self, id: &str, ancestor: &str) -> bool {
+        let mut cur = id;
+        for _ in 0..=self.ous.len() + 1 {
+            if cur == ancestor {
+                return true;
+            }
+            cur = match (self.accounts.get(cur), self.ous.get(cur)) {
+                (Some(a), _) => &a.parent_id,
+                (None, Some(o)) => &o.parent_id,
+                _ => return false,
+            };
+        }
+        false
     }
 
     pub fn policy_by_name(&self, name: &str) -> Option<&LivePolicy> {

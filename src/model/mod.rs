@@ -16,7 +16,7 @@ pub use desired::{
     DesiredOu, DesiredPolicy, DesiredRoot, LintNote,
 };
 pub use iam::{BoundaryState, IamLive, IamPolicyState, RoleInfo};
-pub use live::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
+pub use live::{AccountState, LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
 
 use std::fmt;
 
@@ -29,39 +29,122 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The policy types guardrail understands. A further type is one more variant plus a row in
-/// `policy::limits`, not a rewrite.
+/// Every Organizations policy type in today's API. guardrail manages the authorization types
+/// (SCPs and RCPs); the management types are read only as "enabled on the root" so that an
+/// organization that uses them plans cleanly (they never count as drift). A further type is one
+/// more variant, a row in [`POLICY_TYPES`] and one in `policy::limits`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum PolicyType {
     ServiceControlPolicy,
     ResourceControlPolicy,
+    TagPolicy,
+    BackupPolicy,
+    AiServicesOptOutPolicy,
+    ChatbotPolicy,
+    DeclarativePolicyEc2,
+    SecurityhubPolicy,
+    InspectorPolicy,
+    UpgradeRolloutPolicy,
+    BedrockPolicy,
+    S3Policy,
+    NetworkSecurityDirectorPolicy,
 }
 
+/// Each type with its API spelling and short name.
+pub const POLICY_TYPES: &[(PolicyType, &str, &str)] = &[
+    (
+        PolicyType::ServiceControlPolicy,
+        "SERVICE_CONTROL_POLICY",
+        "SCP",
+    ),
+    (
+        PolicyType::ResourceControlPolicy,
+        "RESOURCE_CONTROL_POLICY",
+        "RCP",
+    ),
+    (PolicyType::TagPolicy, "TAG_POLICY", "tag policy"),
+    (PolicyType::BackupPolicy, "BACKUP_POLICY", "backup policy"),
+    (
+        PolicyType::AiServicesOptOutPolicy,
+        "AISERVICES_OPT_OUT_POLICY",
+        "AI opt-out policy",
+    ),
+    (
+        PolicyType::ChatbotPolicy,
+        "CHATBOT_POLICY",
+        "chat applications policy",
+    ),
+    (
+        PolicyType::DeclarativePolicyEc2,
+        "DECLARATIVE_POLICY_EC2",
+        "declarative policy",
+    ),
+    (
+        PolicyType::SecurityhubPolicy,
+        "SECURITYHUB_POLICY",
+        "Security Hub policy",
+    ),
+    (
+        PolicyType::InspectorPolicy,
+        "INSPECTOR_POLICY",
+        "Inspector policy",
+    ),
+    (
+        PolicyType::UpgradeRolloutPolicy,
+        "UPGRADE_ROLLOUT_POLICY",
+        "upgrade rollout policy",
+    ),
+    (
+        PolicyType::BedrockPolicy,
+        "BEDROCK_POLICY",
+        "Bedrock policy",
+    ),
+    (PolicyType::S3Policy, "S3_POLICY", "S3 policy"),
+    (
+        PolicyType::NetworkSecurityDirectorPolicy,
+        "NETWORK_SECURITY_DIRECTOR_POLICY",
+        "Network Security Director policy",
+    ),
+];
+
 impl PolicyType {
+    fn row(self) -> &'static (PolicyType, &'static str, &'static str) {
+        // Every variant has a row (a unit test checks it); the first row is only a fallback
+        // that cannot be reached.
+        POLICY_TYPES
+            .iter()
+            .find(|(t, _, _)| *t == self)
+            .unwrap_or(&POLICY_TYPES[0])
+    }
+
     /// The Organizations API spelling.
     pub fn api_name(self) -> &'static str {
-        match self {
-            PolicyType::ServiceControlPolicy => "SERVICE_CONTROL_POLICY",
-            PolicyType::ResourceControlPolicy => "RESOURCE_CONTROL_POLICY",
-        }
+        self.row().1
     }
 
     /// Short human name, used in messages.
     pub fn short(self) -> &'static str {
-        match self {
-            PolicyType::ServiceControlPolicy => "SCP",
-            PolicyType::ResourceControlPolicy => "RCP",
-        }
+        self.row().2
     }
 
     pub fn from_api_name(s: &str) -> Option<Self> {
-        match s {
-            "SERVICE_CONTROL_POLICY" => Some(PolicyType::ServiceControlPolicy),
-            "RESOURCE_CONTROL_POLICY" => Some(PolicyType::ResourceControlPolicy),
-            _ => None,
-        }
+        POLICY_TYPES
+            .iter()
+            .find(|(_, api, _)| *api == s)
+            .map(|(t, _, _)| *t)
+    }
+
+    /// The types guardrail manages (creates, attaches, detaches, evaluates): SCPs and RCPs.
+    pub const MANAGED: [PolicyType; 2] = [
+        PolicyType::ServiceControlPolicy,
+        PolicyType::ResourceControlPolicy,
+    ];
+
+    /// Whether guardrail manages this type.
+    pub fn is_managed(self) -> bool {
+        Self::MANAGED.contains(&self)
     }
 }
 
@@ -194,6 +277,16 @@ impl fmt::Display for OuPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_policy_type_has_one_row() {
+        for (t, api, _) in POLICY_TYPES {
+            assert_eq!(PolicyType::from_api_name(api), Some(*t));
+            assert_eq!(t.api_name(), *api);
+        }
+        assert_eq!(POLICY_TYPES.len(), 13);
+        assert!(PolicyType::TagPolicy.short() != PolicyType::ServiceControlPolicy.short());
+    }
 
     #[test]
     fn ou_path_parse_and_parent() {

@@ -24,7 +24,7 @@ pub fn diff(d: &Desired, live: &LiveOrg, iam: &IamLive) -> (Vec<Change>, Vec<Aud
             let Some(state) = iam.accounts.get(&(b.name.clone(), account.clone())) else {
                 continue;
             };
-            let arn = b.arn(account);
+            let arn = b.arn(&live.partition, account);
             let mut deployed_now = false;
             if let Some(policy) = &state.policy {
                 let (create, diff) = match policy {

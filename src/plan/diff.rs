@@ -1,11 +1,15 @@
-//! The diff itself. See the module docs of `plan` for ownership rules; the step order is the
-//! one ARCHITECTURE.md justifies: create OUs parent-first, create and update policies, attach,
-//! move accounts, detach, delete OUs child-first, delete policies.
+//! The diff itself. See the module docs of `plan` and `plan::ownership` for ownership rules;
+//! the step order is the one ARCHITECTURE.md justifies: create OUs parent-first, create and
+//! update policies, create accounts, deploy boundaries, attach (with a detach first where a
+//! target at its limit needs the slot, `plan::order`), move accounts, detach, delete OUs
+//! child-first, delete policies.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::ownership::{self, Ownership};
+use super::targets::{self, Target};
 use super::{Change, Plan, Refusal, Refused, Warning};
-use crate::model::{Desired, IamLive, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
+use crate::model::{Desired, DesiredAccount, IamLive, LiveOrg, LivePolicy, OuPath, TargetRef};
 use crate::policy::{doc, marker};
 
 /// Names of the SCPs AWS Control Tower creates.
@@ -16,16 +20,19 @@ pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     plan_with_iam(desired, live, &IamLive::default())
 }
 
+/// How the config's accounts map onto the live ones.
+struct Accounts<'a> {
+    /// Live id -> config entry, ACTIVE accounts only.
+    placed: BTreeMap<&'a str, &'a DesiredAccount>,
+    /// Config entries with no live account, to create (with their email).
+    creates: Vec<(&'a DesiredAccount, &'a str)>,
+    moves: Vec<Change>,
+}
+
 /// Diffs `desired` against `live` and the IAM state of the covered member accounts.
 pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result<Plan, Refused> {
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
-    let mut creates_updates = Vec::new();
-    let mut attaches = Vec::new();
-    let mut moves = Vec::new();
-    let mut detaches = Vec::new();
-    let mut policy_deletes = Vec::new();
-
     if !desired.management_account.is_empty()
         && desired.management_account != live.management_account
     {
@@ -34,113 +41,11 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             live: live.management_account.clone(),
         });
     }
-
-    // Which AWS-managed policies the config takes charge of: those it names on some target.
-    let referenced: BTreeSet<&str> = std::iter::once(&desired.root.policies)
-        .chain(desired.ous.values().map(|o| &o.policies))
-        .chain(desired.accounts.values().map(|a| &a.policies))
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    let managed_aws: BTreeSet<&str> = referenced
-        .iter()
-        .copied()
-        .filter(|n| desired.limits.aws_managed_type(n).is_some())
-        .collect();
-
-    // Policy types in use must be enabled on the root.
-    let mut types_used: BTreeSet<PolicyType> =
-        desired.policies.values().map(|p| p.policy_type).collect();
-    types_used.extend(
-        managed_aws
-            .iter()
-            .filter_map(|n| desired.limits.aws_managed_type(n)),
-    );
-    for ty in &types_used {
-        if !live.root.enabled_policy_types.contains(ty) {
-            refusals.push(Refusal::PolicyTypeNotEnabled { policy_type: *ty });
-        }
-    }
-
-    let live_by_name: BTreeMap<&str, &LivePolicy> = live
-        .policies
-        .values()
-        .map(|p| (p.name.as_str(), p))
-        .collect();
-    let is_managed = |p: &LivePolicy| -> bool {
-        desired.policies.contains_key(&p.name)
-            || managed_aws.contains(p.name.as_str())
-            || (!p.aws_managed && marker::is_marked(&p.description))
-    };
-    let to_delete: BTreeSet<&str> = live
-        .policies
-        .values()
-        .filter(|p| is_managed(p) && !p.aws_managed && !desired.policies.contains_key(&p.name))
-        .map(|p| p.name.as_str())
-        .collect();
-
-    // Policies: create or update.
-    for (name, want) in &desired.policies {
-        match live_by_name.get(name.as_str()) {
-            None => {
-                let normal = doc::normalize(&want.document);
-                creates_updates.push(Change::CreatePolicy {
-                    name: name.clone(),
-                    policy_type: want.policy_type,
-                    description: marker::mark(&want.description),
-                    content: doc::minify(&want.document),
-                    pretty: doc::pretty(&normal),
-                    size_limit: desired
-                        .limits
-                        .for_type(want.policy_type)
-                        .max_document_chars
-                        .value,
-                });
-            }
-            Some(have) => {
-                let live_doc = doc::parse(&have.content).unwrap_or(serde_json::Value::Null);
-                let content_diff = (!doc::equivalent(&live_doc, &want.document)).then(|| {
-                    if live_doc.is_null() {
-                        format!(
-                            "--- live (not JSON)\n+++ desired\n{}",
-                            doc::pretty(&doc::normalize(&want.document))
-                        )
-                    } else {
-                        doc::diff(&live_doc, &want.document)
-                    }
-                });
-                let live_desc = marker::strip(&have.description);
-                let description = (live_desc != want.description)
-                    .then(|| (live_desc.to_owned(), want.description.clone()));
-                if content_diff.is_some() || description.is_some() {
-                    creates_updates.push(Change::UpdatePolicy {
-                        name: name.clone(),
-                        id: have.id.clone(),
-                        policy_type: want.policy_type,
-                        description,
-                        new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
-                        content_diff,
-                        new_description: marker::mark(&want.description),
-                        size_limit: desired
-                            .limits
-                            .for_type(want.policy_type)
-                            .max_document_chars
-                            .value,
-                    });
-                }
-            }
-        }
-    }
-    for p in live.policies.values() {
-        if !is_managed(p) && !p.aws_managed {
-            warnings.push(Warning::UnmanagedPolicy {
-                name: p.name.clone(),
-                id: p.id.clone(),
-                policy_type: p.policy_type,
-                targets: p.targets.len(),
-            });
-        }
-    }
+    check_types_enabled(desired, live, &mut refusals);
+    let (owners, owner_refusals) = ownership::classify(desired, live);
+    refusals.extend(owner_refusals);
+    let policy_changes = policy_changes(desired, live, &owners);
+    policy_warnings(live, &owners, &mut warnings);
 
     // OUs.
     let live_ous = live.ou_ids_by_path();
@@ -149,21 +54,266 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
         .keys()
         .filter(|p| !live_ous.contains_key(*p))
         .collect();
-    let ous_to_delete: Vec<(&OuPath, &String)> = live_ous
-        .iter()
-        .filter(|(p, _)| !desired.ous.contains_key(*p))
-        .collect();
-    let deleted_ou_ids: BTreeSet<&str> = ous_to_delete.iter().map(|(_, id)| id.as_str()).collect();
 
-    // Accounts: resolve each config account to a live one (by id, else by email), then
-    // moves, creations and warnings.
+    let accounts = resolve_accounts(desired, live, &mut warnings, &mut refusals);
+    let ous_to_delete = ous_to_delete(desired, live, &accounts, &mut warnings, &mut refusals);
+
+    // Attachments.
+    let mut tlist = vec![Target {
+        target: TargetRef::Root,
+        live_id: Some(live.root.id.clone()),
+        want: Some(desired.root.policies.clone()),
+    }];
+    for (path, ou) in &desired.ous {
+        tlist.push(Target {
+            target: TargetRef::Ou(path.clone()),
+            live_id: live_ous.get(path).cloned(),
+            want: Some(ou.policies.clone()),
+        });
+    }
+    for a in live.accounts.values() {
+        tlist.push(Target {
+            target: TargetRef::Account(a.id.clone()),
+            live_id: Some(a.id.clone()),
+            want: accounts
+                .placed
+                .get(a.id.as_str())
+                .map(|d| d.policies.clone()),
+        });
+    }
+    for (a, email) in &accounts.creates {
+        tlist.push(Target {
+            target: TargetRef::NewAccount((*email).to_owned()),
+            live_id: None,
+            want: Some(a.policies.clone()),
+        });
+    }
+    let att = targets::plan_attachments(desired, live, &owners, &tlist);
+    refusals.extend(att.refusals);
+
+    // Offline proofs on what will really be attached: assertions and the lockout proof.
+    let projected = super::project::project(desired, live, &att.fixed);
+    verify_refusals(&projected, &mut refusals, &mut warnings);
+
+    if !refusals.is_empty() {
+        return Err(Refused(refusals));
+    }
+    control_tower_warnings(live, &accounts.moves, &mut warnings);
+
+    let mut changes: Vec<Change> = ous_to_create
+        .into_iter()
+        .map(|p| Change::CreateOu { path: p.clone() })
+        .collect();
+    changes.extend(policy_changes.creates_updates);
+    changes.extend(
+        accounts
+            .creates
+            .iter()
+            .map(|(a, email)| Change::CreateAccount {
+                key: a.key.clone(),
+                email: (*email).to_owned(),
+                ou: a.ou.clone(),
+            }),
+    );
+    let (boundary_changes, audit) = super::boundaries::diff(desired, live, iam);
+    changes.extend(boundary_changes);
+    changes.extend(att.attach_phase);
+    changes.extend(accounts.moves.iter().cloned());
+    changes.extend(att.detach_phase);
+    changes.extend(
+        ous_to_delete
+            .iter()
+            .rev() // child-first
+            .map(|(p, id)| Change::DeleteOu {
+                path: (*p).clone(),
+                id: (*id).clone(),
+            }),
+    );
+    changes.extend(policy_changes.deletes);
+
+    let effects = super::effects::effects(&changes, &projected, live);
+    let headroom = super::headroom::headroom(&changes, &projected, live);
+    Ok(Plan {
+        audit,
+        effects,
+        headroom,
+        org_id: live.org_id.clone(),
+        management_account: live.management_account.clone(),
+        account_paths: account_paths(live, &changes),
+        changes,
+        warnings,
+        unmanaged: att.unmanaged,
+        account_names: live
+            .accounts
+            .values()
+            .map(|a| {
+                let name = accounts
+                    .placed
+                    .get(a.id.as_str())
+                    .map_or(a.name.clone(), |d| d.key.clone());
+                (a.id.clone(), name)
+            })
+            .collect(),
+    })
+}
+
+/// Every policy type the config uses must be enabled on the root.
+fn check_types_enabled(desired: &Desired, live: &LiveOrg, refusals: &mut Vec<Refusal>) {
+    let listed = std::iter::once(&desired.root.policies)
+        .chain(desired.ous.values().map(|o| &o.policies))
+        .chain(desired.accounts.values().map(|a| &a.policies))
+        .flatten()
+        .filter_map(|n| desired.limits.aws_managed_type(n));
+    let types: BTreeSet<_> = desired
+        .policies
+        .values()
+        .map(|p| p.policy_type)
+        .chain(listed)
+        .collect();
+    for ty in types {
+        if !live.root.enabled_policy_types.contains(&ty) {
+            refusals.push(Refusal::PolicyTypeNotEnabled { policy_type: ty });
+        }
+    }
+}
+
+#[derive(Default)]
+struct PolicyChanges {
+    creates_updates: Vec<Change>,
+    deletes: Vec<Change>,
+}
+
+fn policy_changes(
+    desired: &Desired,
+    live: &LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+) -> PolicyChanges {
+    let mut out = PolicyChanges::default();
+    let by_name: BTreeMap<&str, &LivePolicy> = live
+        .policies
+        .values()
+        .filter(|p| owners.get(&p.id).is_some_and(Ownership::is_managed))
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    let mark = |d: &str| marker::mark(d, &live.org_id, &desired.environment);
+    for (name, want) in &desired.policies {
+        let size_limit = desired
+            .limits
+            .for_type(want.policy_type)
+            .max_document_chars
+            .value;
+        let Some(have) = by_name.get(name.as_str()) else {
+            if live.policy_by_name(name).is_none() {
+                let normal = doc::normalize(&want.document);
+                out.creates_updates.push(Change::CreatePolicy {
+                    name: name.clone(),
+                    policy_type: want.policy_type,
+                    description: mark(&want.description),
+                    content: doc::minify(&want.document),
+                    pretty: doc::pretty(&normal),
+                    size_limit,
+                });
+            }
+            continue;
+        };
+        let adopt = owners.get(&have.id) == Some(&Ownership::Adopt);
+        let live_doc = doc::parse(&have.content).unwrap_or(serde_json::Value::Null);
+        let content_diff = (!doc::equivalent(&live_doc, &want.document)).then(|| {
+            if live_doc.is_null() {
+                format!(
+                    "--- live (not JSON)\n+++ desired\n{}",
+                    doc::pretty(&doc::normalize(&want.document))
+                )
+            } else {
+                doc::diff(&live_doc, &want.document)
+            }
+        });
+        let live_desc = marker::strip(&have.description);
+        let description = (live_desc != want.description)
+            .then(|| (live_desc.to_owned(), want.description.clone()));
+        if content_diff.is_some() || description.is_some() || adopt {
+            // A pinned policy whose description leaves no room for the marker keeps it as it
+            // is: the pin is its ownership record.
+            let max = desired
+                .limits
+                .for_type(want.policy_type)
+                .max_description_chars
+                .value;
+            let marked = mark(&want.description);
+            let new_description = if marked.chars().count() <= max {
+                marked
+            } else {
+                want.description.clone()
+            };
+            out.creates_updates.push(Change::UpdatePolicy {
+                name: name.clone(),
+                id: have.id.clone(),
+                policy_type: want.policy_type,
+                description,
+                new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
+                content_diff,
+                new_description,
+                size_limit,
+                adopt,
+            });
+        }
+    }
+    for p in live.policies.values() {
+        if owners.get(&p.id) == Some(&Ownership::Orphan) {
+            out.deletes.push(Change::DeletePolicy {
+                name: p.name.clone(),
+                id: p.id.clone(),
+                policy_type: p.policy_type,
+            });
+        }
+    }
+    out
+}
+
+fn policy_warnings(
+    live: &LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+    warnings: &mut Vec<Warning>,
+) {
+    for p in live.policies.values() {
+        if owners.get(&p.id) != Some(&Ownership::Unmanaged) {
+            continue;
+        }
+        if marker::owner(&p.description) == marker::Owner::Legacy {
+            warnings.push(Warning::LegacyMarker {
+                name: p.name.clone(),
+                id: p.id.clone(),
+            });
+        } else {
+            warnings.push(Warning::UnmanagedPolicy {
+                name: p.name.clone(),
+                id: p.id.clone(),
+                policy_type: p.policy_type,
+                targets: p.targets.len(),
+            });
+        }
+    }
+}
+
+/// Resolves each config account to a live one (by id, else by email); ACTIVE accounts in the
+/// wrong OU are moved, accounts with no live match and an email are created.
+fn resolve_accounts<'a>(
+    desired: &'a Desired,
+    live: &'a LiveOrg,
+    warnings: &mut Vec<Warning>,
+    refusals: &mut Vec<Refusal>,
+) -> Accounts<'a> {
     let by_email: BTreeMap<String, &str> = live
         .accounts
         .values()
         .map(|a| (a.email.to_ascii_lowercase(), a.id.as_str()))
         .collect();
-    let mut placed: BTreeMap<&str, &crate::model::DesiredAccount> = BTreeMap::new();
-    let mut creates: Vec<(&crate::model::DesiredAccount, &str)> = Vec::new();
+    let mut matched: BTreeMap<&str, Vec<&DesiredAccount>> = BTreeMap::new();
+    let mut out = Accounts {
+        placed: BTreeMap::new(),
+        creates: Vec::new(),
+        moves: Vec::new(),
+    };
     for a in desired.accounts.values() {
         let resolved: Option<&str> = match (&a.id, &a.email) {
             (Some(id), _) => live.accounts.get_key_value(id).map(|(k, _)| k.as_str()),
@@ -171,33 +321,43 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             (None, None) => None,
         };
         match (resolved, &a.id, &a.email) {
-            (Some(id), _, _) => {
-                placed.insert(id, a);
-            }
+            (Some(id), _, _) => matched.entry(id).or_default().push(a),
             (None, Some(id), _) => warnings.push(Warning::AccountNotInOrganization {
                 key: a.key.clone(),
                 id: id.clone(),
             }),
-            (None, None, Some(email)) => creates.push((a, email.as_str())),
+            (None, None, Some(email)) => out.creates.push((a, email.as_str())),
             (None, None, None) => {}
         }
     }
-    let account_creates: Vec<Change> = creates
-        .iter()
-        .map(|(a, email)| Change::CreateAccount {
-            key: a.key.clone(),
-            email: (*email).to_owned(),
-            ou: a.ou.clone(),
-        })
-        .collect();
-    for (id, a) in &placed {
-        let Some(have) = live.accounts.get(*id) else {
+    for (id, entries) in matched {
+        if entries.len() > 1 {
+            refusals.push(Refusal::AccountMatchedTwice {
+                id: id.to_owned(),
+                keys: entries
+                    .iter()
+                    .map(|e| format!("[accounts.{}]", e.key))
+                    .collect(),
+            });
+            continue;
+        }
+        let (Some(have), Some(a)) = (live.accounts.get(id), entries.first()) else {
             continue;
         };
         let from = live.path_of(&have.parent_id).unwrap_or_default();
+        if !have.state.is_active() {
+            warnings.push(Warning::AccountNotActive {
+                id: id.to_owned(),
+                name: have.name.clone(),
+                state: have.state.api_name().to_owned(),
+                path: from,
+            });
+            continue;
+        }
+        out.placed.insert(id, a);
         if from != a.ou {
-            moves.push(Change::MoveAccount {
-                id: (*id).to_owned(),
+            out.moves.push(Change::MoveAccount {
+                id: id.to_owned(),
                 key: a.key.clone(),
                 from,
                 to: a.ou.clone(),
@@ -205,153 +365,86 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
         }
     }
     for a in live.accounts.values() {
-        if placed.contains_key(a.id.as_str()) {
+        if out.placed.contains_key(a.id.as_str())
+            || !a.state.is_active()
+                && desired
+                    .accounts
+                    .values()
+                    .any(|d| d.id.as_deref() == Some(a.id.as_str()))
+        {
             continue;
         }
         let path = live.path_of(&a.parent_id).unwrap_or_default();
-        if deleted_ou_ids.contains(a.parent_id.as_str()) {
+        if a.state.is_active() {
+            warnings.push(Warning::AccountNotInConfig {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                path,
+            });
+        } else {
+            warnings.push(Warning::AccountNotActive {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                state: a.state.api_name().to_owned(),
+                path,
+            });
+        }
+    }
+    out
+}
+
+/// Live OUs the config no longer has, parent-first. An OU that still holds an ACTIVE account
+/// the config does not place is refused; one that holds an account that is not ACTIVE (it
+/// cannot be moved) is kept, with its ancestors, and said so.
+fn ous_to_delete<'a>(
+    desired: &Desired,
+    live: &'a LiveOrg,
+    accounts: &Accounts<'_>,
+    warnings: &mut Vec<Warning>,
+    refusals: &mut Vec<Refusal>,
+) -> Vec<(OuPath, &'a String)> {
+    let live_ous = live.ou_ids_by_path();
+    let mut kept: BTreeSet<OuPath> = BTreeSet::new();
+    for a in live.accounts.values() {
+        let Some(path) = live.path_of(&a.parent_id) else {
+            continue;
+        };
+        if path.is_root() || desired.ous.contains_key(&path) {
+            continue;
+        }
+        let moving = accounts.placed.contains_key(a.id.as_str());
+        if moving {
+            continue;
+        }
+        if a.state.is_active() {
             refusals.push(Refusal::OuNotEmpty {
                 path: path.clone(),
                 account: format!("{} ({})", a.name, a.id),
             });
-        }
-        warnings.push(Warning::AccountNotInConfig {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            path,
-        });
-    }
-
-    // Attachments, per target and policy type.
-    let mut targets: Vec<(TargetRef, Option<String>, BTreeSet<&str>)> = Vec::new();
-    targets.push((
-        TargetRef::Root,
-        Some(live.root.id.clone()),
-        desired.root.policies.iter().map(String::as_str).collect(),
-    ));
-    for (path, ou) in &desired.ous {
-        targets.push((
-            TargetRef::Ou(path.clone()),
-            live_ous.get(path).cloned(),
-            ou.policies.iter().map(String::as_str).collect(),
-        ));
-    }
-    for (id, a) in &placed {
-        targets.push((
-            TargetRef::Account((*id).to_owned()),
-            Some((*id).to_owned()),
-            a.policies.iter().map(String::as_str).collect(),
-        ));
-    }
-    for (a, email) in &creates {
-        targets.push((
-            TargetRef::NewAccount((*email).to_owned()),
-            None,
-            a.policies.iter().map(String::as_str).collect(),
-        ));
-    }
-    // Accounts outside the config keep everything but the policies being deleted.
-    for a in live.accounts.values() {
-        if !placed.contains_key(a.id.as_str()) {
-            let keep: BTreeSet<&str> = live
-                .policies_on(&a.id)
-                .filter(|p| is_managed(p) && !to_delete.contains(p.name.as_str()))
-                .map(|p| p.name.as_str())
-                .collect();
-            targets.push((TargetRef::Account(a.id.clone()), Some(a.id.clone()), keep));
-        }
-    }
-
-    let enabled: Vec<PolicyType> = live.root.enabled_policy_types.clone();
-    for (target, live_id, want_all) in &targets {
-        for ty in &enabled {
-            let lim = desired.limits.for_type(*ty);
-            let type_of = |name: &str| -> Option<PolicyType> {
-                desired
-                    .policies
-                    .get(name)
-                    .map(|p| p.policy_type)
-                    .or_else(|| desired.limits.aws_managed_type(name))
-            };
-            let want: BTreeSet<&str> = want_all
-                .iter()
-                .copied()
-                .filter(|n| type_of(n) == Some(*ty))
-                .collect();
-            // What is attached now; a target about to be created gets the type's AWS-managed
-            // policy from AWS, as every new OU does.
-            let (have_managed, unmanaged): (BTreeSet<&str>, usize) = match live_id {
-                Some(id) => {
-                    let on: Vec<&LivePolicy> = live
-                        .policies_on(id)
-                        .filter(|p| p.policy_type == *ty)
-                        .collect();
-                    (
-                        on.iter()
-                            .filter(|p| is_managed(p))
-                            .map(|p| p.name.as_str())
-                            .collect(),
-                        on.iter().filter(|p| !is_managed(p)).count(),
-                    )
-                }
-                None if *ty == PolicyType::ServiceControlPolicy || !lim.aws_managed_detachable => {
-                    if managed_aws.contains(lim.aws_managed_policy) {
-                        ([lim.aws_managed_policy].into(), 0)
-                    } else {
-                        (BTreeSet::new(), 1)
-                    }
-                }
-                None => (BTreeSet::new(), 0),
-            };
-            for name in want.difference(&have_managed) {
-                attaches.push(Change::Attach {
-                    policy: (*name).to_owned(),
-                    policy_type: *ty,
-                    target: target.clone(),
-                });
-            }
-            for name in have_managed.difference(&want) {
-                detaches.push(Change::Detach {
-                    policy: (*name).to_owned(),
-                    policy_type: *ty,
-                    target: target.clone(),
-                });
-            }
-            let count = want.len() + unmanaged;
-            let has_any = live_id.is_some() || !want.is_empty() || unmanaged > 0;
-            if has_any && count > lim.max_attachments_per_target.value {
-                refusals.push(Refusal::TooManyAttachments {
-                    target: target.clone(),
-                    policy_type: *ty,
-                    count,
-                    unmanaged,
-                    limit: lim.max_attachments_per_target.value,
-                    limit_source: lim.max_attachments_per_target.source.to_string(),
-                });
-            }
-            if count < lim.min_attachments_per_target.value {
-                refusals.push(Refusal::ZeroPolicies {
-                    target: target.clone(),
-                    policy_type: *ty,
-                    min: lim.min_attachments_per_target.value,
-                    limit_source: lim.min_attachments_per_target.source.to_string(),
-                });
-            }
-        }
-    }
-
-    for name in &to_delete {
-        if let Some(p) = live_by_name.get(name) {
-            policy_deletes.push(Change::DeletePolicy {
-                name: p.name.clone(),
-                id: p.id.clone(),
-                policy_type: p.policy_type,
+        } else {
+            warnings.push(Warning::OuKept {
+                path: path.clone(),
+                account: format!("{} ({}, {})", a.name, a.id, a.state.api_name()),
             });
+            let mut p = Some(path);
+            while let Some(cur) = p {
+                if cur.is_root() {
+                    break;
+                }
+                p = cur.parent();
+                kept.insert(cur);
+            }
         }
     }
+    live_ous
+        .iter()
+        .filter(|(p, _)| !desired.ous.contains_key(*p) && !kept.contains(*p))
+        .filter_map(|(p, id)| live.ous.get_key_value(id).map(|(k, _)| (p.clone(), k)))
+        .collect()
+}
 
-    // Offline proofs on the desired state: assertions and the lockout proof.
-    for f in super::verify::check_assertions(desired) {
+fn verify_refusals(projected: &Desired, refusals: &mut Vec<Refusal>, warnings: &mut Vec<Warning>) {
+    for f in super::verify::check_assertions(projected) {
         refusals.push(Refusal::AssertionFailed {
             location: f.location,
             description: f.description,
@@ -359,7 +452,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             got: f.got,
         });
     }
-    for l in super::verify::lockout(desired) {
+    for l in super::verify::lockout(projected) {
         refusals.push(Refusal::Lockout {
             principal: l.principal,
             account: l.account,
@@ -367,7 +460,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             by: l.by,
         });
     }
-    for n in &desired.lint {
+    for n in &projected.lint {
         if n.severity == "security" || n.severity == "warning" {
             warnings.push(Warning::Lint {
                 subject: n.subject.clone(),
@@ -378,146 +471,65 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             });
         }
     }
+}
 
-    if !refusals.is_empty() {
-        return Err(Refused(refusals));
-    }
-
-    // Control Tower: its SCPs are named `aws-guardrails-*` and attached to the OUs it has
-    // registered. guardrail never touches them (they are unmanaged unless the config names
-    // them), but moving an account between registered OUs behind Control Tower's back leaves
-    // its enrollment inconsistent.
+/// Control Tower: its SCPs are named `aws-guardrails-*` and attached to the OUs it has
+/// registered. guardrail never touches them (they are unmanaged unless the config names
+/// them), but moving an account between registered OUs behind Control Tower's back leaves its
+/// enrollment inconsistent.
+fn control_tower_warnings(live: &LiveOrg, moves: &[Change], warnings: &mut Vec<Warning>) {
     let ct: Vec<&LivePolicy> = live
         .policies
         .values()
         .filter(|p| p.name.starts_with(CONTROL_TOWER_PREFIX))
         .collect();
-    if !ct.is_empty() {
-        warnings.push(Warning::ControlTower { policies: ct.len() });
-        let registered: BTreeSet<OuPath> = ct
-            .iter()
-            .flat_map(|p| p.targets.iter())
-            .filter(|t| live.ous.contains_key(*t))
-            .filter_map(|t| live.path_of(t))
-            .collect();
-        for m in &moves {
-            if let Change::MoveAccount { id, key, from, to } = m {
-                if registered.contains(from) || registered.contains(to) {
-                    warnings.push(Warning::ControlTowerMove {
-                        key: key.clone(),
-                        id: id.clone(),
-                        from: from.clone(),
-                        to: to.clone(),
-                    });
-                }
+    if ct.is_empty() {
+        return;
+    }
+    warnings.push(Warning::ControlTower { policies: ct.len() });
+    let registered: BTreeSet<OuPath> = ct
+        .iter()
+        .flat_map(|p| p.targets.iter())
+        .filter(|t| live.ous.contains_key(*t))
+        .filter_map(|t| live.path_of(t))
+        .collect();
+    for m in moves {
+        if let Change::MoveAccount { id, key, from, to } = m {
+            if registered.contains(from) || registered.contains(to) {
+                warnings.push(Warning::ControlTowerMove {
+                    key: key.clone(),
+                    id: id.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                });
             }
         }
     }
-
-    let mut changes: Vec<Change> = Vec::new();
-    changes.extend(
-        ous_to_create
-            .into_iter()
-            .map(|p| Change::CreateOu { path: p.clone() }),
-    );
-    changes.extend(creates_updates);
-    changes.extend(account_creates);
-    let (boundary_changes, audit) = super::boundaries::diff(desired, live, iam);
-    changes.extend(boundary_changes);
-    changes.extend(attaches);
-    changes.extend(moves);
-    changes.extend(detaches);
-    let mut deletes: Vec<Change> = ous_to_delete
-        .into_iter()
-        .map(|(p, id)| Change::DeleteOu {
-            path: p.clone(),
-            id: id.clone(),
-        })
-        .collect();
-    deletes.reverse(); // child-first
-    changes.extend(deletes);
-    changes.extend(policy_deletes);
-
-    let effects = super::effects::effects(&changes, desired, live);
-    let headroom = headroom(&changes, desired, live);
-    Ok(Plan {
-        audit,
-        effects,
-        headroom,
-        org_id: live.org_id.clone(),
-        management_account: live.management_account.clone(),
-        changes,
-        warnings,
-        account_names: live
-            .accounts
-            .values()
-            .map(|a| {
-                (
-                    a.id.clone(),
-                    placed
-                        .get(a.id.as_str())
-                        .map_or(a.name.clone(), |d| d.key.clone()),
-                )
-            })
-            .collect(),
-    })
 }
 
-/// Slots and characters left on every target the plan touches.
-fn headroom(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<super::Headroom> {
-    let mut targets: BTreeSet<TargetRef> = BTreeSet::new();
+/// The OU paths each account is under during the apply: where it is, and where a move or
+/// creation puts it.
+fn account_paths(live: &LiveOrg, changes: &[Change]) -> BTreeMap<String, Vec<OuPath>> {
+    let mut out: BTreeMap<String, Vec<OuPath>> = live
+        .accounts
+        .values()
+        .map(|a| {
+            (
+                a.id.clone(),
+                vec![live.path_of(&a.parent_id).unwrap_or_default()],
+            )
+        })
+        .collect();
     for c in changes {
-        if let Change::Attach { target, .. } | Change::Detach { target, .. } = c {
-            targets.insert(target.clone());
-        }
-    }
-    let mut out = Vec::new();
-    for t in targets {
-        let Some(want) = desired.attachments_of(&t) else {
-            continue;
-        };
-        let live_id = live.id_of(&t);
-        let unmanaged: Vec<&LivePolicy> = match &live_id {
-            Some(id) => live
-                .policies_on(id)
-                .filter(|p| {
-                    !desired.policies.contains_key(&p.name)
-                        && desired.limits.aws_managed_type(&p.name).is_none()
-                })
-                .filter(|p| !marker::is_marked(&p.description) || p.aws_managed)
-                .collect(),
-            None => Vec::new(),
-        };
-        for ty in &live.root.enabled_policy_types {
-            let lim = desired.limits.for_type(*ty);
-            let mine: Vec<&String> = want
-                .iter()
-                .filter(|n| {
-                    desired
-                        .policies
-                        .get(*n)
-                        .map(|p| p.policy_type)
-                        .or_else(|| desired.limits.aws_managed_type(n))
-                        == Some(*ty)
-                })
-                .collect();
-            let used = mine.len() + unmanaged.iter().filter(|p| p.policy_type == *ty).count();
-            let chars_left = mine
-                .iter()
-                .filter_map(|n| desired.policies.get(*n))
-                .map(|p| {
-                    lim.max_document_chars
-                        .value
-                        .saturating_sub(doc::sent_size(&p.document))
-                })
-                .min();
-            out.push(super::Headroom {
-                target: t.clone(),
-                policy_type: *ty,
-                slots_used: used,
-                slots_limit: lim.max_attachments_per_target.value,
-                chars_left,
-            });
+        match c {
+            Change::MoveAccount { id, to, .. } => {
+                out.entry(id.clone()).or_default().push(to.clone())
+            }
+            Change::CreateAccount { email, ou, .. } => out
+                .entry(format!("new:{email}"))
+                .or_default()
+                .push(ou.clone()),
+            _ => {}
         }
     }
     out

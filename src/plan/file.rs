@@ -1,8 +1,15 @@
 //! Saved plans (`plan --out FILE`, `apply FILE`): the changes plus what they were computed
-//! from, so apply can refuse a stale plan and say what moved, and a digest over the whole
-//! file, so a tampered plan is refused.
+//! from.
 //!
-//! Format: one JSON object, `format_version` "1". The digest is the SHA-256 of the JSON
+//! `apply FILE` never trusts the file's changes: it plans again from the config and the live
+//! organization and refuses unless the fresh changes equal the saved ones, step for step
+//! ([`SavedPlan::compare`]). So an edited plan is refused even when its digest was recomputed
+//! (the digest is a plain SHA-256 anyone can recompute: it catches corruption, not forgery),
+//! and staleness is exact: a comment added to the config, an unrelated policy or another
+//! spelling of the environments directory does not make a plan stale; only a different set of
+//! changes does. The config digests and the live fingerprint are kept to say *what moved*.
+//!
+//! Format: one JSON object, `format_version` "2". The digest is the SHA-256 of the JSON
 //! serialization of the file with `digest` set to the empty string.
 
 use std::collections::BTreeMap;
@@ -12,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{Change, Plan};
 use crate::model::{sha256_hex, IamLive, LiveOrg};
 
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 const KIND: &str = "guardrail-plan";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +50,8 @@ pub enum PlanFileError {
     Version { found: String },
     #[error("the plan file was modified after it was written (its digest does not match); make a new plan")]
     Tampered,
+    #[error("the plan was made for organization {planned}, but these credentials reach {given}")]
+    WrongOrganization { planned: String, given: String },
     #[error("the plan was made for environment `{planned}`, not `{given}`")]
     WrongEnvironment { planned: String, given: String },
     #[error("the plan is stale; make a new plan. What moved since it was made:\n{}", .0.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
@@ -57,6 +66,14 @@ pub fn fingerprint(live: &LiveOrg) -> BTreeMap<String, String> {
         "organization".to_owned(),
         format!("{} {}", live.org_id, live.root.id),
     );
+    let mut types: Vec<&str> = live
+        .root
+        .enabled_policy_types
+        .iter()
+        .map(|t| t.api_name())
+        .collect();
+    types.sort_unstable();
+    m.insert("enabled policy types".to_owned(), types.join(" "));
     for (path, id) in live.ou_ids_by_path() {
         m.insert(format!("OU {path}"), id);
     }
@@ -67,7 +84,7 @@ pub fn fingerprint(live: &LiveOrg) -> BTreeMap<String, String> {
             .unwrap_or_default();
         m.insert(
             format!("account {} ({})", a.name, a.id),
-            format!("in {path}"),
+            format!("in {path}, {}", a.state.api_name()),
         );
     }
     for p in live.policies.values() {
@@ -107,8 +124,9 @@ pub fn fingerprint_iam(iam: &IamLive) -> BTreeMap<String, String> {
             m.insert(format!("boundary {b} in account {account}"), v);
         }
         for r in st.roles.iter().flatten() {
+            let kind = if r.is_user { "user" } else { "role" };
             m.insert(
-                format!("role {} in account {account}", r.name),
+                format!("{kind} {} in account {account}", r.name),
                 r.boundary.clone().unwrap_or_else(|| "no boundary".into()),
             );
         }
@@ -215,10 +233,13 @@ impl SavedPlan {
         Ok(s)
     }
 
-    /// Refuses the plan unless config and live are as they were when it was made.
-    pub fn check_fresh(
+    /// Refuses the saved plan unless `fresh` (planned again now, from the config and the live
+    /// organization) makes exactly the saved changes. On refusal, says which steps differ and
+    /// what moved in the config and the organization since the plan was made.
+    pub fn compare(
         &self,
         env: &str,
+        fresh: &Plan,
         config_digests: &BTreeMap<String, String>,
         live: &LiveOrg,
         iam: &IamLive,
@@ -229,7 +250,31 @@ impl SavedPlan {
                 given: env.into(),
             });
         }
+        if self.org_id != fresh.org_id {
+            return Err(PlanFileError::WrongOrganization {
+                planned: self.org_id.clone(),
+                given: fresh.org_id.clone(),
+            });
+        }
+        if self.changes == fresh.changes {
+            return Ok(());
+        }
         let mut moved = Vec::new();
+        let line = |c: &Change| format!("{} {:?}", c.action(), c.group());
+        for c in &self.changes {
+            if !fresh.changes.contains(c) {
+                moved.push(format!("saved step no longer planned: {}", line(c)));
+            }
+        }
+        for c in &fresh.changes {
+            if !self.changes.contains(c) {
+                moved.push(format!("step planned now but not saved: {}", line(c)));
+            }
+        }
+        if moved.is_empty() {
+            moved.push("the same steps, in another order".into());
+        }
+        moved.truncate(20);
         for (path, d) in &self.config_digests {
             match config_digests.get(path) {
                 None => moved.push(format!("config input {path}: no longer read")),
@@ -237,19 +282,10 @@ impl SavedPlan {
                 _ => {}
             }
         }
-        for path in config_digests.keys() {
-            if !self.config_digests.contains_key(path) {
-                moved.push(format!("config input {path}: new"));
-            }
-        }
         let mut now = fingerprint(live);
         now.extend(fingerprint_iam(iam));
         moved.extend(describe_moves(&self.live_fingerprint, &now, 20));
-        if moved.is_empty() {
-            Ok(())
-        } else {
-            Err(PlanFileError::Stale(moved))
-        }
+        Err(PlanFileError::Stale(moved))
     }
 
     /// The plan to execute, exactly as saved.
@@ -263,6 +299,8 @@ impl SavedPlan {
             effects: Vec::new(),
             headroom: Vec::new(),
             audit: Vec::new(),
+            unmanaged: Vec::new(),
+            account_paths: Default::default(),
         }
     }
 }

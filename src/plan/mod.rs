@@ -14,6 +14,11 @@ mod boundaries;
 mod diff;
 pub mod effects;
 pub mod file;
+mod headroom;
+mod order;
+pub mod ownership;
+mod project;
+mod targets;
 pub mod verify;
 
 pub use diff::{plan, plan_with_iam};
@@ -52,6 +57,10 @@ pub enum Change {
         new_content: Option<String>,
         /// The type's document size limit that applied.
         size_limit: usize,
+        /// The policy exists but is not marked as this environment's: this step adopts it
+        /// (the description it sends carries the marker).
+        #[serde(default)]
+        adopt: bool,
     },
     /// Creates a member account (CreateAccount, polled until done) and moves it from the
     /// root into its OU.
@@ -195,6 +204,18 @@ pub enum Warning {
         statement: Option<String>,
         message: String,
     },
+    /// An account that is not ACTIVE (suspended, closing, closed): shown, never moved.
+    AccountNotActive {
+        id: String,
+        name: String,
+        state: String,
+        path: OuPath,
+    },
+    /// An OU absent from the config is kept: it still holds an account that is not ACTIVE.
+    OuKept { path: OuPath, account: String },
+    /// A policy carrying guardrail's first-version marker (no organization or environment),
+    /// not named by the config: left alone.
+    LegacyMarker { name: String, id: String },
     /// A policy guardrail neither created nor is told about.
     UnmanagedPolicy {
         name: String,
@@ -202,6 +223,18 @@ pub enum Warning {
         policy_type: PolicyType,
         targets: usize,
     },
+}
+
+/// A policy guardrail does not manage, attached to a target the config describes. Drift
+/// reports it unless the config ignores its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmanagedAttachment {
+    pub target: TargetRef,
+    pub policy: String,
+    pub id: String,
+    pub policy_type: PolicyType,
+    /// Matched by `ignore_unmanaged`.
+    pub ignored: bool,
 }
 
 /// The plan: ordered changes and warnings, plus what it was computed against.
@@ -219,6 +252,11 @@ pub struct Plan {
     pub headroom: Vec<Headroom>,
     /// Roles that escape a boundary (audit), as they are now.
     pub audit: Vec<AuditFinding>,
+    /// Unmanaged policies on the targets the config describes.
+    pub unmanaged: Vec<UnmanagedAttachment>,
+    /// For every account the plan touches or moves: each OU path it is under during the
+    /// apply (before and after), so apply can order steps along the tree.
+    pub account_paths: std::collections::BTreeMap<String, Vec<OuPath>>,
 }
 
 /// A role in a covered account that lacks the boundary or carries another one.
@@ -331,6 +369,27 @@ pub enum Refusal {
         expected: String,
         got: String,
     },
+    #[error("{target} holds {holding} {policy_type}s, its limit of {limit}: attaching {waiting} needs a free slot first, and none of [{}] may leave before its replacement without briefly removing a deny the new config keeps. Free a slot (merge two policies, or attach one at the parent OU), or apply in two steps: first without {waiting}, then with it", .blocked.join(", "))]
+    NoSafeOrder {
+        target: TargetRef,
+        policy_type: PolicyType,
+        holding: usize,
+        limit: usize,
+        waiting: String,
+        blocked: Vec<String>,
+    },
+    #[error("policy {name} belongs to {owner}; guardrail will not take it over. Rename the policy in this config, or remove it from the other one first")]
+    ForeignPolicy { name: String, owner: String },
+    #[error(
+        "policy {name} pins id {id}, but {found}; fix the `id` (or remove it to adopt by name)"
+    )]
+    PinMismatch {
+        name: String,
+        id: String,
+        found: String,
+    },
+    #[error("live account {id} is matched by two config entries: {}; keep one", .keys.join(" and "))]
+    AccountMatchedTwice { id: String, keys: Vec<String> },
     #[error("policy {name} is {size} characters minified; the {policy_type} limit is {limit} ({limit_source}), {over} over")]
     DocumentTooLarge {
         name: String,
@@ -340,6 +399,26 @@ pub enum Refusal {
         over: usize,
         limit_source: String,
     },
+}
+
+impl Refusal {
+    /// A short machine name for the kind of refusal.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::ManagementAccountMismatch { .. } => "management_account_mismatch",
+            Refusal::TooManyAttachments { .. } => "too_many_attachments",
+            Refusal::ZeroPolicies { .. } => "zero_policies",
+            Refusal::PolicyTypeNotEnabled { .. } => "policy_type_not_enabled",
+            Refusal::OuNotEmpty { .. } => "ou_not_empty",
+            Refusal::Lockout { .. } => "lockout",
+            Refusal::AssertionFailed { .. } => "assertion_failed",
+            Refusal::DocumentTooLarge { .. } => "document_too_large",
+            Refusal::NoSafeOrder { .. } => "no_safe_order",
+            Refusal::ForeignPolicy { .. } => "foreign_policy",
+            Refusal::PinMismatch { .. } => "pin_mismatch",
+            Refusal::AccountMatchedTwice { .. } => "account_matched_twice",
+        }
+    }
 }
 
 /// A refused plan: every reason found, not just the first.

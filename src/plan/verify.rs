@@ -29,7 +29,8 @@ fn desired_policies(d: &Desired, names: &BTreeSet<String>) -> Vec<EvalPolicy> {
                 })
             }
             Some(_) => None,
-            None => aws_managed(n, &d.limits).filter(|_| n == d.limits.scp.aws_managed_policy),
+            None => aws_managed(n, &d.limits)
+                .filter(|_| Some(n.as_str()) == d.limits.scp.aws_managed_policy),
         })
         .collect()
 }
@@ -58,7 +59,13 @@ pub fn desired_levels(
             policies: desired_policies(d, &names),
         });
     }
-    let full: BTreeSet<String> = [d.limits.scp.aws_managed_policy.to_owned()].into();
+    let full: BTreeSet<String> = d
+        .limits
+        .scp
+        .aws_managed_policy
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
     let (name, names) = match account {
         Some((id, names)) => (format!("account {id}"), names.clone()),
         None => ("a member account".to_owned(), full),

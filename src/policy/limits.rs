@@ -9,6 +9,8 @@ use crate::model::PolicyType;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitSource {
     AwsDefault,
+    /// AWS's pages do not agree or do not say: the stricter plausible value (docs/config.md).
+    AwsAssumed,
     Config,
 }
 
@@ -16,6 +18,7 @@ impl std::fmt::Display for LimitSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LimitSource::AwsDefault => f.write_str("AWS default"),
+            LimitSource::AwsAssumed => f.write_str("assumed: AWS does not publish one value"),
             LimitSource::Config => f.write_str("set in config"),
         }
     }
@@ -33,6 +36,13 @@ impl Limit {
         Limit {
             value,
             source: LimitSource::AwsDefault,
+        }
+    }
+
+    const fn assumed(value: usize) -> Self {
+        Limit {
+            value,
+            source: LimitSource::AwsAssumed,
         }
     }
 }
@@ -55,7 +65,7 @@ pub struct PolicyTypeLimits {
     pub max_name_chars: Limit,
     /// The AWS-managed policy of this type that AWS attaches to every new target, if any, and
     /// whether it can be detached.
-    pub aws_managed_policy: &'static str,
+    pub aws_managed_policy: Option<&'static str>,
     pub aws_managed_detachable: bool,
 }
 
@@ -68,6 +78,8 @@ pub struct OrgLimits {
     pub max_ous: Limit,
     /// OU name length.
     pub max_ou_name_chars: Limit,
+    /// Tags on one root, OU, account or policy.
+    pub max_tags_per_resource: Limit,
 }
 
 /// IAM limits for the permissions-boundary policy guardrail keeps in member accounts.
@@ -84,6 +96,8 @@ pub struct IamLimits {
 pub struct LimitsTable {
     pub scp: PolicyTypeLimits,
     pub rcp: PolicyTypeLimits,
+    /// The management policy types (tag, backup, AI opt-out, declarative, ...), one row each.
+    pub management: Vec<PolicyTypeLimits>,
     pub org: OrgLimits,
     pub iam: IamLimits,
 }
@@ -99,7 +113,7 @@ impl Default for LimitsTable {
                 max_policies_per_org: Limit::aws(10_000),
                 max_description_chars: Limit::aws(512),
                 max_name_chars: Limit::aws(128),
-                aws_managed_policy: "FullAWSAccess",
+                aws_managed_policy: Some("FullAWSAccess"),
                 aws_managed_detachable: true,
             },
             rcp: PolicyTypeLimits {
@@ -110,13 +124,15 @@ impl Default for LimitsTable {
                 max_policies_per_org: Limit::aws(2_000),
                 max_description_chars: Limit::aws(512),
                 max_name_chars: Limit::aws(128),
-                aws_managed_policy: "RCPFullAWSAccess",
+                aws_managed_policy: Some("RCPFullAWSAccess"),
                 aws_managed_detachable: false,
             },
+            management: management_rows(),
             org: OrgLimits {
                 max_ou_depth: Limit::aws(5),
                 max_ous: Limit::aws(2_000),
                 max_ou_name_chars: Limit::aws(128),
+                max_tags_per_resource: Limit::aws(50),
             },
             iam: IamLimits {
                 max_managed_policy_chars: Limit::aws(6_144),
@@ -126,18 +142,65 @@ impl Default for LimitsTable {
     }
 }
 
+/// The management policy types. Sizes and per-target counts from AWS's quotas page where it
+/// gives them (declarative, backup, tag, chat applications and Security Hub 10,000 characters;
+/// AI opt-out 2,500; upgrade rollout 5,120; backup and tag 10 per target, AI opt-out 5);
+/// elsewhere the stricter value AWS uses for a sibling type (5,120 characters, 5 per target).
+/// None needs a policy on every target.
+fn management_rows() -> Vec<PolicyTypeLimits> {
+    use PolicyType::*;
+    let row = |policy_type, chars: Limit, per_target: Limit| PolicyTypeLimits {
+        policy_type,
+        max_document_chars: chars,
+        max_attachments_per_target: per_target,
+        min_attachments_per_target: Limit::aws(0),
+        max_policies_per_org: Limit::aws(1_000),
+        max_description_chars: Limit::aws(512),
+        max_name_chars: Limit::aws(128),
+        aws_managed_policy: None,
+        aws_managed_detachable: true,
+    };
+    vec![
+        row(TagPolicy, Limit::aws(10_000), Limit::aws(10)),
+        row(BackupPolicy, Limit::aws(10_000), Limit::aws(10)),
+        row(AiServicesOptOutPolicy, Limit::aws(2_500), Limit::aws(5)),
+        row(ChatbotPolicy, Limit::aws(10_000), Limit::assumed(5)),
+        row(DeclarativePolicyEc2, Limit::aws(10_000), Limit::assumed(5)),
+        row(SecurityhubPolicy, Limit::aws(10_000), Limit::assumed(5)),
+        row(InspectorPolicy, Limit::assumed(5_120), Limit::assumed(5)),
+        row(UpgradeRolloutPolicy, Limit::aws(5_120), Limit::assumed(5)),
+        row(BedrockPolicy, Limit::assumed(5_120), Limit::assumed(5)),
+        row(S3Policy, Limit::assumed(5_120), Limit::assumed(5)),
+        row(
+            NetworkSecurityDirectorPolicy,
+            Limit::assumed(5_120),
+            Limit::assumed(5),
+        ),
+    ]
+}
+
 impl LimitsTable {
+    /// The row of a type. Every type has one (a unit test checks it); SCP's row stands in for
+    /// a type without one, which cannot happen.
     pub fn for_type(&self, ty: PolicyType) -> &PolicyTypeLimits {
         match ty {
             PolicyType::ServiceControlPolicy => &self.scp,
             PolicyType::ResourceControlPolicy => &self.rcp,
+            _ => self
+                .management
+                .iter()
+                .find(|r| r.policy_type == ty)
+                .unwrap_or(&self.scp),
         }
     }
 
     pub fn for_type_mut(&mut self, ty: PolicyType) -> &mut PolicyTypeLimits {
         match ty {
-            PolicyType::ServiceControlPolicy => &mut self.scp,
             PolicyType::ResourceControlPolicy => &mut self.rcp,
+            _ => match self.management.iter().position(|r| r.policy_type == ty) {
+                Some(i) => &mut self.management[i],
+                None => &mut self.scp,
+            },
         }
     }
 
@@ -145,8 +208,14 @@ impl LimitsTable {
     pub fn aws_managed_type(&self, name: &str) -> Option<PolicyType> {
         [&self.scp, &self.rcp]
             .into_iter()
-            .find(|l| l.aws_managed_policy == name)
+            .find(|l| l.aws_managed_policy == Some(name))
             .map(|l| l.policy_type)
+    }
+
+    /// The AWS-managed policy of a type that can never be detached (RCPFullAWSAccess).
+    pub fn undetachable(&self, ty: PolicyType) -> Option<&'static str> {
+        let l = self.for_type(ty);
+        l.aws_managed_policy.filter(|_| !l.aws_managed_detachable)
     }
 }
 
@@ -206,6 +275,20 @@ mod tests {
         assert_eq!(t.rcp.max_document_chars.value, 5_120);
         assert_eq!(t.rcp.max_attachments_per_target.value, 5);
         assert_eq!(t.org.max_ou_depth.value, 5);
+        for (ty, _, _) in crate::model::POLICY_TYPES {
+            assert_eq!(t.for_type(*ty).policy_type, *ty, "{ty:?} has a row");
+        }
+        assert_eq!(
+            t.for_type(PolicyType::TagPolicy)
+                .min_attachments_per_target
+                .value,
+            0
+        );
+        assert_eq!(
+            t.undetachable(PolicyType::ResourceControlPolicy),
+            Some("RCPFullAWSAccess")
+        );
+        assert_eq!(t.undetachable(PolicyType::ServiceControlPolicy), None);
     }
 
     #[test]

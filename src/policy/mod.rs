@@ -5,6 +5,7 @@
 //! Architecture invariant: pure. No IO, no AWS, no clock. Imports only `model`.
 
 pub mod compile;
+pub mod denies;
 pub mod doc;
 pub mod eval;
 pub mod limits;

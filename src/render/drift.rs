@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::escape::{visible, visible_lines};
 use crate::model::TargetRef;
 use crate::plan::{Change, Plan};
 
@@ -67,9 +68,31 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
     }
 }
 
-/// Whether drift found anything: a change to make, or a role outside its boundary.
+/// Whether drift found anything: a change to make, a role outside its boundary, or an
+/// unmanaged policy on a target the config describes (unless `ignore_unmanaged` names it).
 pub fn drifted(plan: &Plan) -> bool {
-    !plan.is_empty() || !plan.audit.is_empty()
+    !plan.is_empty() || !plan.audit.is_empty() || !unmanaged(plan).is_empty()
+}
+
+/// One sentence per unmanaged attachment that drift reports.
+pub fn unmanaged(plan: &Plan) -> Vec<String> {
+    plan.unmanaged
+        .iter()
+        .filter(|u| !u.ignored)
+        .map(|u| {
+            format!(
+                "{} {} ({}) is attached to {} but not in the config (made outside guardrail); guardrail never detaches it: add it to the config, detach it, or list it in organization.ignore_unmanaged",
+                u.policy_type,
+                u.policy,
+                u.id,
+                target_name(&u.target, plan)
+            )
+        })
+        .collect()
+}
+
+fn drift_count(plan: &Plan) -> usize {
+    plan.changes.len() + plan.audit.len() + unmanaged(plan).len()
 }
 
 pub fn drift_human(env: &str, plan: &Plan) -> String {
@@ -78,34 +101,37 @@ pub fn drift_human(env: &str, plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "No drift: organization {} matches environment `{env}`.",
-            plan.org_id
+            visible(&plan.org_id)
         );
         return out;
     }
     let _ = writeln!(
         out,
         "Drift in organization {} against environment `{env}`:",
-        plan.org_id
+        visible(&plan.org_id)
     );
     for c in &plan.changes {
-        let _ = writeln!(out, "  - {}", drift_item(c, plan).1);
+        let _ = writeln!(out, "  - {}", visible(&drift_item(c, plan).1));
         if let Change::UpdatePolicy {
             content_diff: Some(d),
             ..
         } = c
         {
             for line in d.lines() {
-                let _ = writeln!(out, "      {line}");
+                let _ = writeln!(out, "      {}", visible(line));
             }
         }
     }
     for f in &plan.audit {
-        let _ = writeln!(out, "  - {}", super::human::audit_text(f));
+        let _ = writeln!(out, "  - {}", visible(&super::human::audit_text(f)));
+    }
+    for u in unmanaged(plan) {
+        let _ = writeln!(out, "  - {}", visible(&u));
     }
     let _ = writeln!(
         out,
         "\n{} drift(s). `guardrail plan --env {env}` shows the changes that revert them.",
-        plan.changes.len() + plan.audit.len()
+        drift_count(plan)
     );
     out
 }
@@ -117,6 +143,7 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
         "organization_id": plan.org_id,
         "drifted": drifted(plan),
         "audit": plan.audit.iter().map(|f| json!({"kind": match (f.is_user, f.found.is_some()) { (false, true) => "role_with_other_boundary", (false, false) => "role_without_boundary", (true, true) => "user_with_other_boundary", (true, false) => "user_without_boundary" }, "boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found, "message": super::human::audit_text(f)})).collect::<Vec<_>>(),
+        "unmanaged": plan.unmanaged.iter().filter(|u| !u.ignored).map(|u| json!({"kind": "unmanaged_attachment", "policy": u.policy, "policy_id": u.id, "policy_type": u.policy_type.api_name(), "target": super::json::target_json(&u.target)})).collect::<Vec<_>>(),
         "drift": plan.changes.iter().map(|c| {
             let (kind, message) = drift_item(c, plan);
             let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json(c)});
@@ -140,8 +167,8 @@ pub fn drift_markdown(env: &str, plan: &Plan) -> String {
     let _ = writeln!(
         out,
         "### guardrail drift: `{env}`\n\n{} drift(s) in organization `{}`:\n",
-        plan.changes.len() + plan.audit.len(),
-        plan.org_id
+        drift_count(plan),
+        visible(&plan.org_id)
     );
     for c in &plan.changes {
         let _ = writeln!(out, "- {}", super::markdown::escape(&drift_item(c, plan).1));
@@ -152,6 +179,9 @@ pub fn drift_markdown(env: &str, plan: &Plan) -> String {
             "- {}",
             super::markdown::escape(&super::human::audit_text(f))
         );
+    }
+    for u in unmanaged(plan) {
+        let _ = writeln!(out, "- {}", super::markdown::escape(&u));
     }
     for c in &plan.changes {
         if let Change::UpdatePolicy {
@@ -164,7 +194,7 @@ pub fn drift_markdown(env: &str, plan: &Plan) -> String {
                 out,
                 "\n<details><summary>{}</summary>\n\n```diff\n{}```\n</details>",
                 super::markdown::escape(name),
-                d
+                visible_lines(d)
             );
         }
     }

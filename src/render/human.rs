@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
+use super::escape::visible;
 use super::Style;
 use crate::config::ConfigErrors;
 use crate::live::RequestStats;
@@ -77,9 +78,13 @@ pub(crate) fn describe(c: &Change) -> String {
     }
 }
 
+/// Each line of `text` (a diff or a document, whose strings came from AWS) escaped, padded and
+/// coloured by its first character.
 fn indent(text: &str, pad: &str, style: Style) -> String {
     let mut out = String::new();
     for line in text.lines() {
+        let line = visible(line);
+        let line = line.as_ref();
         let colored = match line.chars().next() {
             Some('+') if !line.starts_with("+++") => style.paint("32", line),
             Some('-') if !line.starts_with("---") => style.paint("31", line),
@@ -115,17 +120,27 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
     let _ = writeln!(
         out,
         "guardrail plan for environment `{env}` (organization {}, management account {})",
-        plan.org_id, plan.management_account
+        visible(&plan.org_id),
+        visible(&plan.management_account)
     );
     let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         groups.entry(c.group()).or_default().push(c);
     }
     for (g, changes) in &groups {
-        let _ = writeln!(out, "\n  {}", style.paint("1", &group_title(g, plan)));
+        let _ = writeln!(
+            out,
+            "\n  {}",
+            style.paint("1", &visible(&group_title(g, plan)))
+        );
         for c in changes {
             let (sym, color) = symbol(c);
-            let _ = writeln!(out, "    {} {}", style.paint(color, sym), describe(c));
+            let _ = writeln!(
+                out,
+                "    {} {}",
+                style.paint(color, sym),
+                visible(&describe(c))
+            );
             match c {
                 Change::CreatePolicy {
                     pretty,
@@ -152,7 +167,8 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
                     ..
                 } => {
                     if let Some((old, new)) = description {
-                        let _ = writeln!(out, "      description: {old:?} -> {new:?}");
+                        let line = format!("description: {old:?} -> {new:?}");
+                        let _ = writeln!(out, "      {}", visible(&line));
                     }
                     if let Some(d) = content_diff {
                         if let Some(n) = new_content {
@@ -177,16 +193,17 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
             } else {
                 style.paint("32", "now allowed")
             };
+            let request = format!(
+                "{}: {} in {} by {}",
+                e.target, e.action, e.region, e.principal
+            );
+            let was = format!("was {}, will be {}", e.before, e.after);
             let _ = writeln!(
                 out,
-                "    {} {}: {} in {} by {}: {arrow}; was {}, will be {}",
+                "    {} {}: {arrow}; {}",
                 if e.denied_after { "-" } else { "+" },
-                e.target,
-                e.action,
-                e.region,
-                e.principal,
-                e.before,
-                e.after
+                visible(&request),
+                visible(&was)
             );
         }
     }
@@ -202,10 +219,14 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
                     )
                 })
                 .unwrap_or_default();
+            let target = h.target.to_string();
             let _ = writeln!(
                 out,
                 "    {}: {} of {} {} slots used{chars}",
-                h.target, h.slots_used, h.slots_limit, h.policy_type
+                visible(&target),
+                h.slots_used,
+                h.slots_limit,
+                h.policy_type
             );
         }
     }
@@ -219,13 +240,18 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
             )
         );
         for f in &plan.audit {
-            let _ = writeln!(out, "    ! {}", audit_text(f));
+            let _ = writeln!(out, "    ! {}", visible(&audit_text(f)));
         }
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out);
         for w in &plan.warnings {
-            let _ = writeln!(out, "{} {}", style.paint("33", "warning:"), warning_text(w));
+            let _ = writeln!(
+                out,
+                "{} {}",
+                style.paint("33", "warning:"),
+                visible(&warning_text(w))
+            );
         }
     }
     let _ = writeln!(out);
@@ -254,6 +280,15 @@ pub(crate) fn warning_text(w: &Warning) -> String {
         ),
         Warning::UnmanagedPolicy { name, id, policy_type, targets } => format!(
             "{policy_type} {name} ({id}) is not managed by guardrail (attached to {targets} targets); it is never touched but counts against the limits"
+        ),
+        Warning::AccountNotActive { id, name, state, path } => format!(
+            "account {name} ({id}) in {path} is {state}; it is shown but never moved or re-attached"
+        ),
+        Warning::OuKept { path, account } => format!(
+            "OU {path} is not in the config but is kept: it holds account {account}, which cannot be moved"
+        ),
+        Warning::LegacyMarker { name, id } => format!(
+            "policy {name} ({id}) carries guardrail's first-version marker, which names no environment; it is left alone (name it in the config to adopt it)"
         ),
     }
 }
@@ -309,7 +344,12 @@ fn boundaries_suffix(mut line: String, extra: &str) -> String {
 pub fn refusals_human(refused: &Refused, style: Style) -> String {
     let mut out = String::new();
     for r in &refused.0 {
-        let _ = writeln!(out, "{} {r}", style.paint("31;1", "refused:"));
+        let _ = writeln!(
+            out,
+            "{} {}",
+            style.paint("31;1", "refused:"),
+            visible(&r.to_string())
+        );
     }
     let _ = writeln!(out, "Nothing was sent to AWS.");
     out
@@ -341,7 +381,12 @@ pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
         .with_links(false);
     let mut out = String::new();
     for e in &errors.0 {
-        let _ = handler.render_report(&mut out, e);
+        // Keys and messages quote config values, which `import` may have taken from AWS.
+        let mut e = e.clone();
+        e.key = visible(&e.key).into_owned();
+        e.message = visible(&e.message).into_owned();
+        e.help = e.help.map(|h| visible(&h).into_owned());
+        let _ = handler.render_report(&mut out, &e);
         out.push('\n');
     }
     let n = errors.0.len();
@@ -363,24 +408,20 @@ pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
             Change::Detach { target, .. } => format!(" from {target}"),
             _ => String::new(),
         };
+        let step = format!("{}{target}", describe(c));
+        let step = visible(&step);
         let line = match s {
-            StepStatus::Done => format!(
-                "{} {}. {}{target}",
-                style.paint("32", "done   "),
-                i + 1,
-                describe(c)
-            ),
+            StepStatus::Done => format!("{} {}. {step}", style.paint("32", "done   "), i + 1),
             StepStatus::Failed(e) => format!(
-                "{} {}. {}{target}: {e}",
+                "{} {}. {step}: {}",
                 style.paint("31;1", "FAILED "),
                 i + 1,
-                describe(c)
+                visible(&e.to_string())
             ),
             StepStatus::Skipped { because_of } => format!(
-                "{} {}. {}{target} (depends on step {})",
+                "{} {}. {step} (depends on step {})",
                 style.paint("33", "skipped"),
                 i + 1,
-                describe(c),
                 because_of
                     .iter()
                     .map(|d| (d + 1).to_string())

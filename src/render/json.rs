@@ -9,7 +9,7 @@ use crate::plan::{Change, Plan, Warning};
 /// The version of the JSON plan schema.
 pub const PLAN_FORMAT_VERSION: &str = "1.0";
 
-fn target_json(t: &TargetRef) -> Value {
+pub(crate) fn target_json(t: &TargetRef) -> Value {
     match t {
         TargetRef::Root => json!({"kind": "root"}),
         TargetRef::Ou(p) => json!({"kind": "ou", "path": p.to_string()}),
@@ -69,8 +69,9 @@ pub(crate) fn change_json(c: &Change) -> Value {
             new_description,
             new_content,
             size_limit,
+            adopt,
         } => json!({
-            "policy": name, "policy_id": id, "policy_type": policy_type.api_name(),
+            "policy": name, "policy_id": id, "policy_type": policy_type.api_name(), "adopt": adopt,
             "description_change": description.as_ref().map(|(a, b)| json!({"live": a, "desired": b})),
             "content_diff": content_diff, "new_description": new_description, "new_content": new_content,
             "size": new_content.as_ref().map(String::len), "size_limit": size_limit,
@@ -136,6 +137,22 @@ fn warning_json(w: &Warning) -> Value {
             "unmanaged_policy",
             json!({"policy": name, "policy_id": id, "policy_type": policy_type.api_name(), "targets": targets}),
         ),
+        Warning::AccountNotActive {
+            id,
+            name,
+            state,
+            path,
+        } => (
+            "account_not_active",
+            json!({"account_id": id, "name": name, "state": state, "path": path.to_string()}),
+        ),
+        Warning::OuKept { path, account } => (
+            "ou_kept",
+            json!({"path": path.to_string(), "account": account}),
+        ),
+        Warning::LegacyMarker { name, id } => {
+            ("legacy_marker", json!({"policy": name, "policy_id": id}))
+        }
     };
     if let Value::Object(m) = &mut v {
         m.insert("kind".into(), json!(kind));

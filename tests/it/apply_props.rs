@@ -59,6 +59,7 @@ fn mutate(d: &mut Desired, c: &mut Choices) {
         d.policies.insert(
             name.clone(),
             DesiredPolicy {
+                pinned_id: None,
                 name: name.clone(),
                 policy_type: SCP,
                 description: format!("new {i}"),
@@ -171,6 +172,7 @@ fn a_failed_attach_keeps_the_detach_from_running() {
         desired.policies.insert(
             "lock".into(),
             DesiredPolicy {
+                pinned_id: None,
                 name: "lock".into(),
                 policy_type: SCP,
                 description: String::new(),

@@ -8,7 +8,7 @@ use guardrail::apply;
 use guardrail::live::fake::FakeOrg;
 use guardrail::live::iam::{read_boundaries, IamAccount, IamBackend};
 use guardrail::live::iam_fake::FakeIam;
-use guardrail::live::{Error, OrgBackend};
+use guardrail::live::{Error, OrgBackend, RootInfo};
 use guardrail::model::{Desired, IamLive, LiveOrg};
 use guardrail::plan::{self, Change};
 use proptest::prelude::*;
@@ -88,6 +88,8 @@ async fn deploy_many(iam: &FakeIam, docs: &[String]) -> Vec<String> {
                 diff: None,
             }],
             warnings: Vec::new(),
+            unmanaged: Vec::new(),
+            account_paths: Default::default(),
             account_names: BTreeMap::new(),
             effects: Vec::new(),
             headroom: Vec::new(),
@@ -137,9 +139,16 @@ fn config(accounts: &[(String, String)], enforce: &str) -> (String, BTreeMap<Pat
 
 async fn plan_all(d: &Desired, f: &FakeOrg, iam: &FakeIam) -> (LiveOrg, IamLive, plan::Plan) {
     let live = read(f).await;
-    let state = read_boundaries(d, &|a| live.accounts.contains_key(a), iam, 4, &|| {})
-        .await
-        .unwrap();
+    let state = read_boundaries(
+        d,
+        &|a| live.accounts.contains_key(a),
+        &live.partition,
+        iam,
+        4,
+        &|| {},
+    )
+    .await
+    .unwrap();
     let p = plan::plan_with_iam(d, &live, &state).unwrap_or_else(|e| panic!("{e}"));
     (live, state, p)
 }
@@ -192,13 +201,13 @@ fn deploy_audit_and_attach_existing_converge() {
         );
 
         // A role without the boundary and one whose boundary was removed; the exempt ones pass.
-        let arn0 = d.boundaries["workload"].arn(&accounts[0].1);
+        let arn0 = d.boundaries["workload"].arn("aws", &accounts[0].1);
         iam.create_role(&accounts[0].1, "no-boundary", "/", None);
         iam.create_role(
             &accounts[1].1,
             "stripped",
             "/",
-            Some(&d.boundaries["workload"].arn(&accounts[1].1)),
+            Some(&d.boundaries["workload"].arn("aws", &accounts[1].1)),
         );
         iam.delete_role_permissions_boundary(&accounts[1].1, "stripped")
             .unwrap();
@@ -285,6 +294,125 @@ fn deploy_audit_and_attach_existing_converge() {
             vec!["v1".to_owned(), "v2".to_owned()]
         );
     });
+}
+
+/// The partition comes from the root's ARN (`arn:<partition>:organizations::...`).
+#[test]
+fn the_partition_is_read_from_the_root_arn() {
+    let root = |arn: &str| RootInfo {
+        id: "r-ab12".into(),
+        arn: arn.into(),
+        name: "Root".into(),
+        enabled_policy_types: Vec::new(),
+    };
+    for (arn, want) in [
+        (
+            "arn:aws:organizations::111111111111:root/o-abcdefghij/r-ab12",
+            Some("aws"),
+        ),
+        (
+            "arn:aws-us-gov:organizations::111111111111:root/o-abcdefghij/r-ab12",
+            Some("aws-us-gov"),
+        ),
+        (
+            "arn:aws-cn:organizations::111111111111:root/o-abcdefghij/r-ab12",
+            Some("aws-cn"),
+        ),
+        ("", None),
+        ("not-an-arn", None),
+        ("arn::organizations::1:root/o-1/r-1", None),
+    ] {
+        assert_eq!(root(arn).partition(), want, "{arn}");
+    }
+    let gov = root("arn:aws-us-gov:organizations::111111111111:root/o-abcdefghij/r-ab12");
+    assert_eq!(
+        gov.owner(),
+        Some(("111111111111".to_owned(), "o-abcdefghij".to_owned()))
+    );
+}
+
+/// Reads and plans with the organization in `partition`. The fake's root is in `aws`; the
+/// walk's reading of the root ARN is checked above, so this sets what it would read there.
+async fn plan_in(
+    d: &Desired,
+    iam: &FakeIam,
+    f: &FakeOrg,
+    partition: &str,
+) -> (LiveOrg, plan::Plan) {
+    let mut live = read(f).await;
+    live.partition = partition.to_owned();
+    let state = read_boundaries(
+        d,
+        &|a| live.accounts.contains_key(a),
+        &live.partition,
+        iam,
+        4,
+        &|| {},
+    )
+    .await
+    .unwrap();
+    let p = plan::plan_with_iam(d, &live, &state).unwrap_or_else(|e| panic!("{e}"));
+    (live, p)
+}
+
+/// In GovCloud and China every ARN guardrail builds (the boundary policy it reads, deploys and
+/// attaches, and the member role it assumes) carries the organization's partition, and the
+/// organization converges there as in `aws`.
+#[test]
+fn boundaries_use_the_organizations_partition() {
+    for partition in ["aws-us-gov", "aws-cn"] {
+        rt().block_on(async {
+            let f = FakeOrg::new("999999999999");
+            let root = f.root_id();
+            let w = f
+                .create_organizational_unit(&root, "Workloads")
+                .await
+                .unwrap();
+            let mut accounts = Vec::new();
+            for i in 0..3 {
+                let id = f
+                    .add_account(&format!("team{i}"), &format!("t{i}@x.com"), &w)
+                    .await
+                    .unwrap();
+                accounts.push((format!("team{i}"), id));
+            }
+            let iam = FakeIam::in_partition(partition);
+            iam.create_role(&accounts[0].1, "app", "/", None);
+            let (text, docs) = config(
+                &accounts,
+                r#"["deploy", "require", "protect", "audit", "attach-existing"]"#,
+            );
+            let d = parse_with(&text, &docs).unwrap_or_else(|e| panic!("{e}"));
+            let (live, p) = plan_in(&d, &iam, &f, partition).await;
+            let prefix = format!("arn:{partition}:iam::");
+            let arns: Vec<&str> =
+                p.changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        Change::DeployBoundary { arn, .. }
+                        | Change::AttachRoleBoundary { arn, .. } => Some(arn.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+            assert_eq!(arns.len(), 4, "three deploys and one attach: {arns:?}");
+            assert!(arns.iter().all(|a| a.starts_with(&prefix)), "{arns:?}");
+            assert_eq!(
+                d.boundaries["workload"].arn(partition, &accounts[0].1),
+                format!(
+                    "arn:{partition}:iam::{}:policy/guardrail/WorkloadBoundary",
+                    accounts[0].1
+                )
+            );
+            apply_all(&p, &live, &f, &iam).await;
+            let (_, p) = plan_in(&d, &iam, &f, partition).await;
+            assert!(
+                p.is_empty() && p.audit.is_empty(),
+                "{:?} {:?}",
+                p.changes,
+                p.audit
+            );
+        });
+    }
 }
 
 #[test]

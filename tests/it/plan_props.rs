@@ -280,6 +280,7 @@ fn refuses_too_many_attachments_counting_unmanaged() {
             extra.insert(
                 name.clone(),
                 guardrail::model::DesiredPolicy {
+                    pinned_id: None,
                     name: name.clone(),
                     policy_type: SCP,
                     description: String::new(),
@@ -344,7 +345,7 @@ fn a_policy_guardrail_created_and_the_config_dropped_is_deleted() {
     rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        let marked = guardrail::policy::marker::mark("old");
+        let marked = guardrail::policy::marker::mark("old", &f.snapshot().org_id, "test");
         let p = f
             .create_policy(SCP, "old-guardrail", &marked, &doc(2))
             .await

@@ -36,7 +36,7 @@ fn plans() -> (Plan, Plan) {
             .create_policy(
                 SCP,
                 "retired",
-                &guardrail::policy::marker::mark("old"),
+                &guardrail::policy::marker::mark("old", &f.snapshot().org_id, "test"),
                 &doc(2),
             )
             .await

@@ -1,0 +1,142 @@
+//! One apply at a time: an advisory lock on the organization, held as a tag on its root.
+//!
+//! Each run tags the root with its own key, `guardrail-lock:<run id>`, whose value names the
+//! environment and the expiry (`<env> <unix seconds>`), then reads the root's tags back. It
+//! holds the lock only when no other unexpired lock tag is there; otherwise it removes its tag,
+//! waits a moment and tries again, until `--lock-timeout`. Two runs that race both see each
+//! other's tag after writing their own (the write happens before the read in each), so at
+//! most one of them proceeds; when both see each other, both back off with jitter.
+//!
+//! What it guarantees: two guardrail applies that can read the root's tags never both write
+//! in the same window, as long as ListTagsForResource reads its own writes and clocks agree
+//! within the lock's lifetime. What it does not: it stops no other tool or person, and a run
+//! killed with SIGKILL leaves its tag until it expires (or `apply --break-lock` removes every
+//! lock tag, which a person should do only after checking that no apply is running).
+//!
+//! Architecture: like `apply`, an orchestration over the [`OrgBackend`] trait; the clock and
+//! the pause between tries come in as parameters so tests drive them.
+
+use std::time::Duration;
+
+use crate::live::{Error, OrgBackend};
+
+/// The tag key prefix of a lock.
+pub const KEY_PREFIX: &str = "guardrail-lock:";
+
+/// A held lock, to release when the run ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    pub root_id: String,
+    pub key: String,
+}
+
+/// Why the lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another apply holds the organization lock ({holder}); waited {waited:?}. Retry later, raise --lock-timeout, or, if that run is dead, pass --break-lock")]
+    Held { holder: String, waited: Duration },
+    #[error("could not read or write the lock tag on the root: {0}")]
+    Aws(#[from] Error),
+}
+
+/// How to take the lock.
+pub struct LockOptions<'a> {
+    pub run_id: String,
+    pub env: String,
+    /// How long the lock stays valid if the run dies.
+    pub ttl: Duration,
+    /// How long to wait for another run's lock.
+    pub timeout: Duration,
+    /// Seconds since the Unix epoch.
+    pub now: &'a (dyn Fn() -> u64 + Sync),
+    /// Waits between tries (a real sleep in the binary).
+    pub pause: &'a (dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
+}
+
+/// The other runs' unexpired locks among the root's tags: `(key, value)`.
+async fn others(
+    b: &dyn OrgBackend,
+    root_id: &str,
+    own: &str,
+    now: u64,
+) -> Result<Vec<(String, String)>, Error> {
+    Ok(b.list_tags_for_resource(root_id)
+        .await?
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(KEY_PREFIX) && k != own)
+        .filter(|(_, v)| expiry(v).is_some_and(|e| e > now))
+        .collect())
+}
+
+fn expiry(value: &str) -> Option<u64> {
+    value.rsplit(' ').next()?.parse().ok()
+}
+
+/// Takes the lock on `root_id`, waiting up to `opts.timeout`.
+pub async fn acquire(
+    b: &dyn OrgBackend,
+    root_id: &str,
+    opts: &LockOptions<'_>,
+) -> Result<Lock, LockError> {
+    let key = format!("{KEY_PREFIX}{}", opts.run_id);
+    let start = (opts.now)();
+    let mut attempt: u32 = 0;
+    loop {
+        let now = (opts.now)();
+        let waited = Duration::from_secs(now.saturating_sub(start));
+        let held = others(b, root_id, &key, now).await?;
+        if held.is_empty() {
+            let value = format!("{} {}", opts.env, now + opts.ttl.as_secs());
+            b.tag_resource(root_id, &key, &value).await?;
+            let after = others(b, root_id, &key, now).await?;
+            if after.is_empty() {
+                return Ok(Lock {
+                    root_id: root_id.to_owned(),
+                    key,
+                });
+            }
+            // Raced with another run: both back off.
+            b.untag_resource(root_id, &key).await?;
+        }
+        if waited >= opts.timeout {
+            let holder = held
+                .first()
+                .map(|(k, v)| {
+                    format!(
+                        "{}, environment and expiry `{v}`",
+                        k.trim_start_matches(KEY_PREFIX)
+                    )
+                })
+                .unwrap_or_else(|| "a run that started at the same moment".into());
+            return Err(LockError::Held { holder, waited });
+        }
+        attempt += 1;
+        let jitter = u64::from(
+            opts.run_id.bytes().fold(attempt, |a, c| {
+                a.wrapping_mul(31).wrapping_add(u32::from(c))
+            }) % 1000,
+        );
+        (opts.pause)(Duration::from_millis(
+            500 * u64::from(attempt.min(10)) + jitter,
+        ))
+        .await;
+    }
+}
+
+/// Releases a held lock.
+pub async fn release(b: &dyn OrgBackend, lock: &Lock) -> Result<(), Error> {
+    b.untag_resource(&lock.root_id, &lock.key).await
+}
+
+/// Removes every lock tag from the root (`--break-lock`): the lock of a run that died.
+/// Returns the keys removed.
+pub async fn break_all(b: &dyn OrgBackend, root_id: &str) -> Result<Vec<String>, Error> {
+    let mut removed = Vec::new();
+    for (k, _) in b.list_tags_for_resource(root_id).await? {
+        if k.starts_with(KEY_PREFIX) {
+            b.untag_resource(root_id, &k).await?;
+            removed.push(k);
+        }
+    }
+    Ok(removed)
+}

@@ -1,0 +1,270 @@
+//! Attachments: for every root, OU and account, and every policy type guardrail manages, what
+//! to attach and detach, in an order that stays within the target's limits and never opens a
+//! window in a guardrail both sides keep (`plan::order`), with the limit checks that refuse a
+//! plan before any request.
+//!
+//! A target the config *describes* (the root, every OU in the config, every ACTIVE account in
+//! it) carries exactly the managed policies its list names, FullAWSAccess included. Any other
+//! account keeps what it has, except guardrail's own policies the config no longer names.
+//! Unmanaged and foreign policies and RCPFullAWSAccess are never written; they count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::order::{self, Slots, Step};
+use super::ownership::Ownership;
+use super::{Change, Refusal, UnmanagedAttachment};
+use crate::model::{Desired, LiveOrg, LivePolicy, PolicyType, TargetRef};
+use crate::policy::denies;
+
+/// One target to plan.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub target: TargetRef,
+    /// Its id, when it exists live.
+    pub live_id: Option<String>,
+    /// The policy names the config gives it; `None` when the config does not describe it.
+    pub want: Option<BTreeSet<String>>,
+}
+
+/// What the attachment pass produced.
+#[derive(Debug, Default)]
+pub struct Attachments {
+    /// Attaches, with any detach that must free a slot first, target by target.
+    pub attach_phase: Vec<Change>,
+    /// Detaches after every attach and move.
+    pub detach_phase: Vec<Change>,
+    /// Live policies that stay on each described target without being in its list
+    /// (unmanaged, foreign, undetachable), by target: what will really be attached.
+    pub fixed: BTreeMap<TargetRef, Vec<String>>,
+    pub unmanaged: Vec<UnmanagedAttachment>,
+    pub refusals: Vec<Refusal>,
+}
+
+/// Documents by policy name: the desired one for managed policies (updates run before any
+/// attach), else the live one.
+pub fn documents(desired: &Desired, live: &LiveOrg) -> BTreeMap<String, Value> {
+    let mut docs: BTreeMap<String, Value> = live
+        .policies
+        .values()
+        .filter_map(|p| {
+            serde_json::from_str(&p.content)
+                .ok()
+                .map(|v| (p.name.clone(), v))
+        })
+        .collect();
+    for (n, p) in &desired.policies {
+        docs.insert(n.clone(), p.document.clone());
+    }
+    docs
+}
+
+/// Every Deny statement of the policies that exist after the plan, per type.
+fn wanted_denies(
+    desired: &Desired,
+    live: &LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+    ty: PolicyType,
+) -> Vec<Value> {
+    let managed = desired
+        .policies
+        .values()
+        .filter(|p| p.policy_type == ty)
+        .map(|p| &p.document);
+    let kept_live: Vec<Value> = live
+        .policies
+        .values()
+        .filter(|p| p.policy_type == ty && owners.get(&p.id) == Some(&Ownership::Unmanaged))
+        .filter_map(|p| serde_json::from_str(&p.content).ok())
+        .collect();
+    managed
+        .chain(kept_live.iter())
+        .flat_map(denies::deny_statements)
+        .collect()
+}
+
+/// Plans the attachments of every target.
+pub fn plan_attachments(
+    desired: &Desired,
+    live: &LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+    targets: &[Target],
+) -> Attachments {
+    let docs = documents(desired, live);
+    let mut out = Attachments::default();
+    for ty in live
+        .root
+        .enabled_policy_types
+        .iter()
+        .filter(|t| t.is_managed())
+    {
+        let wanted = wanted_denies(desired, live, owners, *ty);
+        for t in targets {
+            one_target(desired, live, owners, t, *ty, &docs, &wanted, &mut out);
+        }
+    }
+    out
+}
+
+/// The type of a name the config can list: a declared policy or an AWS-managed one.
+fn type_of(desired: &Desired, name: &str) -> Option<PolicyType> {
+    desired
+        .policies
+        .get(name)
+        .map(|p| p.policy_type)
+        .or_else(|| desired.limits.aws_managed_type(name))
+}
+
+/// The policies of one type on a target now: `(detachable by this plan, fixed)`.
+fn present<'a>(
+    desired: &Desired,
+    live: &'a LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+    t: &'a Target,
+    ty: PolicyType,
+) -> (Vec<&'a LivePolicy>, Vec<&'a LivePolicy>) {
+    let lim = desired.limits.for_type(ty);
+    let on: Vec<&LivePolicy> = match &t.live_id {
+        Some(id) => live
+            .policies_on(id)
+            .filter(|p| p.policy_type == ty)
+            .collect(),
+        // AWS attaches the type's AWS-managed policy to every new OU and account.
+        None => live
+            .policies
+            .values()
+            .filter(|p| p.aws_managed && Some(p.name.as_str()) == lim.aws_managed_policy)
+            .collect(),
+    };
+    let undetachable = desired.limits.undetachable(ty);
+    on.into_iter().partition(|p| {
+        let o = owners.get(&p.id).cloned().unwrap_or(Ownership::Unmanaged);
+        if Some(p.name.as_str()) == undetachable {
+            return false;
+        }
+        match (&t.want, o) {
+            (Some(_), Ownership::AwsManaged) => true,
+            (Some(_), o) => o.is_managed(),
+            (None, o) => o == Ownership::Orphan,
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_target(
+    desired: &Desired,
+    live: &LiveOrg,
+    owners: &BTreeMap<String, Ownership>,
+    t: &Target,
+    ty: PolicyType,
+    docs: &BTreeMap<String, Value>,
+    wanted: &[Value],
+    out: &mut Attachments,
+) {
+    let lim = desired.limits.for_type(ty);
+    let (have, fixed) = present(desired, live, owners, t, ty);
+    let have_names: BTreeSet<&str> = have.iter().map(|p| p.name.as_str()).collect();
+    let undetachable = desired.limits.undetachable(ty);
+    let want: BTreeSet<&str> = match &t.want {
+        Some(w) => w
+            .iter()
+            .map(String::as_str)
+            .filter(|n| type_of(desired, n) == Some(ty) && Some(*n) != undetachable)
+            .collect(),
+        // Not described: keep everything but guardrail's orphans (all of `have`).
+        None => BTreeSet::new(),
+    };
+    if t.want.is_some() {
+        for p in &fixed {
+            if Some(p.name.as_str()) != undetachable {
+                out.unmanaged.push(UnmanagedAttachment {
+                    target: t.target.clone(),
+                    policy: p.name.clone(),
+                    id: p.id.clone(),
+                    policy_type: ty,
+                    ignored: ignored(desired, &p.name),
+                });
+            }
+        }
+        out.fixed
+            .entry(t.target.clone())
+            .or_default()
+            .extend(fixed.iter().map(|p| p.name.clone()));
+    }
+    let count = want.len() + fixed.len();
+    let exists_after = t.live_id.is_some() || t.want.is_some();
+    if exists_after && count > lim.max_attachments_per_target.value {
+        out.refusals.push(Refusal::TooManyAttachments {
+            target: t.target.clone(),
+            policy_type: ty,
+            count,
+            unmanaged: fixed.len(),
+            limit: lim.max_attachments_per_target.value,
+            limit_source: lim.max_attachments_per_target.source.to_string(),
+        });
+        return;
+    }
+    if exists_after && count < lim.min_attachments_per_target.value {
+        out.refusals.push(Refusal::ZeroPolicies {
+            target: t.target.clone(),
+            policy_type: ty,
+            min: lim.min_attachments_per_target.value,
+            limit_source: lim.min_attachments_per_target.source.to_string(),
+        });
+        return;
+    }
+    let slots = Slots {
+        keep: have_names.intersection(&want).copied().collect(),
+        fixed: fixed.iter().map(|p| p.name.as_str()).collect(),
+        attach: want.difference(&have_names).copied().collect(),
+        detach: have_names.difference(&want).copied().collect(),
+        limit: lim.max_attachments_per_target.value,
+        min: lim.min_attachments_per_target.value,
+    };
+    let change = |attach: bool, name: &str| {
+        let (policy, policy_type, target) = (name.to_owned(), ty, t.target.clone());
+        if attach {
+            Change::Attach {
+                policy,
+                policy_type,
+                target,
+            }
+        } else {
+            Change::Detach {
+                policy,
+                policy_type,
+                target,
+            }
+        }
+    };
+    match order::sequence(&slots, &|n| docs.get(n), wanted) {
+        Ok(seq) => {
+            for s in seq.steps {
+                out.attach_phase.push(match s {
+                    Step::Attach(n) => change(true, n),
+                    Step::DetachFirst(n) => change(false, n),
+                });
+            }
+            for n in seq.late_detaches {
+                out.detach_phase.push(change(false, n));
+            }
+        }
+        Err(stuck) => out.refusals.push(Refusal::NoSafeOrder {
+            target: t.target.clone(),
+            policy_type: ty,
+            holding: stuck.holding,
+            limit: lim.max_attachments_per_target.value,
+            waiting: stuck.waiting.to_owned(),
+            blocked: stuck.blocked.iter().map(|s| (*s).to_owned()).collect(),
+        }),
+    }
+}
+
+/// Whether drift ignores an unmanaged policy name (`ignore_unmanaged` patterns, `*` wildcard).
+pub fn ignored(desired: &Desired, name: &str) -> bool {
+    desired
+        .ignore_unmanaged
+        .iter()
+        .any(|pat| crate::policy::eval::glob(pat, name))
+}
