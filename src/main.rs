@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     let status = match runtime.block_on(run(cli)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", guardrail::render::visible(&format!("{e:#}")));
             ExitStatus::Failure
         }
     };

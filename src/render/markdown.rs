@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape::{visible, visible_lines};
 use crate::plan::{Change, Group, Plan};
 
 /// Comments longer than this are cut (GitHub refuses bodies over 65,536 characters).
@@ -12,8 +13,11 @@ pub const MAX_COMMENT_CHARS: usize = 65_000;
 
 const CUT_NOTE: &str = "\n\n_This comment was cut to stay under GitHub's size limit; run `guardrail plan` for the full plan._\n";
 
-/// Escapes the characters Markdown would interpret in free text.
+/// Escapes the characters Markdown would interpret in free text, after showing control
+/// characters and direction marks visibly ([`visible`]), so no name can end a line or a table
+/// cell early.
 pub fn escape(s: &str) -> String {
+    let s = visible(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']') {
@@ -114,7 +118,7 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
                 ..
             } => {
                 let size = new_content.as_ref().map_or(0, String::len);
-                let _ = writeln!(diffs, "\n<details><summary>update {} ({size} of {size_limit} characters)</summary>\n\n```diff\n{d}```\n</details>", escape(name));
+                let _ = writeln!(diffs, "\n<details><summary>update {} ({size} of {size_limit} characters)</summary>\n\n```diff\n{}```\n</details>", escape(name), visible_lines(d));
             }
             Change::CreatePolicy {
                 name,
@@ -123,7 +127,7 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
                 size_limit,
                 ..
             } => {
-                let _ = writeln!(diffs, "\n<details><summary>create {} ({} of {size_limit} characters)</summary>\n\n```json\n{pretty}```\n</details>", escape(name), content.len());
+                let _ = writeln!(diffs, "\n<details><summary>create {} ({} of {size_limit} characters)</summary>\n\n```json\n{}```\n</details>", escape(name), content.len(), visible_lines(pretty));
             }
             _ => {}
         }
@@ -139,8 +143,8 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
                 out,
                 "| {} | `{}` in {} by {} | {} | {} |",
                 escape(&e.target.to_string()),
-                e.action,
-                e.region,
+                visible(&e.action),
+                escape(&e.region),
                 escape(&e.principal),
                 escape(&e.before),
                 escape(&e.after)

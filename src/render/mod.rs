@@ -2,15 +2,20 @@
 //! error reports. The only module that decides layout and colour, and, with the plan file, the
 //! only one that produces serialized output.
 //!
+//! Every value that came from AWS (names, descriptions, emails, error messages) passes through
+//! [`visible`] (`escape.rs`) before it reaches a terminal; Markdown's escaping includes it.
+//!
 //! Architecture invariant: renders what it is given; never reads config or AWS.
 
 mod drift;
+mod escape;
 mod human;
 mod json;
 mod markdown;
 mod validate;
 
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
+pub use escape::{is_hostile, visible, visible_lines};
 pub use human::{config_errors, outcome_human, plan_human, refusals_human, stats_human};
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
 pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};

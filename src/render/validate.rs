@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::escape::visible;
 use crate::model::Desired;
 use crate::plan::verify::Validation;
 use crate::policy::eval::Decision;
@@ -17,25 +18,25 @@ pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
             .as_ref()
             .map(|s| format!(" statement {s}"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {:<10} {}{st}: {}",
+        let line = format!(
+            "{} {:<10} {}{st}: {}",
             n.code, n.severity, n.subject, n.message
         );
+        let _ = writeln!(out, "  {}", visible(&line));
     }
     for f in &v.failed_assertions {
-        let _ = writeln!(
-            out,
-            "  FAILED assertion at {}: {} should be {}, but is {}",
+        let line = format!(
+            "FAILED assertion at {}: {} should be {}, but is {}",
             f.location, f.description, f.expected, f.got
         );
+        let _ = writeln!(out, "  {}", visible(&line));
     }
     for l in &v.lockouts {
-        let _ = writeln!(
-            out,
-            "  LOCKOUT {} would be denied {} in {}: {}",
+        let line = format!(
+            "LOCKOUT {} would be denied {} in {}: {}",
             l.principal, l.action, l.account, l.by
         );
+        let _ = writeln!(out, "  {}", visible(&line));
     }
     let _ = writeln!(
         out,
