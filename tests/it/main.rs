@@ -3,11 +3,14 @@
 
 mod apply_props;
 mod boundaries;
+mod careless_paths;
 mod config_errors;
 mod docs;
 mod engine_props;
 mod fake_rules;
 mod hostile;
+mod hostile_names;
+mod import_quoting;
 mod layering;
 mod plan_props;
 mod render_snapshots;
