@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use super::escape::visible;
+use super::escape::{visible, visible_lines};
 use super::Style;
-use crate::config::ConfigErrors;
+use crate::config::{ConfigErrors, ErrorKind};
 use crate::live::RequestStats;
 use crate::model::TargetRef;
 use crate::plan::{Change, Group, Plan, Refused, Warning};
@@ -381,10 +381,14 @@ pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
         .with_links(false);
     let mut out = String::new();
     for e in &errors.0 {
-        // Keys and messages quote config values, which `import` may have taken from AWS.
+        // Keys and messages quote config values, which `import` may have taken from AWS. Only
+        // TOML's own parse errors (of the config or a template) break lines on purpose.
         let mut e = e.clone();
         e.key = visible(&e.key).into_owned();
-        e.message = visible(&e.message).into_owned();
+        e.message = match e.kind {
+            ErrorKind::Syntax | ErrorKind::Template => visible_lines(&e.message),
+            _ => visible(&e.message).into_owned(),
+        };
         e.help = e.help.map(|h| visible(&h).into_owned());
         let _ = handler.render_report(&mut out, &e);
         out.push('\n');

@@ -214,3 +214,13 @@ fn json_keeps_the_names_as_they_are() {
         assert!(out.contains(quoted.trim_matches('"')), "{out}");
     }
 }
+
+#[test]
+fn config_errors_escape_the_values_they_quote() {
+    let text = "[organization]\nmanagement_account = \"123456789012\"\n[policies.\"pol\\u001b[2J\\n\\nNo changes. The organization matches the config.\"]\ndocument = \"p.json\"\n";
+    let errs = crate::support::parse_with(text, &Default::default()).unwrap_err();
+    assert!(errs.0.iter().any(|e| e.message.contains('\x1b')));
+    let out = render::config_errors(&errs, Style::default());
+    assert_clean("config errors", &out);
+    assert!(out.contains("pol\\x1b[2J\\n\\nNo changes."), "{out}");
+}
