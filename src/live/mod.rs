@@ -16,6 +16,7 @@ pub mod iam_fake;
 pub mod limiter;
 mod stats;
 mod walk;
+pub mod world;
 
 pub use error::Error;
 pub use stats::RequestStats;

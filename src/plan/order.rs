@@ -57,13 +57,15 @@ pub struct Stuck<'a> {
 }
 
 /// Orders the steps of one target. `document` gives any policy's document by name (desired
-/// for managed policies, live for the rest); `wanted_denies` is every Deny statement of the
-/// new config, of this policy type (see [`denies::deny_statements`]).
+/// for managed policies, live for the rest); `wanted_denies` gives every Deny statement the
+/// new config imposes on an account below the target, of this policy type (see
+/// [`denies::deny_statements`]); it is called only once the target is at its limit.
 pub fn sequence<'a>(
     slots: &Slots<'a>,
     document: &dyn Fn(&str) -> Option<&'a Value>,
-    wanted_denies: &[Value],
+    wanted_denies: &dyn Fn() -> Vec<Value>,
 ) -> Result<Sequence<'a>, Stuck<'a>> {
+    let mut wanted: Option<Vec<Value>> = None;
     let mut present: BTreeSet<&str> = slots
         .keep
         .iter()
@@ -75,8 +77,9 @@ pub fn sequence<'a>(
     let mut steps = Vec::new();
     for &a in &slots.attach {
         while present.len() >= slots.limit {
+            let wanted = wanted.get_or_insert_with(wanted_denies);
             let may_leave = pending.iter().position(|d| {
-                present.len() > slots.min && may_leave(d, &present, document, wanted_denies)
+                present.len() > slots.min && may_leave(d, &present, document, wanted)
             });
             match may_leave {
                 Some(i) => {
@@ -193,7 +196,7 @@ mod tests {
             limit: 10,
             min: 1,
         };
-        let seq = sequence(&s, &|n| d.get(n), &wanted(&d, &["new"])).unwrap();
+        let seq = sequence(&s, &|n| d.get(n), &|| wanted(&d, &["new"])).unwrap();
         assert_eq!(seq.steps, vec![Step::Attach("new")]);
         assert_eq!(seq.late_detaches, vec!["old"]);
     }
@@ -211,7 +214,7 @@ mod tests {
             limit: 10,
             min: 1,
         };
-        let seq = sequence(&s, &|n| d.get(n), &wanted(&d, &EIGHT)).unwrap();
+        let seq = sequence(&s, &|n| d.get(n), &|| wanted(&d, &EIGHT)).unwrap();
         assert_eq!(
             seq.steps,
             vec![Step::DetachFirst("FullAWSAccess"), Step::Attach("new")]
@@ -232,7 +235,7 @@ mod tests {
             limit: 10,
             min: 1,
         };
-        let err = sequence(&s, &|n| d.get(n), &wanted(&d, &["new"])).unwrap_err();
+        let err = sequence(&s, &|n| d.get(n), &|| wanted(&d, &["new"])).unwrap_err();
         assert_eq!(err.waiting, "new");
         assert_eq!(err.blocked, vec!["old"]);
         // A deny the new config drops everywhere may leave first.
@@ -244,7 +247,7 @@ mod tests {
             limit: 10,
             min: 1,
         };
-        let seq = sequence(&s, &|n| d.get(n), &wanted(&d, &["new"])).unwrap();
+        let seq = sequence(&s, &|n| d.get(n), &|| wanted(&d, &["new"])).unwrap();
         assert_eq!(
             seq.steps,
             vec![Step::DetachFirst("gone"), Step::Attach("new")]
@@ -263,7 +266,10 @@ mod tests {
             limit: 5,
             min: 1,
         };
-        let seq = sequence(&s, &|n| d.get(n), &wanted(&d, &["new", "d1", "d2", "d3"])).unwrap();
+        let seq = sequence(&s, &|n| d.get(n), &|| {
+            wanted(&d, &["new", "d1", "d2", "d3"])
+        })
+        .unwrap();
         assert_eq!(
             seq.steps,
             vec![Step::DetachFirst("old"), Step::Attach("d3")]

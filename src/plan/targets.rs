@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::order::{self, Slots, Step};
 use super::ownership::Ownership;
 use super::{Change, Refusal, UnmanagedAttachment};
-use crate::model::{Desired, LiveOrg, LivePolicy, PolicyType, TargetRef};
+use crate::model::{Desired, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
 use crate::policy::denies;
 
 /// One target to plan.
@@ -60,28 +60,75 @@ pub fn documents(desired: &Desired, live: &LiveOrg) -> BTreeMap<String, Value> {
     docs
 }
 
-/// Every Deny statement of the policies that exist after the plan, per type.
-fn wanted_denies(
+/// Per live account, the Deny statements (by canonical text) the new config imposes on it:
+/// the lists of its desired path (its config OU, else where it is) plus the unmanaged
+/// policies that stay on those targets, of one policy type.
+fn denies_by_account(
     desired: &Desired,
     live: &LiveOrg,
     owners: &BTreeMap<String, Ownership>,
+    docs: &BTreeMap<String, Value>,
     ty: PolicyType,
-) -> Vec<Value> {
-    let managed = desired
-        .policies
-        .values()
-        .filter(|p| p.policy_type == ty)
-        .map(|p| &p.document);
-    let kept_live: Vec<Value> = live
-        .policies
-        .values()
-        .filter(|p| p.policy_type == ty && owners.get(&p.id) == Some(&Ownership::Unmanaged))
-        .filter_map(|p| serde_json::from_str(&p.content).ok())
-        .collect();
-    managed
-        .chain(kept_live.iter())
-        .flat_map(denies::deny_statements)
-        .collect()
+) -> BTreeMap<String, BTreeMap<String, Value>> {
+    let stays =
+        |p: &&LivePolicy| p.policy_type == ty && owners.get(&p.id) == Some(&Ownership::Unmanaged);
+    let of_names = |names: &mut Vec<String>, target_id: Option<String>| {
+        if let Some(id) = target_id {
+            names.extend(live.policies_on(&id).filter(stays).map(|p| p.name.clone()));
+        }
+    };
+    let live_ous = live.ou_ids_by_path();
+    let mut out = BTreeMap::new();
+    for a in live.accounts.values() {
+        let cfg = desired
+            .accounts
+            .values()
+            .find(|d| d.id.as_deref() == Some(a.id.as_str()));
+        let ou = match cfg {
+            Some(d) => d.ou.clone(),
+            None => live.path_of(&a.parent_id).unwrap_or_default(),
+        };
+        let mut names: Vec<String> = desired.root.policies.iter().cloned().collect();
+        of_names(&mut names, Some(live.root.id.clone()));
+        let mut cur = OuPath::root();
+        for seg in ou.segments() {
+            cur = cur.child(seg);
+            if let Some(o) = desired.ous.get(&cur) {
+                names.extend(o.policies.iter().cloned());
+            }
+            of_names(&mut names, live_ous.get(&cur).cloned());
+        }
+        match cfg {
+            Some(d) => names.extend(d.policies.iter().cloned()),
+            None => names.extend(
+                live.policies_on(&a.id)
+                    .filter(|p| p.policy_type == ty)
+                    .filter(|p| owners.get(&p.id) != Some(&Ownership::Orphan))
+                    .map(|p| p.name.clone()),
+            ),
+        }
+        of_names(&mut names, cfg.map(|_| a.id.clone()));
+        let mut stmts = BTreeMap::new();
+        for n in names {
+            let of_type = desired
+                .policies
+                .get(&n)
+                .map(|p| p.policy_type)
+                .or_else(|| live.policy_by_name(&n).map(|p| p.policy_type));
+            if of_type != Some(ty) {
+                continue;
+            }
+            for s in docs
+                .get(&n)
+                .map(denies::deny_statements)
+                .unwrap_or_default()
+            {
+                stmts.insert(s.to_string(), s);
+            }
+        }
+        out.insert(a.id.clone(), stmts);
+    }
+    out
 }
 
 /// Plans the attachments of every target.
@@ -99,8 +146,22 @@ pub fn plan_attachments(
         .iter()
         .filter(|t| t.is_managed())
     {
-        let wanted = wanted_denies(desired, live, owners, *ty);
+        let by_account = denies_by_account(desired, live, owners, &docs, *ty);
         for t in targets {
+            // What the new config imposes on the accounts below this target now: only those
+            // denies must never lapse while a policy leaves it early.
+            let wanted = || -> Vec<Value> {
+                let Some(id) = &t.live_id else {
+                    return Vec::new();
+                };
+                let mut all: BTreeMap<String, Value> = BTreeMap::new();
+                for (acct, stmts) in &by_account {
+                    if live.is_within(acct, id) {
+                        all.extend(stmts.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                }
+                all.into_values().collect()
+            };
             one_target(desired, live, owners, t, *ty, &docs, &wanted, &mut out);
         }
     }
@@ -159,7 +220,7 @@ fn one_target(
     t: &Target,
     ty: PolicyType,
     docs: &BTreeMap<String, Value>,
-    wanted: &[Value],
+    wanted: &dyn Fn() -> Vec<Value>,
     out: &mut Attachments,
 ) {
     let lim = desired.limits.for_type(ty);

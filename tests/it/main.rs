@@ -1,6 +1,7 @@
 //! Integration tests against the in-memory fake and the pure modules: config errors, the
 //! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
+mod action_case;
 mod apply_props;
 mod boundaries;
 mod careless_paths;
@@ -12,6 +13,7 @@ mod hostile;
 mod hostile_names;
 mod import_quoting;
 mod layering;
+mod model_check;
 mod plan_props;
 mod render_snapshots;
 mod support;
