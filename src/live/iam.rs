@@ -64,10 +64,12 @@ pub trait IamBackend: Send + Sync {
 }
 
 /// Reads every covered account of every boundary, `concurrency` accounts at a time. Accounts
-/// not in the live organization are skipped (they do not exist yet).
+/// not in the live organization are skipped (they do not exist yet). `partition` is the
+/// organization's (`LiveOrg::partition`), for the boundary policies' ARNs.
 pub async fn read_boundaries(
     d: &Desired,
     live_accounts: &dyn Fn(&str) -> bool,
+    partition: &str,
     iam: &dyn IamBackend,
     concurrency: usize,
     progress: &(dyn Fn() + Sync),
@@ -88,7 +90,7 @@ pub async fn read_boundaries(
                 role: b.member_role.clone(),
             };
             let policy = if b.deploy {
-                Some(iam.get_policy(&acct, &b.arn(&account)).await?)
+                Some(iam.get_policy(&acct, &b.arn(partition, &account)).await?)
             } else {
                 None
             };

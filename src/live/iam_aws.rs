@@ -1,35 +1,139 @@
-//! The SDK side of [`IamBackend`]: AssumeRole into each member account's role (credentials
-//! cached per account and role), one IAM client per account, a semaphore bounding the IAM
-//! requests in flight, the SDK's adaptive retry mode (from the shared config) for IAM's
-//! throttling. Translation only.
+//! The SDK side of [`IamBackend`]: AssumeRole into each member account's role, one IAM client
+//! per account and role, a semaphore bounding the IAM requests in flight, the SDK's adaptive
+//! retry mode (from the shared config) for IAM's throttling. Translation only.
+//!
+//! Credentials come from the SDK's refreshing [`AssumeRoleProvider`], built from the
+//! management account's config (same credentials, region, endpoint and retry settings), behind
+//! each client's identity cache: the cache asks the provider again shortly before the assumed
+//! credentials expire, so a boundary run longer than the session (an hour) keeps working. The
+//! role ARN is built in the organization's partition (`aws`, `aws-us-gov`, `aws-cn`), as the
+//! root's ARN gives it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::SdkConfig;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials};
 use aws_sdk_iam as iam;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_async::time::SharedTimeSource;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::iam::{decode_document, IamAccount, IamBackend, IamPolicyState, RoleInfo};
 use super::stats::Counter;
 use super::{Error, RequestStats, Result};
 
+/// The session name member-account sessions carry (CloudTrail shows it in the member account).
+pub const SESSION_NAME: &str = "guardrail";
+
 /// IAM across member accounts through the SDK.
 #[derive(Debug, Clone)]
 pub struct AwsIam {
     base: SdkConfig,
+    partition: String,
     clients: Arc<Mutex<HashMap<IamAccount, iam::Client>>>,
     counter: Counter,
     lanes: Arc<Semaphore>,
 }
 
+/// The ARN of the role assumed in a member account, in the organization's partition.
+pub fn role_arn(partition: &str, account: &IamAccount) -> String {
+    format!("arn:{partition}:iam::{}:role/{}", account.id, account.role)
+}
+
+/// Why AssumeRole into a member account failed. It travels inside the SDK's credentials error
+/// to the IAM call that needed the credentials, where [`map_err`] finds it again.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot assume {role_arn} in account {account}: {error}")]
+struct AssumeFailed {
+    role_arn: String,
+    account: String,
+    error: Error,
+}
+
+impl AssumeFailed {
+    /// The error the IAM call reports: AWS's kind, the message naming role and account.
+    fn to_error(&self) -> Error {
+        let context = |m: &str| {
+            format!(
+                "cannot assume {} in account {}: {m}",
+                self.role_arn, self.account
+            )
+        };
+        match &self.error {
+            Error::AccessDenied(m) => Error::AccessDenied(context(m)),
+            Error::Transport(m) => Error::Transport(context(m)),
+            other => other.clone(),
+        }
+    }
+}
+
+/// The first error of type `T` in `err`'s source chain (`err` included).
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// One member account's credentials: the SDK's [`AssumeRoleProvider`] (one STS AssumeRole per
+/// call; the IAM client's identity cache decides when to call, which is again before expiry),
+/// counting each AssumeRole in the stats and turning a refusal into [`AssumeFailed`].
+#[derive(Debug)]
+struct MemberCredentials {
+    provider: AssumeRoleProvider,
+    role_arn: String,
+    account: String,
+    counter: Counter,
+}
+
+impl MemberCredentials {
+    async fn assume(&self) -> aws_credential_types::provider::Result {
+        self.counter.bump("sts:AssumeRole");
+        self.provider.provide_credentials().await.map_err(|e| {
+            let error = match find_in_chain::<SdkError<AssumeRoleError>>(&e) {
+                Some(sts @ SdkError::ServiceError(_)) => Error::from_code(
+                    sts.code().unwrap_or("UnknownError"),
+                    sts.message().unwrap_or_default(),
+                ),
+                _ => Error::Transport(iam::error::DisplayErrorContext(&e).to_string()),
+            };
+            CredentialsError::provider_error(AssumeFailed {
+                role_arn: self.role_arn.clone(),
+                account: self.account.clone(),
+                error,
+            })
+        })
+    }
+}
+
+impl ProvideCredentials for MemberCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.assume())
+    }
+}
+
 fn map_err<E, R>(err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
+    if let Some(f) = find_in_chain::<AssumeFailed>(&err) {
+        return f.to_error();
+    }
     match &err {
         SdkError::ServiceError(_) => Error::from_code(
             err.code().unwrap_or("UnknownError"),
@@ -40,53 +144,60 @@ where
 }
 
 impl AwsIam {
-    pub fn new(base: &SdkConfig, concurrency: usize) -> Self {
+    /// IAM in the member accounts of an organization in `partition` (from the root's ARN:
+    /// `aws`, `aws-us-gov`, `aws-cn`), with the management account's config as the base.
+    pub fn new(base: &SdkConfig, partition: &str, concurrency: usize) -> Self {
+        // `AssumeRoleProvider::build` requires a time source (it panics without one); a config
+        // from `aws_config::load` always has one, a hand-built one may not: give it the
+        // system clock, so that requirement always holds.
+        let base = if base.time_source().is_some() {
+            base.clone()
+        } else {
+            base.to_builder()
+                .time_source(SharedTimeSource::default())
+                .build()
+        };
         AwsIam {
-            base: base.clone(),
+            base,
+            // An empty partition is a snapshot not read by a walk: the commercial one.
+            partition: if partition.is_empty() {
+                "aws"
+            } else {
+                partition
+            }
+            .to_owned(),
             clients: Arc::new(Mutex::new(HashMap::new())),
             counter: Counter::default(),
             lanes: Arc::new(Semaphore::new(concurrency.max(1))),
         }
     }
 
-    /// The IAM client for an account, assuming its role once.
+    /// The IAM client for an account: one per account and role, whose credentials come from a
+    /// refreshing AssumeRole provider (nothing is sent until the first IAM request).
     async fn client(&self, account: &IamAccount) -> Result<iam::Client> {
-        if let Some(c) = self.clients.lock().await.get(account) {
+        // Held across the build (no request is made there), so two tasks never build two
+        // providers for one account.
+        let mut clients = self.clients.lock().await;
+        if let Some(c) = clients.get(account) {
             return Ok(c.clone());
         }
-        let role_arn = format!("arn:aws:iam::{}:role/{}", account.id, account.role);
-        self.counter.bump("sts:AssumeRole");
-        let out = aws_sdk_sts::Client::new(&self.base)
-            .assume_role()
-            .role_arn(&role_arn)
-            .role_session_name("guardrail")
-            .send()
-            .await
-            .map_err(|e| match map_err(e) {
-                Error::AccessDenied(m) => Error::AccessDenied(format!(
-                    "cannot assume {role_arn} in account {}: {m}",
-                    account.id
-                )),
-                other => other,
-            })?;
-        let c = out.credentials().ok_or_else(|| {
-            Error::AccessDenied(format!("AssumeRole {role_arn} returned no credentials"))
-        })?;
-        let creds = iam::config::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_owned()),
-            None,
-            "guardrail-member-role",
-        );
+        let role_arn = role_arn(&self.partition, account);
+        let provider = AssumeRoleProvider::builder(&role_arn)
+            .configure(&self.base)
+            .session_name(SESSION_NAME)
+            .build()
+            .await;
+        let creds = MemberCredentials {
+            provider,
+            role_arn,
+            account: account.id.clone(),
+            counter: self.counter.clone(),
+        };
         let conf = iam::config::Builder::from(&self.base)
             .credentials_provider(creds)
             .build();
         let client = iam::Client::from_conf(conf);
-        self.clients
-            .lock()
-            .await
-            .insert(account.clone(), client.clone());
+        clients.insert(account.clone(), client.clone());
         Ok(client)
     }
 
@@ -294,5 +405,57 @@ impl IamBackend for AwsIam {
 
     fn stats(&self) -> RequestStats {
         self.counter.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &str) -> IamAccount {
+        IamAccount {
+            id: id.into(),
+            role: "OrganizationAccountAccessRole".into(),
+        }
+    }
+
+    #[test]
+    fn role_arns_are_in_the_organizations_partition() {
+        for partition in ["aws", "aws-us-gov", "aws-cn"] {
+            assert_eq!(
+                role_arn(partition, &member("210987654321")),
+                format!("arn:{partition}:iam::210987654321:role/OrganizationAccountAccessRole")
+            );
+        }
+        let base = SdkConfig::builder().build();
+        assert_eq!(AwsIam::new(&base, "aws-us-gov", 1).partition, "aws-us-gov");
+        // A snapshot not read by a walk has no partition: the commercial one.
+        assert_eq!(AwsIam::new(&base, "", 1).partition, "aws");
+        // A config without a clock gets one, which the AssumeRole provider requires.
+        assert!(AwsIam::new(&base, "aws", 1).base.time_source().is_some());
+    }
+
+    /// A refused AssumeRole reaches the IAM call's error as AWS's kind, naming role and account.
+    #[test]
+    fn a_refused_assume_role_names_the_role_and_account() {
+        let failed = AssumeFailed {
+            role_arn: "arn:aws-cn:iam::210987654321:role/R".into(),
+            account: "210987654321".into(),
+            error: Error::AccessDenied("not authorized to perform sts:AssumeRole".into()),
+        };
+        let wrapped = CredentialsError::provider_error(failed);
+        let found = find_in_chain::<AssumeFailed>(&wrapped).map(AssumeFailed::to_error);
+        assert_eq!(
+            found,
+            Some(Error::AccessDenied(
+                "cannot assume arn:aws-cn:iam::210987654321:role/R in account 210987654321: not authorized to perform sts:AssumeRole".into()
+            ))
+        );
+        let throttled = AssumeFailed {
+            role_arn: "r".into(),
+            account: "1".into(),
+            error: Error::TooManyRequests("slow down".into()),
+        };
+        assert!(throttled.to_error().is_transient());
     }
 }

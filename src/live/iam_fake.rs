@@ -42,15 +42,13 @@ pub struct FakeIam {
     accounts: Mutex<BTreeMap<String, Account>>,
     limits: LimitsTable,
     counter: Counter,
+    /// The partition of the ARNs it hands out (`aws` unless told otherwise).
+    partition: String,
 }
 
 impl Default for FakeIam {
     fn default() -> Self {
-        FakeIam {
-            accounts: Mutex::new(BTreeMap::new()),
-            limits: LimitsTable::default(),
-            counter: Counter::default(),
-        }
+        FakeIam::in_partition("aws")
     }
 }
 
@@ -69,6 +67,17 @@ fn no_such(what: &str) -> Error {
 }
 
 impl FakeIam {
+    /// IAM in an organization of another partition (`aws-us-gov`, `aws-cn`): the ARNs it
+    /// returns start `arn:<partition>:iam::`.
+    pub fn in_partition(partition: &str) -> Self {
+        FakeIam {
+            accounts: Mutex::new(BTreeMap::new()),
+            limits: LimitsTable::default(),
+            counter: Counter::default(),
+            partition: partition.to_owned(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Account>> {
         // Every mutation is a single insert or remove after its checks: a panic elsewhere
         // cannot leave an account half-changed.
@@ -139,7 +148,8 @@ impl FakeIam {
                 name: n.clone(),
                 path: r.path.clone(),
                 arn: format!(
-                    "arn:aws:iam::{account}:{}{}{n}",
+                    "arn:{}:iam::{account}:{}{}{n}",
+                    self.partition,
                     if r.user { "user" } else { "role" },
                     r.path
                 ),
@@ -224,7 +234,10 @@ impl IamBackend for FakeIam {
     ) -> Result<String> {
         self.counter.bump("iam:CreatePolicy");
         self.size_ok(document)?;
-        let arn = format!("arn:aws:iam::{}:policy{path}{name}", account.id);
+        let arn = format!(
+            "arn:{}:iam::{}:policy{path}{name}",
+            self.partition, account.id
+        );
         let mut s = self.lock();
         let a = s.entry(account.id.clone()).or_default();
         if a.policies.contains_key(&arn) {

@@ -737,6 +737,27 @@ mod tests {
         assert!(statement_matches(&r, &req));
     }
 
+    /// AWS matches the service prefix and the action name case-insensitively, in `Action`
+    /// and `NotAction`, with or without wildcards.
+    #[test]
+    fn actions_match_in_any_case() {
+        let deny =
+            json!({"Effect":"Deny","Action":["EC2:TerminateInstances","S3:Get*"],"Resource":"*"});
+        for action in [
+            "ec2:TerminateInstances",
+            "EC2:terminateinstances",
+            "s3:GetObject",
+            "S3:GETOBJECT",
+        ] {
+            assert!(statement_matches(&deny, &Request::new(action)), "{action}");
+        }
+        assert!(!statement_matches(&deny, &Request::new("s3:PutObject")));
+        let not = json!({"Effect":"Deny","NotAction":["IAM:*","Sts:AssumeRole"],"Resource":"*"});
+        assert!(!statement_matches(&not, &Request::new("iam:CreateRole")));
+        assert!(!statement_matches(&not, &Request::new("sts:assumerole")));
+        assert!(statement_matches(&not, &Request::new("ec2:RunInstances")));
+    }
+
     #[test]
     fn policy_variables_take_the_request_values() {
         let s = json!({"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::team-${aws:PrincipalTag/team}-*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"${aws:ResourceAccount}"}}});

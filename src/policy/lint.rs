@@ -73,11 +73,11 @@ rules! {
         "SCPs apply to every principal of the accounts below them; scope with `aws:PrincipalArn` conditions instead.",
         r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::1:role/x"},...}"#, r#"{"Effect":"Deny",...,"Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x"}}}"#;
     ACTION_SHAPE = "GR008", "action-shape", Error,
-        "Checks that each action is `*` or `service:Action` with a lower-case service prefix.",
+        "Checks that each action is `*` or `service:Action`: a service prefix of letters, digits, `-` and wildcards, a colon, and a non-empty action name. Case does not matter: AWS matches the prefix and the action name case-insensitively, so `EC2:TerminateInstances` is valid (GR022 suggests the conventional case).",
         "A malformed action matches nothing, so the guardrail silently does not apply.",
         r#""Action":"s3 DeleteBucket""#, r#""Action":"s3:DeleteBucket""#;
     SERVICE_PREFIX = "GR009", "service-prefix", Warning,
-        "Warns when an action's service prefix is not a known AWS service.",
+        "Warns when an action's service prefix is not a known AWS service (compared case-insensitively, as AWS does).",
         "A misspelt prefix (`cloudtrial:`) matches nothing.",
         r#""Action":"cloudtrial:StopLogging""#, r#""Action":"cloudtrail:StopLogging""#;
     OPERATOR = "GR010", "condition-operator", Error,
@@ -128,6 +128,10 @@ rules! {
         "Checks that Sids are alphanumeric and unique in the document.",
         "AWS rejects other characters and duplicate Sids.",
         r#""Sid":"deny-leave""#, r#""Sid":"DenyLeave""#;
+    ACTION_CASE = "GR022", "action-case", Suggestion,
+        "Suggests writing an action's service prefix in lower case, as AWS's documentation and service authorization reference do.",
+        "Nothing breaks (AWS matches actions case-insensitively), but `S3:GetObject` beside `s3:PutObject` is harder to search and review, and the policy's text differs from what other tools emit.",
+        r#""Action":"S3:GetObject""#, r#""Action":"s3:GetObject""#;
 }
 
 /// One finding.
@@ -644,23 +648,29 @@ fn lint_statement(
         if a == "*" {
             continue;
         }
+        // AWS matches actions case-insensitively (`EC2:TerminateInstances` is valid), so the
+        // shape check and the known-prefix lookup ignore case; only GR022 mentions it.
         match a.split_once(':') {
             Some((svc, act))
                 if !svc.is_empty()
                     && !act.is_empty()
-                    && svc.chars().all(|c| {
-                        c.is_ascii_lowercase()
-                            || c.is_ascii_digit()
-                            || c == '-'
-                            || c == '*'
-                            || c == '?'
-                    }) =>
+                    && svc
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*' || c == '?') =>
             {
-                if !svc.contains(['*', '?']) && !SERVICE_PREFIXES.contains(&svc) {
+                let lower = svc.to_ascii_lowercase();
+                if !svc.contains(['*', '?']) && !SERVICE_PREFIXES.contains(&lower.as_str()) {
                     out.push(finding(
                         SERVICE_PREFIX,
                         st,
                         format!("`{svc}` in `{a}` is not a known service prefix"),
+                    ));
+                }
+                if lower != svc {
+                    out.push(finding(
+                        ACTION_CASE,
+                        st,
+                        format!("`{a}`: AWS writes the service prefix in lower case (`{lower}:{act}`); it matches either way"),
                     ));
                 }
             }
@@ -728,6 +738,9 @@ fn lint_statement(
                 ));
             }
         }
+        // The management policy types (tag, backup, ...) are not IAM policy documents and
+        // guardrail never lints them; nothing type-specific to check.
+        _ => {}
     }
 
     let mut principal_scoped = false;
@@ -811,11 +824,12 @@ fn lint_statement(
             ));
         }
         if region_conditioned {
+            // Case-insensitive, like AWS's action matching: `IAM:*` exempts IAM too.
             let exempted = |svc: &str| {
                 not_action.is_some()
                     && acts
                         .iter()
-                        .any(|a| a == &format!("{svc}:*") || a.starts_with(&format!("{svc}:")))
+                        .any(|a| a.to_ascii_lowercase().starts_with(&format!("{svc}:")))
             };
             let missing: Vec<&str> = CORE_GLOBAL
                 .iter()
@@ -987,6 +1001,11 @@ mod tests {
                 SCP,
                 "GR021",
             ),
+            (
+                json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"S3:GetObject","Resource":"*"}]}),
+                SCP,
+                "GR022",
+            ),
         ];
         for (doc, ty, code) in cases {
             let got = codes(doc.clone(), ty, true);
@@ -995,7 +1014,48 @@ mod tests {
                 "{code} expected for {doc}, got {got:?}"
             );
         }
-        assert_eq!(RULES.len(), 20);
+        assert_eq!(RULES.len(), 21);
+    }
+
+    /// AWS matches service prefixes and action names case-insensitively: any case is valid,
+    /// known prefixes are known in any case, and the case is at most a suggestion.
+    #[test]
+    fn action_case_is_never_an_error() {
+        for action in [
+            "S3:GetObject",
+            "EC2:TerminateInstances",
+            "Ec2:terminateinstances",
+            "IAM:*",
+            "S3:Get*",
+        ] {
+            let d = json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":action,"Resource":"*"}]});
+            let f = lint(&d, SCP, &LintContext::default());
+            let not_suggestions: Vec<_> = f
+                .iter()
+                .filter(|f| f.severity != Severity::Suggestion)
+                .collect();
+            assert!(not_suggestions.is_empty(), "{action}: {not_suggestions:?}");
+            assert_eq!(
+                f.iter().map(|f| f.code).collect::<Vec<_>>(),
+                vec!["GR022"],
+                "{action}"
+            );
+        }
+        // The conventional case draws nothing, and a misspelt prefix is still unknown in
+        // upper case.
+        let lower = json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*"}]});
+        assert!(lint(&lower, SCP, &LintContext::default()).is_empty());
+        let typo = json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"CLOUDTRIAL:StopLogging","Resource":"*"}]});
+        assert!(codes(typo, SCP, false).contains(&"GR009"));
+        // A malformed action is still an error whatever its case.
+        let bad = json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"S3 GetObject","Resource":"*"}]});
+        assert!(codes(bad, SCP, false).contains(&"GR008"));
+    }
+
+    #[test]
+    fn region_lock_exemptions_match_any_case() {
+        let d = json!({"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["IAM:*","STS:*","Organizations:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}]});
+        assert!(!codes(d, SCP, false).contains(&"GR013"));
     }
 
     #[test]

@@ -759,6 +759,8 @@ fn a_plan_that_locks_out_the_deployer_is_refused_before_any_request() {
 // ---------------------------------------------------------------------------------------------
 // permissions boundaries across member accounts (AssumeRole into each)
 
+mod credentials;
+
 /// An IAM client in a member account, through AssumeRole of its OrganizationAccountAccessRole.
 async fn member_iam(b: &AwsBackend, account: &str) -> aws_sdk_iam::Client {
     let out = aws_sdk_sts::Client::new(b.sdk_config())
@@ -1089,6 +1091,54 @@ fn apply_converges_under_20_percent_injected_faults() {
         log.iter()
             .any(|r| r.op == "DetachPolicy" && r.status == 200),
         "the change detached FullAWSAccess somewhere"
+    );
+}
+
+/// Writes that take effect but whose answer never arrives (the proxy forwards them to moto,
+/// then drops the connection): the SDK's and apply's retries meet AWS's "already so" answers
+/// (for the writes moto answers as AWS does; see `proxy::LOSABLE`).
+/// Re-running apply converges within three runs, the plan is then empty, and no target ever
+/// held zero SCPs or more than ten.
+#[test]
+fn apply_converges_when_write_responses_are_lost() {
+    let (org, initial) = org_with_large_change("l");
+    let proxy = proxy::Proxy::start_with_lost(&moto::moto().endpoint, 20_260_417, 0, 30);
+    let mut runs = 0;
+    let mut outputs = Vec::new();
+    loop {
+        runs += 1;
+        let out = org.guardrail_via(&proxy.endpoint, &["apply", "--env", "l", "--auto-approve"]);
+        let done = out.status.code() == Some(0);
+        outputs.push(format!(
+            "run {runs}: exit {:?}\n{}\n{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        ));
+        if done {
+            break;
+        }
+        assert!(
+            runs < 3,
+            "apply did not converge in {runs} runs with lost responses:\n{}",
+            outputs.join("\n")
+        );
+    }
+    proxy.set_lost_share(0);
+    let log = converged(&org, &proxy, "l", &initial);
+    let lost: Vec<&str> = log
+        .iter()
+        .filter(|r| r.lost)
+        .map(|r| r.op.as_str())
+        .collect();
+    assert!(
+        lost.len() >= 3 && proxy.lost() == lost.len() as u64,
+        "writes lost their response: {lost:?}"
+    );
+    let kinds: BTreeSet<&str> = lost.iter().copied().collect();
+    assert!(
+        kinds.len() >= 2 && !kinds.contains(""),
+        "Organizations writes of several kinds lost their response: {lost:?}"
     );
 }
 

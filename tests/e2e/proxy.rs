@@ -1,8 +1,16 @@
 //! A fault-injecting HTTP proxy on loopback, in front of moto. From a seed it answers a chosen
 //! share of Organizations requests with TooManyRequests, ConcurrentModification, a 500, a
 //! dropped connection, or added latency, and forwards the rest; it records every request that
-//! reached moto, with moto's answer, in order. Faults strike before forwarding, so a faulted
-//! request never changes moto's state. One request per connection (`Connection: close`).
+//! reached moto, with moto's answer, in order. Those faults strike before forwarding, so such a
+//! request never changes moto's state.
+//!
+//! A second, separate share of writes (those in [`LOSABLE`]) gets a *lost response*: the proxy
+//! forwards the write, moto carries it out and answers, and the proxy drops the connection
+//! instead of passing the answer on (as when a network path dies after AWS committed the
+//! change). The client sees a connection error for a write that took effect; its retry then
+//! meets AWS's "already so" answers. Such requests are journaled as answered by moto (they
+//! changed its state), marked [`Record::lost`]. One request per connection
+//! (`Connection: close`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,6 +26,8 @@ pub struct Record {
     pub body: String,
     pub status: u16,
     pub response: String,
+    /// Moto answered, but the proxy dropped the connection instead of passing the answer on.
+    pub lost: bool,
 }
 
 #[derive(Default)]
@@ -26,13 +36,16 @@ struct Shared {
     writes: Mutex<u64>,
     wrote: Condvar,
     faults: AtomicU64,
+    lost: AtomicU64,
 }
 
 pub struct Proxy {
     pub endpoint: String,
     shared: Arc<Shared>,
-    /// Percent of Organizations requests to fault (0 to 100).
+    /// Percent of Organizations requests to fault before forwarding (0 to 100).
     share: Arc<AtomicU64>,
+    /// Percent of the remaining writes whose response is lost after moto carried them out.
+    lost_share: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -46,6 +59,23 @@ const WRITES: &[&str] = &[
     "DeleteOrganizationalUnit",
     "MoveAccount",
     "CreateAccount",
+];
+
+/// Writes whose response may be lost: those whose retry moto answers as AWS would, with the
+/// same end state ("already so": `DuplicatePolicyException`, `PolicyNotFoundException`,
+/// `OrganizationalUnitNotFoundException`, or an idempotent success for attach, detach, move and
+/// update). Not `CreateOrganizationalUnit` or `CreateAccount`: moto does not reject a duplicate
+/// sibling OU or account email, so a retried create would make a second one in moto where AWS
+/// answers `DuplicateOrganizationalUnitException` / a failed `CreateAccountStatus` (the fake
+/// enforces those rules; no e2e test relies on a rule moto skips).
+const LOSABLE: &[&str] = &[
+    "AttachPolicy",
+    "DetachPolicy",
+    "CreatePolicy",
+    "UpdatePolicy",
+    "DeletePolicy",
+    "DeleteOrganizationalUnit",
+    "MoveAccount",
 ];
 
 fn xorshift(x: &mut u64) -> u64 {
@@ -91,7 +121,14 @@ fn error_response(kind: &str, status: u16) -> Vec<u8> {
     format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes()
 }
 
-fn handle(client: TcpStream, upstream: &str, shared: &Shared, share: u64, rng: &mut u64) {
+/// The shares a connection is handled with (read when it is accepted).
+#[derive(Clone, Copy)]
+struct Shares {
+    fault: u64,
+    lost: u64,
+}
+
+fn handle(client: TcpStream, upstream: &str, shared: &Shared, shares: Shares, rng: &mut u64) {
     let mut reader = BufReader::new(match client.try_clone() {
         Ok(c) => c,
         Err(_) => return,
@@ -108,7 +145,7 @@ fn handle(client: TcpStream, upstream: &str, shared: &Shared, share: u64, rng: &
                 .then(|| h.rsplit('.').next().unwrap_or_default().trim().to_owned())
         })
         .unwrap_or_default();
-    if !op.is_empty() && xorshift(rng) % 100 < share {
+    if !op.is_empty() && xorshift(rng) % 100 < shares.fault {
         shared.faults.fetch_add(1, Ordering::SeqCst);
         match xorshift(rng) % 5 {
             0 => {
@@ -127,6 +164,10 @@ fn handle(client: TcpStream, upstream: &str, shared: &Shared, share: u64, rng: &
             _ => std::thread::sleep(Duration::from_millis(30)), // latency, then forward
         }
     }
+    // Rolled only when the share is set, so the fault sequence of a seed without lost
+    // responses is what it always was.
+    let lose =
+        shares.lost > 0 && LOSABLE.contains(&op.as_str()) && xorshift(rng) % 100 < shares.lost;
     let Ok(mut up) = TcpStream::connect(upstream) else {
         return;
     };
@@ -162,11 +203,18 @@ fn handle(client: TcpStream, upstream: &str, shared: &Shared, share: u64, rng: &
             body: String::from_utf8_lossy(&body).into_owned(),
             status,
             response,
+            lost: lose,
         });
     }
     if WRITES.contains(&op.as_str()) {
         *shared.writes.lock().unwrap() += 1;
         shared.wrote.notify_all();
+    }
+    if lose {
+        // Moto has carried the write out; the client never hears of it. Dropping `client`
+        // closes the connection with nothing written.
+        shared.lost.fetch_add(1, Ordering::SeqCst);
+        return;
     }
     let _ = client.write_all(&resp);
 }
@@ -174,13 +222,25 @@ fn handle(client: TcpStream, upstream: &str, shared: &Shared, share: u64, rng: &
 impl Proxy {
     /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`), faulting `share` percent.
     pub fn start(upstream: &str, seed: u64, share: u64) -> Proxy {
+        Proxy::start_with_lost(upstream, seed, share, 0)
+    }
+
+    /// As [`Proxy::start`], and loses the response of `lost` percent of the writes that were
+    /// not faulted before forwarding.
+    pub fn start_with_lost(upstream: &str, seed: u64, share: u64, lost: u64) -> Proxy {
         let upstream = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let shared = Arc::new(Shared::default());
         let share = Arc::new(AtomicU64::new(share));
+        let lost_share = Arc::new(AtomicU64::new(lost));
         let stop = Arc::new(AtomicBool::new(false));
-        let (s2, sh2, st2) = (shared.clone(), share.clone(), stop.clone());
+        let (s2, sh2, lo2, st2) = (
+            shared.clone(),
+            share.clone(),
+            lost_share.clone(),
+            stop.clone(),
+        );
         std::thread::spawn(move || {
             let mut n = seed.max(1);
             for conn in listener.incoming() {
@@ -191,19 +251,19 @@ impl Proxy {
                 n = n
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                let (s3, up, pct, mut rng) = (
-                    s2.clone(),
-                    upstream.clone(),
-                    sh2.load(Ordering::SeqCst),
-                    n | 1,
-                );
-                std::thread::spawn(move || handle(conn, &up, &s3, pct, &mut rng));
+                let shares = Shares {
+                    fault: sh2.load(Ordering::SeqCst),
+                    lost: lo2.load(Ordering::SeqCst),
+                };
+                let (s3, up, mut rng) = (s2.clone(), upstream.clone(), n | 1);
+                std::thread::spawn(move || handle(conn, &up, &s3, shares, &mut rng));
             }
         });
         Proxy {
             endpoint,
             shared,
             share,
+            lost_share,
             stop,
         }
     }
@@ -212,8 +272,17 @@ impl Proxy {
         self.share.store(pct, Ordering::SeqCst);
     }
 
+    pub fn set_lost_share(&self, pct: u64) {
+        self.lost_share.store(pct, Ordering::SeqCst);
+    }
+
     pub fn faults(&self) -> u64 {
         self.shared.faults.load(Ordering::SeqCst)
+    }
+
+    /// Writes moto carried out whose response the proxy dropped.
+    pub fn lost(&self) -> u64 {
+        self.shared.lost.load(Ordering::SeqCst)
     }
 
     /// Writes moto has answered so far.
