@@ -20,6 +20,9 @@ use std::time::Duration;
 
 use crate::live::{Error, OrgBackend};
 
+/// Races (two runs writing their tags at once) retried beyond the timeout.
+const MAX_RACES: u32 = 5;
+
 /// The tag key prefix of a lock.
 pub const KEY_PREFIX: &str = "guardrail-lock:";
 
@@ -53,14 +56,37 @@ pub struct LockOptions<'a> {
     pub pause: &'a (dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
 }
 
+/// Runs one lock request, retrying transient errors (throttling, a dropped connection) a few
+/// times with a growing pause, as apply retries its steps.
+pub async fn retrying<T, F, Fut>(
+    pause: &(dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
+    f: F,
+) -> Result<T, Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        match f().await {
+            Err(e) if e.is_transient() && attempt < 6 => {
+                pause(Duration::from_millis(200 << attempt.min(5))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The other runs' unexpired locks among the root's tags: `(key, value)`.
 async fn others(
     b: &dyn OrgBackend,
     root_id: &str,
     own: &str,
     now: u64,
+    pause: &(dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
 ) -> Result<Vec<(String, String)>, Error> {
-    Ok(b.list_tags_for_resource(root_id)
+    Ok(retrying(pause, || b.list_tags_for_resource(root_id))
         .await?
         .into_iter()
         .filter(|(k, _)| k.starts_with(KEY_PREFIX) && k != own)
@@ -81,24 +107,29 @@ pub async fn acquire(
     let key = format!("{KEY_PREFIX}{}", opts.run_id);
     let start = (opts.now)();
     let mut attempt: u32 = 0;
+    let mut races: u32 = 0;
     loop {
+        let mut raced = false;
         let now = (opts.now)();
         let waited = Duration::from_secs(now.saturating_sub(start));
-        let held = others(b, root_id, &key, now).await?;
+        let held = others(b, root_id, &key, now, opts.pause).await?;
         if held.is_empty() {
             let value = format!("{} {}", opts.env, now + opts.ttl.as_secs());
-            b.tag_resource(root_id, &key, &value).await?;
-            let after = others(b, root_id, &key, now).await?;
+            retrying(opts.pause, || b.tag_resource(root_id, &key, &value)).await?;
+            let after = others(b, root_id, &key, now, opts.pause).await?;
             if after.is_empty() {
                 return Ok(Lock {
                     root_id: root_id.to_owned(),
                     key,
                 });
             }
-            // Raced with another run: both back off.
-            b.untag_resource(root_id, &key).await?;
+            // Raced with another run: both back off, and try again after different pauses
+            // (a race is not a held lock: it does not count against the timeout, a few times).
+            retrying(opts.pause, || b.untag_resource(root_id, &key)).await?;
+            raced = true;
+            races += 1;
         }
-        if waited >= opts.timeout {
+        if waited >= opts.timeout && !(raced && races <= MAX_RACES) {
             let holder = held
                 .first()
                 .map(|(k, v)| {
@@ -111,10 +142,14 @@ pub async fn acquire(
             return Err(LockError::Held { holder, waited });
         }
         attempt += 1;
+        // The run id carries the process id, so two racing runs pause for different times.
         let jitter = u64::from(
-            opts.run_id.bytes().fold(attempt, |a, c| {
-                a.wrapping_mul(31).wrapping_add(u32::from(c))
-            }) % 1000,
+            opts.run_id
+                .bytes()
+                .fold(attempt.wrapping_mul(2_654_435_761), |a, c| {
+                    a.rotate_left(5) ^ u32::from(c).wrapping_mul(0x9E37_79B9)
+                })
+                % 1000,
         );
         (opts.pause)(Duration::from_millis(
             500 * u64::from(attempt.min(10)) + jitter,
@@ -124,17 +159,25 @@ pub async fn acquire(
 }
 
 /// Releases a held lock.
-pub async fn release(b: &dyn OrgBackend, lock: &Lock) -> Result<(), Error> {
-    b.untag_resource(&lock.root_id, &lock.key).await
+pub async fn release(
+    b: &dyn OrgBackend,
+    lock: &Lock,
+    pause: &(dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
+) -> Result<(), Error> {
+    retrying(pause, || b.untag_resource(&lock.root_id, &lock.key)).await
 }
 
 /// Removes every lock tag from the root (`--break-lock`): the lock of a run that died.
 /// Returns the keys removed.
-pub async fn break_all(b: &dyn OrgBackend, root_id: &str) -> Result<Vec<String>, Error> {
+pub async fn break_all(
+    b: &dyn OrgBackend,
+    root_id: &str,
+    pause: &(dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Sync),
+) -> Result<Vec<String>, Error> {
     let mut removed = Vec::new();
-    for (k, _) in b.list_tags_for_resource(root_id).await? {
+    for (k, _) in retrying(pause, || b.list_tags_for_resource(root_id)).await? {
         if k.starts_with(KEY_PREFIX) {
-            b.untag_resource(root_id, &k).await?;
+            retrying(pause, || b.untag_resource(root_id, &k)).await?;
             removed.push(k);
         }
     }

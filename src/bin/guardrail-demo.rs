@@ -50,6 +50,10 @@ struct SeedArgs {
     /// Create nothing in the organization (an empty organization to build with apply).
     #[arg(long)]
     bare: bool,
+    /// Build a realistic world instead (`live::world`: RCPs, tag and AI opt-out policies,
+    /// Control Tower SCPs, targets at their limits, foreign policies, names that need quoting).
+    #[arg(long)]
+    world: bool,
 }
 
 fn random_account(seed: Option<u64>) -> String {
@@ -109,6 +113,26 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let b = guardrail::live::demo::emulator_backend(&conf);
+    if args.world {
+        let w = guardrail::live::world::build(
+            &b,
+            guardrail::live::world::WorldOptions {
+                seed: args.seed.unwrap_or(1),
+                accounts: args.accounts,
+                team_ous: 2,
+                emulator: true,
+            },
+        )
+        .await?;
+        eprintln!(
+            "built a world: {} OUs, {} accounts, {} policies ({} requests)",
+            w.ous.len(),
+            w.accounts.len(),
+            w.policies.len(),
+            b.stats().total()
+        );
+        return Ok(());
+    }
     let seeded = guardrail::live::demo::seed(
         &b,
         guardrail::live::demo::Shape {

@@ -443,21 +443,25 @@ async fn apply_locked(
     opts: &ApplyOpts<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let backend = AwsBackend::connect(connect).await;
-    let root = live::the_root(&backend)
+    let pause = |d: std::time::Duration| -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(d))
+    };
+    let root = crate::lock::retrying(&pause, || live::the_root(&backend))
         .await
         .context("could not read the organization's root")?;
     if opts.break_lock {
-        let removed = crate::lock::break_all(&backend, &root.id).await?;
+        let removed = crate::lock::break_all(&backend, &root.id, &pause).await?;
         eprintln!(
             "removed {} lock tag(s) from the root: {}",
             removed.len(),
             removed.join(", ")
         );
     }
-    let run_id = format!("{:x}-{:x}", unix_now(), std::process::id());
-    let pause = |d: std::time::Duration| -> futures::future::BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(d))
-    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let run_id = format!("{:x}-{:x}-{nanos:x}", unix_now(), std::process::id());
     let lock_opts = crate::lock::LockOptions {
         run_id,
         env: opts.env.to_owned(),
@@ -469,7 +473,7 @@ async fn apply_locked(
     let lock = crate::lock::acquire(&backend, &root.id, &lock_opts).await?;
     tracing::info!(key = %lock.key, "took the organization lock");
     let result = apply_cmd(cli, &backend, opts).await;
-    if let Err(e) = crate::lock::release(&backend, &lock).await {
+    if let Err(e) = crate::lock::release(&backend, &lock, &pause).await {
         eprintln!("could not release the organization lock {} ({e}); it expires by itself, or remove it with --break-lock", lock.key);
     }
     result

@@ -107,16 +107,6 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         "management_account",
         value(live.management_account.as_str()),
     );
-    if live
-        .policies
-        .values()
-        .any(|p| p.name.starts_with(CONTROL_TOWER_PREFIX))
-    {
-        let mut ignore = Array::new();
-        ignore.push(format!("{CONTROL_TOWER_PREFIX}*"));
-        org.insert("ignore_unmanaged", value(ignore));
-    }
-    out.insert("organization", Item::Table(org));
 
     // Policies: every customer policy of the types guardrail manages.
     let mut policies = Table::new();
@@ -132,6 +122,27 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
             && !matches!(marker::owner(&p.description), marker::Owner::Marked { org, env: e } if org != live.org_id || e != env)
             && limits.undetachable(p.policy_type) != Some(p.name.as_str())
     };
+    // What import leaves unmanaged is the baseline drift ignores: Control Tower's by pattern,
+    // other environments' by name. Anything unmanaged that appears later is drift.
+    let mut ignore: BTreeSet<String> = BTreeSet::new();
+    for p in live.policies.values() {
+        if p.aws_managed || !p.policy_type.is_managed() || imported(&p) {
+            continue;
+        }
+        if p.name.starts_with(CONTROL_TOWER_PREFIX) {
+            ignore.insert(format!("{CONTROL_TOWER_PREFIX}*"));
+        } else {
+            ignore.insert(p.name.clone());
+        }
+    }
+    if !ignore.is_empty() {
+        let mut a = Array::new();
+        for n in &ignore {
+            a.push(n.as_str());
+        }
+        org.insert("ignore_unmanaged", value(a));
+    }
+    out.insert("organization", Item::Table(org));
     let mut live_pols: Vec<_> = live.policies.values().filter(imported).collect();
     live_pols.sort_by(|a, b| a.name.cmp(&b.name));
     for p in &live_pols {

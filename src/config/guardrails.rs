@@ -45,7 +45,8 @@ pub fn exempt_principals(d: &Desired) -> Vec<String> {
         }
     }
     if d.deployer.is_some() || !d.break_glass.is_empty() {
-        out.push(format!("arn:aws:iam::*:role/{}", d.member_role));
+        // Any partition: the same config serves aws, aws-us-gov and aws-cn organizations.
+        out.push(format!("arn:*:iam::*:role/{}", d.member_role));
     }
     for b in &d.break_glass {
         if !out.contains(b) {

@@ -134,10 +134,13 @@ fn scps() -> Vec<(String, String)> {
         ("ec2-guard".to_owned(), deny("Ec2", &["EC2:DeleteVpc", "ec2:DeleteFlowLogs"])),
         ("allow-list".to_owned(), serde_json::json!({"Version":"2012-10-17","Statement":[{"Sid":"Allowed","Effect":"Allow","Action":["s3:*","ec2:*","iam:*","sts:*","organizations:*","cloudtrail:*","kms:*","logs:*"],"Resource":"*"}]}).to_string()),
     ];
-    for i in 0..8 {
+    let services = [
+        "rds", "lambda", "dynamodb", "sqs", "sns", "kms", "ecr", "glue",
+    ];
+    for (i, svc) in services.iter().enumerate() {
         v.push((
             format!("limit-{i:02}"),
-            deny(&format!("L{i}"), &[&format!("svc{i}:Delete*")]),
+            deny(&format!("L{i}"), &[&format!("{svc}:Delete*")]),
         ));
     }
     v

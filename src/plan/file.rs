@@ -194,6 +194,14 @@ impl SavedPlan {
         s
     }
 
+    /// The same plan with its digest computed again: what anyone who edits a plan file can do.
+    /// The digest catches corruption only; `apply FILE` never trusts the changes (see the
+    /// module docs).
+    pub fn resealed(mut self) -> SavedPlan {
+        self.digest = self.compute_digest();
+        self
+    }
+
     fn compute_digest(&self) -> String {
         let mut copy = self.clone();
         copy.digest = String::new();

@@ -80,10 +80,12 @@ fn denies_by_account(
     let live_ous = live.ou_ids_by_path();
     let mut out = BTreeMap::new();
     for a in live.accounts.values() {
+        // Where the account will be: its config OU, unless it is not ACTIVE (never moved).
         let cfg = desired
             .accounts
             .values()
-            .find(|d| d.id.as_deref() == Some(a.id.as_str()));
+            .find(|d| d.id.as_deref() == Some(a.id.as_str()))
+            .filter(|_| a.state.is_active());
         let ou = match cfg {
             Some(d) => d.ou.clone(),
             None => live.path_of(&a.parent_id).unwrap_or_default(),

@@ -302,7 +302,7 @@ pub fn lockout(d: &Desired) -> Vec<Lockout> {
     let mut principals: Vec<(String, &[&str])> = Vec::new();
     if d.deployer.is_some() {
         principals.push((
-            format!("arn:aws:iam::*:role/{}", d.member_role),
+            format!("arn:*:iam::*:role/{}", d.member_role),
             DEPLOYER_NEEDS,
         ));
     }

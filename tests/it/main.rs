@@ -16,4 +16,5 @@ mod layering;
 mod model_check;
 mod plan_props;
 mod render_snapshots;
+mod safety;
 mod support;

@@ -1,0 +1,260 @@
+//! End-to-end on a realistic world (`live::world`, built in moto by `guardrail-demo seed
+//! --world`): RCPs enabled with RCPFullAWSAccess everywhere, tag and AI opt-out policies,
+//! Control Tower SCPs, an OU at exactly 10 SCPs and one at 5 RCPs, foreign and legacy-marked
+//! policies, names that need quoting. moto does not enforce attachment limits, so the limit is
+//! checked by replaying every write the recording proxy saw.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use guardrail::live::OrgBackend;
+use guardrail::model::{LiveOrg, PolicyType};
+
+use super::{edit, expect_code, json, moto, proxy, text, Org};
+
+/// Replays the accepted writes from `initial`, per policy type, and returns the most
+/// policies of each type any target held, plus every moment a target held none.
+fn replay_peaks(
+    initial: &LiveOrg,
+    log: &[proxy::Record],
+) -> (BTreeMap<(String, PolicyType), usize>, Vec<String>) {
+    let mut type_of: BTreeMap<String, PolicyType> = initial
+        .policies
+        .values()
+        .map(|p| (p.id.clone(), p.policy_type))
+        .collect();
+    let mut state: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in initial.policies.values() {
+        for t in &p.targets {
+            state.entry(t.clone()).or_default().insert(p.id.clone());
+        }
+    }
+    let defaults: BTreeSet<String> = initial
+        .policies
+        .values()
+        .filter(|p| p.aws_managed)
+        .map(|p| p.id.clone())
+        .collect();
+    let count = |set: &BTreeSet<String>, ty: PolicyType, type_of: &BTreeMap<String, PolicyType>| {
+        set.iter()
+            .filter(|id| type_of.get(*id) == Some(&ty))
+            .count()
+    };
+    let mut peaks: BTreeMap<(String, PolicyType), usize> = BTreeMap::new();
+    let mut empty = Vec::new();
+    for (i, r) in log.iter().enumerate().filter(|(_, r)| r.status == 200) {
+        let (b, resp) = (json(&r.body), json(&r.response));
+        let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let touched = match r.op.as_str() {
+            "CreatePolicy" => {
+                let summary = &resp["Policy"]["PolicySummary"];
+                if let Some(ty) = PolicyType::from_api_name(&s(summary, "Type")) {
+                    type_of.insert(s(summary, "Id"), ty);
+                }
+                None
+            }
+            "AttachPolicy" => {
+                state
+                    .entry(s(&b, "TargetId"))
+                    .or_default()
+                    .insert(s(&b, "PolicyId"));
+                Some(s(&b, "TargetId"))
+            }
+            "DetachPolicy" => {
+                state
+                    .entry(s(&b, "TargetId"))
+                    .or_default()
+                    .remove(&s(&b, "PolicyId"));
+                Some(s(&b, "TargetId"))
+            }
+            "CreateOrganizationalUnit" => {
+                state.insert(s(&resp["OrganizationalUnit"], "Id"), defaults.clone());
+                None
+            }
+            _ => None,
+        };
+        if let Some(t) = touched {
+            let set = &state[&t];
+            for ty in PolicyType::MANAGED {
+                let n = count(set, ty, &type_of);
+                let peak = peaks.entry((t.clone(), ty)).or_default();
+                *peak = (*peak).max(n);
+                if n == 0 {
+                    empty.push(format!("#{i}: {t} held no {ty}"));
+                }
+            }
+        }
+    }
+    (peaks, empty)
+}
+
+/// Rewrites the `policies = [...]` line right under `section` in an imported config.
+fn edit_list(s: &str, section: &str, f: impl FnOnce(&str) -> String) -> String {
+    let at = s
+        .find(&format!("{section}\npolicies = ["))
+        .expect("the section is in the config");
+    let start = at + section.len() + 1;
+    let end = start + s[start..].find('\n').unwrap();
+    let line = f(&s[start..end]);
+    assert_ne!(line, s[start..end], "the edit changed {section}");
+    format!("{}{}{}", &s[..start], line, &s[end..])
+}
+
+#[test]
+fn a_real_world_plans_clean_swaps_at_its_limit_and_reports_console_drift() {
+    let org = Org::seed_with(&["--world", "--accounts", "8"]);
+    expect_code(&org.guardrail(&["import", "--env", "w"]), 0);
+    // import then plan is empty: RCPs, tag and AI opt-out policies, Control Tower.
+    let out = org.guardrail(&["plan", "--env", "w", "--detailed-exitcode"]);
+    expect_code(&out, 0);
+    assert!(
+        text(&out.stdout).contains("Control Tower"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Swap a policy on the OU at exactly 10 SCPs, and replace FullAWSAccess by the
+    // allow-list on Finance Ops.
+    std::fs::write(
+        org.path("environments/w/swapped-in.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Swap","Effect":"Deny","Action":"ec2:DeleteSnapshot","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    edit(&org.path("environments/w.toml"), |s| {
+        let s = edit_list(&s, "[ous.\"Limits/SCP full\"]", |l| {
+            l.replace("\"limit-06\"", "\"swapped-in\"")
+        });
+        let s = edit_list(&s, "[ous.\"Finance Ops\"]", |l| {
+            l.replace("\"FullAWSAccess\", ", "")
+        });
+        s + "\n[policies.swapped-in]\ndocument = \"w/swapped-in.json\"\n"
+    });
+    let initial = org.read_live();
+    let full_ou = initial
+        .ou_ids_by_path()
+        .get(&guardrail::model::OuPath::parse("Limits/SCP full").unwrap())
+        .cloned()
+        .unwrap();
+    let proxy = proxy::Proxy::start(&moto::moto().endpoint, 1, 0);
+    let out = org.guardrail_via(&proxy.endpoint, &["apply", "--env", "w", "--auto-approve"]);
+    expect_code(&out, 0);
+    let (peaks, empty) = replay_peaks(&initial, &proxy.log());
+    assert!(empty.is_empty(), "{empty:#?}");
+    for ((t, ty), n) in &peaks {
+        let limit = if *ty == PolicyType::ServiceControlPolicy {
+            10
+        } else {
+            5
+        };
+        assert!(*n <= limit, "{t} held {n} {ty}s");
+    }
+    assert_eq!(
+        peaks.get(&(full_ou.clone(), PolicyType::ServiceControlPolicy)),
+        Some(&10),
+        "the swap ran at the limit"
+    );
+    expect_code(
+        &org.guardrail(&["plan", "--env", "w", "--detailed-exitcode"]),
+        0,
+    );
+
+    // FullAWSAccess left Finance Ops: the allow-list is what is in force there.
+    let after = org.read_live();
+    let finance = after
+        .ou_ids_by_path()
+        .get(&guardrail::model::OuPath::parse("Finance Ops").unwrap())
+        .cloned()
+        .unwrap();
+    let on: Vec<&str> = after
+        .policies_on(&finance)
+        .map(|p| p.name.as_str())
+        .collect();
+    assert!(
+        !on.contains(&"FullAWSAccess") && on.contains(&"allow-list"),
+        "{on:?}"
+    );
+
+    // An SCP made in the console and attached to a managed OU is drift.
+    expect_code(&org.guardrail(&["drift", "--env", "w"]), 0);
+    org.out_of_band(async |b| {
+        let p = b
+            .create_policy(
+                PolicyType::ServiceControlPolicy,
+                "console-made",
+                "clicked together",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:*","Resource":"*"}]}"#,
+            )
+            .await
+            .unwrap();
+        b.attach_policy(&p, &finance).await.unwrap();
+    });
+    let out = org.guardrail(&["drift", "--env", "w"]);
+    expect_code(&out, 2);
+    assert!(
+        text(&out.stdout).contains("console-made") && text(&out.stdout).contains("Finance Ops"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Two applies at once (two merges in quick succession): the organization lock lets one
+/// write; the other either waits it out and finds nothing left to do, or gives up saying who
+/// holds the lock. Every new OU exists once.
+#[test]
+fn two_concurrent_applies_never_both_write() {
+    let org = Org::seed(6, 6, 5);
+    expect_code(&org.guardrail(&["import", "--env", "c"]), 0);
+    edit(&org.path("environments/c.toml"), |s| {
+        s + "\n[ous.Concurrent]\npolicies = [\"FullAWSAccess\", \"deny-leave-org\"]\n[ous.\"Concurrent/Inner\"]\npolicies = [\"FullAWSAccess\"]\n"
+    });
+    let spawn = || {
+        let mut c = org.command_via(
+            &org.var("AWS_ENDPOINT_URL"),
+            &[
+                "apply",
+                "--env",
+                "c",
+                "--auto-approve",
+                "--lock-timeout",
+                "0",
+            ],
+        );
+        c.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let wrote: Vec<bool> = outs
+        .iter()
+        .map(|o| text(&o.stderr).contains(" done, 0 failed"))
+        .collect();
+    for o in &outs {
+        let err = text(&o.stderr);
+        let ok = o.status.code() == Some(0) || err.contains("holds the organization lock");
+        assert!(ok, "{err}");
+    }
+    assert_eq!(
+        wrote.iter().filter(|w| **w).count(),
+        1,
+        "exactly one apply wrote: {:?}",
+        outs.iter().map(|o| text(&o.stderr)).collect::<Vec<_>>()
+    );
+    let live = org.read_live();
+    let concurrent: Vec<_> = live
+        .ous
+        .values()
+        .filter(|o| o.name == "Concurrent")
+        .collect();
+    assert_eq!(concurrent.len(), 1);
+    expect_code(
+        &org.guardrail(&["plan", "--env", "c", "--detailed-exitcode"]),
+        0,
+    );
+    // No lock is left behind.
+    let tags = org.out_of_band(async |b| b.list_tags_for_resource(&live.root.id).await.unwrap());
+    assert!(
+        tags.iter()
+            .all(|(k, _)| !k.starts_with(guardrail::lock::KEY_PREFIX)),
+        "{tags:?}"
+    );
+}
