@@ -169,6 +169,10 @@ pub enum Command {
         /// Output format (human or json).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also read the organization and evaluate what will really be attached after an
+        /// apply: the config's policies plus every unmanaged policy that stays (reads AWS).
+        #[arg(long)]
+        live: bool,
     },
     /// Check whether the organization still matches the config: exit 0 if it does, 2 if it
     /// drifted, 1 on error. Never prompts.

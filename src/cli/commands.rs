@@ -87,19 +87,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             resource,
             context,
             format,
-        } => explain_cmd(
-            &cli,
-            env,
-            ExplainArgs {
+            live,
+        } => {
+            let args = ExplainArgs {
                 account,
                 action,
                 region: region.as_deref(),
                 principal: principal.as_deref(),
                 resource: resource.as_deref(),
                 context,
-            },
-            *format,
-        ),
+            };
+            let live = if *live {
+                let backend = AwsBackend::connect(&connect).await;
+                Some(read_live(&cli, &backend, PolicyType::MANAGED.to_vec()).await?)
+            } else {
+                None
+            };
+            explain_cmd(&cli, env, args, *format, live.as_ref())
+        }
     }
 }
 
@@ -617,15 +622,21 @@ struct ExplainArgs<'a> {
     context: &'a [String],
 }
 
+/// Explains one request; with `live`, on what will really be attached after an apply.
 fn explain_cmd(
     cli: &Cli,
     env: &str,
     args: ExplainArgs<'_>,
     format: Format,
+    live: Option<&LiveOrg>,
 ) -> anyhow::Result<ExitStatus> {
     let desired = match load_desired(cli, env)? {
         Ok(d) => d,
         Err(s) => return Ok(s),
+    };
+    let desired = match live {
+        Some(live) => plan::projected(&desired, live),
+        None => desired,
     };
     let mut context = Vec::new();
     for kv in args.context {

@@ -59,35 +59,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     let ous_to_delete = ous_to_delete(desired, live, &accounts, &mut warnings, &mut refusals);
 
     // Attachments.
-    let mut tlist = vec![Target {
-        target: TargetRef::Root,
-        live_id: Some(live.root.id.clone()),
-        want: Some(desired.root.policies.clone()),
-    }];
-    for (path, ou) in &desired.ous {
-        tlist.push(Target {
-            target: TargetRef::Ou(path.clone()),
-            live_id: live_ous.get(path).cloned(),
-            want: Some(ou.policies.clone()),
-        });
-    }
-    for a in live.accounts.values() {
-        tlist.push(Target {
-            target: TargetRef::Account(a.id.clone()),
-            live_id: Some(a.id.clone()),
-            want: accounts
-                .placed
-                .get(a.id.as_str())
-                .map(|d| d.policies.clone()),
-        });
-    }
-    for (a, email) in &accounts.creates {
-        tlist.push(Target {
-            target: TargetRef::NewAccount((*email).to_owned()),
-            live_id: None,
-            want: Some(a.policies.clone()),
-        });
-    }
+    let tlist = target_list(desired, live, &accounts);
     let att = targets::plan_attachments(desired, live, &owners, &tlist);
     refusals.extend(att.refusals);
 
@@ -155,6 +127,52 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             })
             .collect(),
     })
+}
+
+/// Every root, OU and account to plan attachments for: the ones the config describes with
+/// their lists, every other live account as it is, and the accounts to create.
+fn target_list(desired: &Desired, live: &LiveOrg, accounts: &Accounts<'_>) -> Vec<Target> {
+    let live_ous = live.ou_ids_by_path();
+    let mut tlist = vec![Target {
+        target: TargetRef::Root,
+        live_id: Some(live.root.id.clone()),
+        want: Some(desired.root.policies.clone()),
+    }];
+    for (path, ou) in &desired.ous {
+        tlist.push(Target {
+            target: TargetRef::Ou(path.clone()),
+            live_id: live_ous.get(path).cloned(),
+            want: Some(ou.policies.clone()),
+        });
+    }
+    for a in live.accounts.values() {
+        tlist.push(Target {
+            target: TargetRef::Account(a.id.clone()),
+            live_id: Some(a.id.clone()),
+            want: accounts
+                .placed
+                .get(a.id.as_str())
+                .map(|d| d.policies.clone()),
+        });
+    }
+    for (a, email) in &accounts.creates {
+        tlist.push(Target {
+            target: TargetRef::NewAccount((*email).to_owned()),
+            live_id: None,
+            want: Some(a.policies.clone()),
+        });
+    }
+    tlist
+}
+
+/// The desired state as it will really be after an apply: the config's lists plus every
+/// unmanaged policy that stays attached (for `explain --live`). Whatever the plan would refuse
+/// is left out of the question: this only says what would be attached.
+pub fn projected(desired: &Desired, live: &LiveOrg) -> Desired {
+    let (owners, _) = ownership::classify(desired, live);
+    let accounts = resolve_accounts(desired, live, &mut Vec::new(), &mut Vec::new());
+    let att = targets::plan_attachments(desired, live, &owners, &target_list(desired, live, &accounts));
+    super::project::project(desired, live, &att.fixed)
 }
 
 /// Every policy type the config uses must be enabled on the root.

@@ -21,7 +21,7 @@ mod project;
 mod targets;
 pub mod verify;
 
-pub use diff::{plan, plan_with_iam};
+pub use diff::{plan, plan_with_iam, projected};
 
 use crate::model::{OuPath, PolicyType, TargetRef};
 
