@@ -34,11 +34,39 @@ fn desired_policy(name: &str, ty: PolicyType, doc: &str) -> DesiredPolicy {
     }
 }
 
-fn no_retry() -> RetryPolicy {
+fn retries(attempts: u32) -> RetryPolicy {
     RetryPolicy {
-        attempts: 1,
+        attempts,
         base: std::time::Duration::ZERO,
     }
+}
+
+fn no_retry() -> RetryPolicy {
+    retries(1)
+}
+
+/// An assertion that `ec2:RunInstances` is denied in a member account of `ou`.
+fn run_instances_denied(ou: &OuPath) -> guardrail::model::Assertion {
+    guardrail::model::Assertion {
+        location: "environments/test.toml:9".into(),
+        subject: guardrail::model::AssertSubject::Ou(ou.clone()),
+        action: "ec2:RunInstances".into(),
+        region: None,
+        principal: None,
+        resource: None,
+        context: Vec::new(),
+        expect_deny: true,
+    }
+}
+
+/// Applies with `attempts` tries per step and no pause.
+async fn apply_with(
+    p: &plan::Plan,
+    live: &guardrail::model::LiveOrg,
+    f: &FakeOrg,
+    attempts: u32,
+) -> apply::Outcome {
+    apply::execute_with(p, live, f, retries(attempts), &|_, _, _| {}).await
 }
 
 fn names_on(live: &guardrail::model::LiveOrg, t: &TargetRef) -> BTreeSet<String> {
@@ -240,17 +268,7 @@ fn a_lost_create_account_answer_is_not_a_second_account() {
         // CreateAccount lands but its answer is lost; then the move's answer is lost too.
         f.fault_nth_write(1, Fault::LoseResponse);
         f.fault_nth_write(3, Fault::LoseResponse);
-        let out = apply::execute_with(
-            &p,
-            &live,
-            &f,
-            RetryPolicy {
-                attempts: 4,
-                base: std::time::Duration::ZERO,
-            },
-            &|_, _, _| {},
-        )
-        .await;
+        let out = apply_with(&p, &live, &f, 4).await;
         assert!(out.succeeded(), "{:?}", out.steps);
         let after = read(&f).await;
         let made: Vec<_> = after
@@ -302,17 +320,7 @@ fn lost_answers_to_create_ou_and_deletes_are_already_so() {
         for n in [1, 3, 5, 7] {
             f.fault_nth_write(n, Fault::LoseResponse);
         }
-        let out = apply::execute_with(
-            &p,
-            &live,
-            &f,
-            RetryPolicy {
-                attempts: 3,
-                base: std::time::Duration::ZERO,
-            },
-            &|_, _, _| {},
-        )
-        .await;
+        let out = apply_with(&p, &live, &f, 3).await;
         assert!(out.succeeded(), "{:?}", out.steps);
         let after = read(&f).await;
         assert_eq!(after.ous.values().filter(|o| o.name == "New").count(), 1);
@@ -385,16 +393,7 @@ fn dropping_fullawsaccess_detaches_it_and_verification_sees_the_allow_list() {
         let (live, mut desired, _) = import(&f).await;
         let strict = OuPath::parse("Strict").unwrap();
         desired.ous.get_mut(&strict).unwrap().policies.remove("FullAWSAccess");
-        desired.assertions.push(guardrail::model::Assertion {
-            location: "test".into(),
-            subject: guardrail::model::AssertSubject::Ou(strict.clone()),
-            action: "ec2:RunInstances".into(),
-            region: None,
-            principal: None,
-            resource: None,
-            context: Vec::new(),
-            expect_deny: true,
-        });
+        desired.assertions.push(run_instances_denied(&strict));
         let p = plan::plan(&desired, &live).unwrap();
         assert!(p.changes.iter().any(|c| matches!(c, Change::Detach { policy, .. } if policy == "FullAWSAccess")), "{:?}", p.changes);
         apply::execute(&p, &live, &f).await;
@@ -421,16 +420,7 @@ fn an_unmanaged_allow_that_stays_fails_an_assertion_of_deny() {
         desired.policies.insert("allow-s3".into(), desired_policy("allow-s3", SCP, allow));
         let o = desired.ous.get_mut(&strict).unwrap();
         o.policies = ["allow-s3".to_owned()].into();
-        desired.assertions.push(guardrail::model::Assertion {
-            location: "environments/test.toml:9".into(),
-            subject: guardrail::model::AssertSubject::Ou(strict.clone()),
-            action: "ec2:RunInstances".into(),
-            region: None,
-            principal: None,
-            resource: None,
-            context: Vec::new(),
-            expect_deny: true,
-        });
+        desired.assertions.push(run_instances_denied(&strict));
         // The unmanaged allow-all stays, so the assertion cannot hold: refused, not claimed.
         let err = plan::plan(&desired, &live).unwrap_err();
         assert!(err.0.iter().any(|r| matches!(r, Refusal::AssertionFailed { .. })), "{err}");
