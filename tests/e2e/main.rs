@@ -946,10 +946,11 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
 // ---------------------------------------------------------------------------------------------
 // faults and crashes, through the fault-injecting proxy
 
+#[path = "../common/invariants.rs"]
+mod invariants;
 mod proxy;
+mod replay;
 mod world;
-
-use std::collections::HashMap;
 
 impl Org {
     fn command_via(&self, endpoint: &str, args: &[&str]) -> std::process::Command {
@@ -1003,65 +1004,6 @@ fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or(Value::Null)
 }
 
-/// Replays the writes moto accepted, from `initial`, and returns every moment a target held
-/// no SCP or more than 10.
-fn invariant_violations(initial: &guardrail::model::LiveOrg, log: &[proxy::Record]) -> Vec<String> {
-    let mut state: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for t in std::iter::once(&initial.root.id)
-        .chain(initial.ous.keys())
-        .chain(initial.accounts.keys())
-    {
-        state.insert(t.clone(), BTreeSet::new());
-    }
-    for p in initial.policies.values() {
-        for t in &p.targets {
-            state.entry(t.clone()).or_default().insert(p.id.clone());
-        }
-    }
-    let mut out = Vec::new();
-    for (i, r) in log.iter().enumerate().filter(|(_, r)| r.status == 200) {
-        let (b, resp) = (json(&r.body), json(&r.response));
-        let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        match r.op.as_str() {
-            "AttachPolicy" => {
-                let set = state.entry(s(&b, "TargetId")).or_default();
-                set.insert(s(&b, "PolicyId"));
-                if set.len() > 10 {
-                    out.push(format!(
-                        "#{i}: {} carries {} SCPs",
-                        s(&b, "TargetId"),
-                        set.len()
-                    ));
-                }
-            }
-            "DetachPolicy" => {
-                let set = state.entry(s(&b, "TargetId")).or_default();
-                set.remove(&s(&b, "PolicyId"));
-                if set.is_empty() {
-                    out.push(format!("#{i}: {} left without an SCP", s(&b, "TargetId")));
-                }
-            }
-            "CreateOrganizationalUnit" => {
-                state.insert(
-                    s(&resp["OrganizationalUnit"], "Id"),
-                    ["p-FullAWSAccess".to_owned()].into(),
-                );
-            }
-            "CreateAccount" => {
-                state.insert(
-                    s(&resp["CreateAccountStatus"], "AccountId"),
-                    ["p-FullAWSAccess".to_owned()].into(),
-                );
-            }
-            "DeleteOrganizationalUnit" => {
-                state.remove(&s(&b, "OrganizationalUnitId"));
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 /// A seeded organization, imported as `env`, with [`large_change`] made to its config; and the
 /// live state before any apply.
 fn org_with_large_change(env: &str) -> (Org, guardrail::model::LiveOrg) {
@@ -1088,9 +1030,32 @@ fn converged(
         0,
     );
     let log = proxy.log();
-    let violations = invariant_violations(initial, &log);
+    let violations = replayed_violations(org, env, initial, &log);
     assert!(violations.is_empty(), "{violations:#?}");
     log
+}
+
+/// Replays the journal from `initial` and checks every invariant of the model check after
+/// every write: limits, shared denies (between `initial` and the organization now), no
+/// unmanaged policy written.
+fn replayed_violations(
+    org: &Org,
+    env: &str,
+    initial: &guardrail::model::LiveOrg,
+    log: &[proxy::Record],
+) -> Vec<String> {
+    let now = org.read_live();
+    let desired = guardrail::config::load(&org.path(&format!("environments/{env}.toml")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shared = invariants::shared_denies(initial, &now);
+    let protected = invariants::untouchable(initial, &desired);
+    let mut out = Vec::new();
+    for (i, snap) in replay::snapshots(initial, log).iter().enumerate() {
+        for m in invariants::check(snap, &shared, &protected) {
+            out.push(format!("after write {}: {m}", i + 1));
+        }
+    }
+    out
 }
 
 #[test]

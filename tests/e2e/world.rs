@@ -4,87 +4,34 @@
 //! policies, names that need quoting. moto does not enforce attachment limits, so the limit is
 //! checked by replaying every write the recording proxy saw.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use guardrail::live::OrgBackend;
 use guardrail::model::{LiveOrg, PolicyType};
 
-use super::{edit, expect_code, json, moto, proxy, text, Org};
+use super::{edit, expect_code, moto, proxy, text, Org};
 
-/// Replays the accepted writes from `initial`, per policy type, and returns the most
-/// policies of each type any target held, plus every moment a target held none.
-fn replay_peaks(
-    initial: &LiveOrg,
-    log: &[proxy::Record],
-) -> (BTreeMap<(String, PolicyType), usize>, Vec<String>) {
-    let mut type_of: BTreeMap<String, PolicyType> = initial
-        .policies
-        .values()
-        .map(|p| (p.id.clone(), p.policy_type))
-        .collect();
-    let mut state: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for p in initial.policies.values() {
-        for t in &p.targets {
-            state.entry(t.clone()).or_default().insert(p.id.clone());
-        }
-    }
-    let defaults: BTreeSet<String> = initial
-        .policies
-        .values()
-        .filter(|p| p.aws_managed)
-        .map(|p| p.id.clone())
-        .collect();
-    let count = |set: &BTreeSet<String>, ty: PolicyType, type_of: &BTreeMap<String, PolicyType>| {
-        set.iter()
-            .filter(|id| type_of.get(*id) == Some(&ty))
-            .count()
-    };
+/// The most policies of each managed type any target held after any accepted write (replayed
+/// from the proxy's journal).
+fn replay_peaks(initial: &LiveOrg, log: &[proxy::Record]) -> BTreeMap<(String, PolicyType), usize> {
     let mut peaks: BTreeMap<(String, PolicyType), usize> = BTreeMap::new();
-    let mut empty = Vec::new();
-    for (i, r) in log.iter().enumerate().filter(|(_, r)| r.status == 200) {
-        let (b, resp) = (json(&r.body), json(&r.response));
-        let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-        let touched = match r.op.as_str() {
-            "CreatePolicy" => {
-                let summary = &resp["Policy"]["PolicySummary"];
-                if let Some(ty) = PolicyType::from_api_name(&s(summary, "Type")) {
-                    type_of.insert(s(summary, "Id"), ty);
-                }
-                None
-            }
-            "AttachPolicy" => {
-                state
-                    .entry(s(&b, "TargetId"))
-                    .or_default()
-                    .insert(s(&b, "PolicyId"));
-                Some(s(&b, "TargetId"))
-            }
-            "DetachPolicy" => {
-                state
-                    .entry(s(&b, "TargetId"))
-                    .or_default()
-                    .remove(&s(&b, "PolicyId"));
-                Some(s(&b, "TargetId"))
-            }
-            "CreateOrganizationalUnit" => {
-                state.insert(s(&resp["OrganizationalUnit"], "Id"), defaults.clone());
-                None
-            }
-            _ => None,
-        };
-        if let Some(t) = touched {
-            let set = &state[&t];
-            for ty in PolicyType::MANAGED {
-                let n = count(set, ty, &type_of);
-                let peak = peaks.entry((t.clone(), ty)).or_default();
-                *peak = (*peak).max(n);
-                if n == 0 {
-                    empty.push(format!("#{i}: {t} held no {ty}"));
-                }
+    for snap in super::replay::snapshots(initial, log) {
+        let mut counts: BTreeMap<(String, PolicyType), usize> = BTreeMap::new();
+        for p in snap
+            .policies
+            .values()
+            .filter(|p| p.policy_type.is_managed())
+        {
+            for t in &p.targets {
+                *counts.entry((t.clone(), p.policy_type)).or_default() += 1;
             }
         }
+        for (k, n) in counts {
+            let peak = peaks.entry(k).or_default();
+            *peak = (*peak).max(n);
+        }
     }
-    (peaks, empty)
+    peaks
 }
 
 /// Rewrites the `policies = [...]` line right under `section` in an imported config.
@@ -137,16 +84,10 @@ fn a_real_world_plans_clean_swaps_at_its_limit_and_reports_console_drift() {
     let proxy = proxy::Proxy::start(&moto::moto().endpoint, 1, 0);
     let out = org.guardrail_via(&proxy.endpoint, &["apply", "--env", "w", "--auto-approve"]);
     expect_code(&out, 0);
-    let (peaks, empty) = replay_peaks(&initial, &proxy.log());
-    assert!(empty.is_empty(), "{empty:#?}");
-    for ((t, ty), n) in &peaks {
-        let limit = if *ty == PolicyType::ServiceControlPolicy {
-            10
-        } else {
-            5
-        };
-        assert!(*n <= limit, "{t} held {n} {ty}s");
-    }
+    let log = proxy.log();
+    let violations = super::replayed_violations(&org, "w", &initial, &log);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let peaks = replay_peaks(&initial, &log);
     assert_eq!(
         peaks.get(&(full_ou.clone(), PolicyType::ServiceControlPolicy)),
         Some(&10),

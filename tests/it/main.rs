@@ -12,6 +12,8 @@ mod fake_rules;
 mod hostile;
 mod hostile_names;
 mod import_quoting;
+#[path = "../common/invariants.rs"]
+mod invariants;
 mod layering;
 mod model_check;
 mod plan_props;

@@ -13,7 +13,7 @@
 //! (the write lands, its answer does not), a refusal that stays (AWS says no), and the death of
 //! the process after any write. `GUARDRAIL_MODEL_CASES` overrides the number of cases (2,000).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use guardrail::apply::{self, RetryPolicy};
@@ -26,184 +26,8 @@ use guardrail::model::{
 use guardrail::plan;
 use serde_json::Value;
 
+use crate::invariants::{check, shared_denies, untouchable};
 use crate::support::{import, read};
-
-/// Deny statements in a canonical form: no Sid, lower-case sorted actions, sorted resources.
-fn canonical(stmt: &Value) -> Option<Value> {
-    let m = stmt.as_object()?;
-    if m.get("Effect")?.as_str()? != "Deny" {
-        return None;
-    }
-    let mut out = serde_json::Map::new();
-    for (k, v) in m {
-        if k == "Sid" {
-            continue;
-        }
-        let v = match (k.as_str(), v) {
-            ("Action" | "NotAction", v) => {
-                let mut a: Vec<String> = match v {
-                    Value::String(s) => vec![s.to_ascii_lowercase()],
-                    Value::Array(xs) => xs
-                        .iter()
-                        .filter_map(|x| x.as_str())
-                        .map(str::to_ascii_lowercase)
-                        .collect(),
-                    _ => return None,
-                };
-                a.sort();
-                a.dedup();
-                serde_json::json!(a)
-            }
-            ("Resource" | "NotResource", Value::String(s)) => serde_json::json!([s]),
-            _ => v.clone(),
-        };
-        out.insert(k.clone(), v);
-    }
-    Some(Value::Object(out))
-}
-
-/// Whether `r` denies at least what `s` denies (both canonical): equal, or equal but for a
-/// wider action list.
-fn covers(r: &Value, s: &Value) -> bool {
-    if r == s {
-        return true;
-    }
-    let (Some(rm), Some(sm)) = (r.as_object(), s.as_object()) else {
-        return false;
-    };
-    let strip = |m: &serde_json::Map<String, Value>| {
-        let mut m = m.clone();
-        m.remove("Action");
-        m
-    };
-    if strip(rm) != strip(sm) {
-        return false;
-    }
-    let acts = |m: &serde_json::Map<String, Value>| -> Option<Vec<String>> {
-        m.get("Action")?.as_array().map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-    };
-    match (acts(rm), acts(sm)) {
-        (Some(ra), Some(sa)) => sa.iter().all(|x| {
-            ra.iter().any(|y| {
-                y == "*" || y == x || (y.ends_with(":*") && x.starts_with(&y[..y.len() - 1]))
-            })
-        }),
-        _ => false,
-    }
-}
-
-/// For every account: the Deny statements on its path (root, OUs, itself), by policy type.
-fn denies(org: &LiveOrg) -> BTreeMap<String, Vec<(PolicyType, Value)>> {
-    let mut on: BTreeMap<&str, Vec<(PolicyType, Value)>> = BTreeMap::new();
-    for p in org.policies.values() {
-        let Ok(doc) = serde_json::from_str::<Value>(&p.content) else {
-            continue;
-        };
-        let stmts: Vec<Value> = match doc.get("Statement") {
-            Some(Value::Array(a)) => a.clone(),
-            Some(o) => vec![o.clone()],
-            None => vec![],
-        };
-        for t in &p.targets {
-            for s in stmts.iter().filter_map(canonical) {
-                on.entry(t.as_str()).or_default().push((p.policy_type, s));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    for a in org.accounts.values() {
-        let mut all = on.get(a.id.as_str()).cloned().unwrap_or_default();
-        let mut cur = a.parent_id.as_str();
-        for _ in 0..10 {
-            all.extend(on.get(cur).cloned().unwrap_or_default());
-            match org.ous.get(cur) {
-                Some(o) => cur = &o.parent_id,
-                None => break,
-            }
-        }
-        out.insert(a.id.clone(), all);
-    }
-    out
-}
-
-/// The shared denies that `snapshot` is missing, as messages.
-fn missing(shared: &BTreeMap<String, Vec<(PolicyType, Value)>>, snapshot: &LiveOrg) -> Vec<String> {
-    let now = denies(snapshot);
-    let mut out = Vec::new();
-    for (acct, want) in shared {
-        let have = now.get(acct).cloned().unwrap_or_default();
-        for (ty, s) in want {
-            if !have.iter().any(|(t, r)| t == ty && covers(r, s)) {
-                out.push(format!("account {acct} lost {ty} deny {s}"));
-            }
-        }
-    }
-    out
-}
-
-fn shared_denies(before: &LiveOrg, after: &LiveOrg) -> BTreeMap<String, Vec<(PolicyType, Value)>> {
-    let (b, a) = (denies(before), denies(after));
-    b.into_iter()
-        .filter_map(|(acct, stmts)| {
-            let later = a.get(&acct)?;
-            let both: Vec<_> = stmts
-                .into_iter()
-                .filter(|(t, s)| later.iter().any(|(u, r)| u == t && covers(r, s)))
-                .collect();
-            Some((acct, both))
-        })
-        .collect()
-}
-
-/// What guardrail may never write: every policy the config does not manage, as it was.
-fn untouchable(
-    live: &LiveOrg,
-    desired: &Desired,
-) -> BTreeMap<String, (String, String, BTreeSet<String>)> {
-    live.policies
-        .values()
-        .filter(|p| !desired.policies.contains_key(&p.name) && !p.aws_managed)
-        .filter(|p| {
-            !guardrail::policy::marker::owner(&p.description).is(&live.org_id, &desired.environment)
-        })
-        .map(|p| {
-            (
-                p.id.clone(),
-                (
-                    p.content.clone(),
-                    p.description.clone(),
-                    p.targets.iter().cloned().collect(),
-                ),
-            )
-        })
-        .collect()
-}
-
-fn written_untouchable(
-    before: &BTreeMap<String, (String, String, BTreeSet<String>)>,
-    snap: &LiveOrg,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for (id, (content, desc, targets)) in before {
-        let Some(p) = snap.policies.get(id) else {
-            out.push(format!("unmanaged policy {id} was deleted"));
-            continue;
-        };
-        let exists = |t: &String| {
-            snap.root.id == *t || snap.ous.contains_key(t) || snap.accounts.contains_key(t)
-        };
-        let now: BTreeSet<String> = p.targets.iter().cloned().collect();
-        let was: BTreeSet<String> = targets.iter().filter(|t| exists(t)).cloned().collect();
-        if &p.content != content || &p.description != desc || now != was {
-            out.push(format!("unmanaged policy {} ({id}) was written", p.name));
-        }
-    }
-    out
-}
 
 fn deny_doc(sid: &str, actions: &[String]) -> Value {
     serde_json::json!({"Version":"2012-10-17","Statement":[{"Sid":sid,"Effect":"Deny","Action":actions,"Resource":"*"}]})
@@ -495,10 +319,7 @@ async fn one_case(seed: u64, stats: &mut Stats) -> Result<(), String> {
     let shared = shared_denies(&initial, &fin);
     let mut problems: Vec<String> = f.violations();
     for (i, s) in snaps.lock().unwrap().iter().enumerate() {
-        for m in missing(&shared, s)
-            .into_iter()
-            .chain(written_untouchable(&protected, s))
-        {
+        for m in check(s, &shared, &protected) {
             problems.push(format!("after write {}: {m}", i + 1));
         }
     }
