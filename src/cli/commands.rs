@@ -659,7 +659,7 @@ fn explain_cmd(
         args.principal,
         args.resource,
         &context,
-    );
+    )?;
     let decision = plan::verify::decide(&levels, &req);
     match format {
         Format::Json => emit(&format!(

@@ -1,11 +1,11 @@
-//! The effect diff: for each target whose SCPs change, the probe requests whose decision flips
+//! The effect diff: for each target whose SCPs or RCPs change, the probe requests whose decision flips
 //! between the live policies and the desired ones. A reviewer sees what a change does, not
 //! only which bytes changed. Probes: the config's assertions plus [`DEFAULT_PROBES`] in
 //! [`PROBE_REGIONS`], by an ordinary workload role and by the account's root user.
 
 use std::collections::BTreeSet;
 
-use super::verify::{decide, describe_decision, desired_levels, live_levels, request};
+use super::verify::{decide, describe_decision, desired_path, live_path, request};
 use super::Change;
 use crate::model::{Desired, LiveOrg, OuPath, TargetRef};
 
@@ -85,14 +85,14 @@ pub fn effects(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<Eff
         let (acct, before, after) = match &target {
             TargetRef::Root => (
                 "111111111111".to_owned(),
-                live_levels(live, &live.root.id, None),
-                desired_levels(desired, &OuPath::root(), None),
+                live_path(live, &live.root.id, None),
+                desired_path(desired, &OuPath::root(), None),
             ),
             TargetRef::Ou(p) => match ou_ids.get(p) {
                 Some(id) => (
                     "111111111111".to_owned(),
-                    live_levels(live, id, None),
-                    desired_levels(desired, p, None),
+                    live_path(live, id, None),
+                    desired_path(desired, p, None),
                 ),
                 None => continue,
             },
@@ -111,8 +111,8 @@ pub fn effects(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<Eff
                 };
                 (
                     id.clone(),
-                    live_levels(live, &la.parent_id, Some(id)),
-                    desired_levels(desired, &da.ou, Some((id, &da.policies))),
+                    live_path(live, &la.parent_id, Some(id)),
+                    desired_path(desired, &da.ou, Some((id, &da.policies))),
                 )
             }
             TargetRef::NewAccount(_) => continue,
@@ -148,14 +148,16 @@ pub fn effects(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<Eff
         probes.sort();
         probes.dedup();
         for (action, region, who, principal) in probes {
-            let req = request(
+            let Ok(req) = request(
                 &acct,
                 &action,
                 Some(&region),
                 principal.as_deref(),
                 None,
                 &[],
-            );
+            ) else {
+                continue;
+            };
             let (b, a) = (decide(&before, &req), decide(&after, &req));
             if b.is_denied() != a.is_denied() {
                 out.push(Effect {

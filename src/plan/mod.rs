@@ -15,6 +15,7 @@ mod diff;
 pub mod effects;
 pub mod file;
 mod headroom;
+mod lockout;
 mod order;
 pub mod ownership;
 mod project;

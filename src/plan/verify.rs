@@ -1,51 +1,67 @@
-//! Offline proofs over the desired state: the policy path of an account, `[[assert]]` checks,
-//! and the lockout proof (the deployer and break-glass principals keep what they need in every
-//! account). Pure: evaluates documents with `policy::eval`, never calls AWS.
+//! Offline proofs over the desired state: an account's policy path in both layers (SCPs and
+//! RCPs), `[[assert]]` checks, and `explain`'s requests; the lockout proof lives in
+//! `plan::lockout`. Pure: evaluates documents with `policy::eval`, never calls AWS.
+//!
+//! Every path carries the SCP layer and the RCP layer. RCPFullAWSAccess is on every level of
+//! the RCP layer (AWS attaches it everywhere RCPs are enabled, and it cannot be detached; with
+//! RCPs disabled the layer is that one allow and decides nothing), and the management account
+//! has no path: neither layer applies there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{AssertSubject, Assertion, Desired, LiveOrg, OuPath};
-use crate::policy::eval::{self, Decider, Decision, EvalPolicy, Level, Request};
+use crate::model::{AssertSubject, Assertion, Desired, LiveOrg, OuPath, PolicyType};
+use crate::policy::eval::{
+    self, Decider, Decision, EvalPolicy, Exemption, Layer, Level, Path, Request,
+};
 use crate::policy::{doc, limits::LimitsTable};
 
-/// The AWS-managed policies' documents, for evaluation.
-fn aws_managed(name: &str, limits: &LimitsTable) -> Option<EvalPolicy> {
-    limits.aws_managed_type(name).map(|_| EvalPolicy {
-        name: name.to_owned(),
-        document: serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
-        guardrails: vec![None],
-    })
+pub use super::lockout::{lockout, lockout_in, Lockout, BREAK_GLASS_NEEDS, DEPLOYER_NEEDS};
+
+/// A request that cannot be built as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("--region {region} and --context aws:RequestedRegion={context} disagree; give the region once")]
+    ConflictingRegion { region: String, context: String },
 }
 
-fn desired_policies(d: &Desired, names: &BTreeSet<String>) -> Vec<EvalPolicy> {
-    names
+fn type_name(ty: PolicyType, limits: &LimitsTable) -> Option<&'static str> {
+    limits.for_type(ty).aws_managed_policy
+}
+
+/// The policies of one layer named in a target's list, parsed; AWS-managed ones from the
+/// limits table.
+fn desired_policies(d: &Desired, names: &BTreeSet<String>, ty: PolicyType) -> Vec<EvalPolicy> {
+    let mut out: Vec<EvalPolicy> = names
         .iter()
         .filter_map(|n| match d.policies.get(n) {
-            Some(p) if p.policy_type == crate::model::PolicyType::ServiceControlPolicy => {
-                Some(EvalPolicy {
-                    name: n.clone(),
-                    document: p.document.clone(),
-                    guardrails: p.guardrails.clone(),
-                })
+            Some(p) if p.policy_type == ty => {
+                Some(EvalPolicy::new(n, &p.document, p.guardrails.clone()))
             }
             Some(_) => None,
-            None => aws_managed(n, &d.limits)
-                .filter(|_| Some(n.as_str()) == d.limits.scp.aws_managed_policy),
+            None => {
+                (type_name(ty, &d.limits) == Some(n.as_str())).then(|| EvalPolicy::allow_all(n))
+            }
         })
-        .collect()
+        .collect();
+    if ty == PolicyType::ResourceControlPolicy {
+        with_rcp_full_access(&mut out, &d.limits);
+    }
+    out
 }
 
-/// The SCP levels from the root to an account in `ou` carrying `account_policies` (the
-/// account level is FullAWSAccess alone for a hypothetical account).
-pub fn desired_levels(
-    d: &Desired,
-    ou: &OuPath,
-    account: Option<(&str, &BTreeSet<String>)>,
-) -> Vec<Level> {
-    let mut levels = vec![Level {
-        name: "root".into(),
-        policies: desired_policies(d, &d.root.policies),
-    }];
+/// RCPFullAWSAccess is on every target: add it where a list does not name it.
+fn with_rcp_full_access(policies: &mut Vec<EvalPolicy>, limits: &LimitsTable) {
+    if let Some(full) = type_name(PolicyType::ResourceControlPolicy, limits) {
+        if !policies.iter().any(|p| p.name == full) {
+            policies.insert(0, EvalPolicy::allow_all(full));
+        }
+    }
+}
+
+/// The path (SCP and RCP levels) from the root to an account in `ou` carrying
+/// `account_policies`; a hypothetical account has FullAWSAccess alone at its own level.
+pub fn desired_path(d: &Desired, ou: &OuPath, account: Option<(&str, &BTreeSet<String>)>) -> Path {
+    let mut named: Vec<(String, BTreeSet<String>)> = vec![("root".into(), d.root.policies.clone())];
     let mut cur = OuPath::root();
     for seg in ou.segments() {
         cur = cur.child(seg);
@@ -54,45 +70,53 @@ pub fn desired_levels(
             .get(&cur)
             .map(|o| o.policies.clone())
             .unwrap_or_default();
-        levels.push(Level {
-            name: format!("ou {cur}"),
-            policies: desired_policies(d, &names),
-        });
+        named.push((format!("ou {cur}"), names));
     }
-    let full: BTreeSet<String> = d
-        .limits
-        .scp
-        .aws_managed_policy
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    let (name, names) = match account {
+    named.push(match account {
         Some((id, names)) => (format!("account {id}"), names.clone()),
-        None => ("a member account".to_owned(), full),
-    };
-    levels.push(Level {
-        name,
-        policies: desired_policies(d, &names),
+        None => (
+            "a member account".to_owned(),
+            type_name(PolicyType::ServiceControlPolicy, &d.limits)
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+        ),
     });
-    levels
+    let layer = |ty| -> Vec<Level> {
+        named
+            .iter()
+            .map(|(name, names)| Level {
+                name: name.clone(),
+                policies: desired_policies(d, names, ty),
+            })
+            .collect()
+    };
+    Path {
+        scp: layer(PolicyType::ServiceControlPolicy),
+        rcp: layer(PolicyType::ResourceControlPolicy),
+        management: false,
+    }
 }
 
-/// The SCP levels of the live organization for an account id, or for a hypothetical member
+/// The path of the live organization for an account id, or for a hypothetical member
 /// account directly under `parent_id`.
-pub fn live_levels(live: &LiveOrg, parent_id: &str, account: Option<&str>) -> Vec<Level> {
+pub fn live_path(live: &LiveOrg, parent_id: &str, account: Option<&str>) -> Path {
+    let limits = LimitsTable::default();
     // Policies at a level in name order, as for the desired state, so the deciding statement
     // is the same whichever ids AWS gave them.
-    let policies_on = |id: &str| -> Vec<EvalPolicy> {
+    let policies_on = |id: &str, ty: PolicyType| -> Vec<EvalPolicy> {
         let mut v: Vec<EvalPolicy> = live
             .policies_on(id)
-            .filter(|p| p.policy_type == crate::model::PolicyType::ServiceControlPolicy)
-            .map(|p| EvalPolicy {
-                name: p.name.clone(),
-                document: doc::parse(&p.content).unwrap_or(serde_json::Value::Null),
-                guardrails: Vec::new(),
+            .filter(|p| p.policy_type == ty)
+            .map(|p| {
+                let document = doc::parse(&p.content).unwrap_or(serde_json::Value::Null);
+                EvalPolicy::new(&p.name, &document, Vec::new())
             })
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
+        if ty == PolicyType::ResourceControlPolicy {
+            with_rcp_full_access(&mut v, &limits);
+        }
         v
     };
     let mut chain = Vec::new();
@@ -106,35 +130,55 @@ pub fn live_levels(live: &LiveOrg, parent_id: &str, account: Option<&str>) -> Ve
         cur = ou.parent_id.clone();
     }
     chain.reverse();
-    let mut levels = vec![Level {
-        name: "root".into(),
-        policies: policies_on(&live.root.id),
-    }];
+    let mut ids: Vec<(String, Option<String>)> = vec![("root".into(), Some(live.root.id.clone()))];
     for id in chain {
         let path = live
             .path_of(&id)
             .map(|p| p.to_string())
             .unwrap_or_else(|| id.clone());
-        levels.push(Level {
-            name: format!("ou {path}"),
-            policies: policies_on(&id),
-        });
+        ids.push((format!("ou {path}"), Some(id)));
     }
-    match account {
-        Some(a) => levels.push(Level { name: format!("account {a}"), policies: policies_on(a) }),
-        None => levels.push(Level {
-            name: "a member account".into(),
-            policies: vec![EvalPolicy {
-                name: "FullAWSAccess".into(),
-                document: serde_json::json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
-                guardrails: vec![None],
-            }],
-        }),
+    ids.push(match account {
+        Some(a) => (format!("account {a}"), Some(a.to_owned())),
+        None => ("a member account".into(), None),
+    });
+    let layer = |ty: PolicyType| -> Vec<Level> {
+        ids.iter()
+            .map(|(name, id)| Level {
+                name: name.clone(),
+                policies: match id {
+                    Some(id) => policies_on(id, ty),
+                    None if ty == PolicyType::ServiceControlPolicy => {
+                        vec![EvalPolicy::allow_all("FullAWSAccess")]
+                    }
+                    None => {
+                        let mut v = Vec::new();
+                        with_rcp_full_access(&mut v, &limits);
+                        v
+                    }
+                },
+            })
+            .collect()
+    };
+    Path {
+        scp: layer(PolicyType::ServiceControlPolicy),
+        rcp: layer(PolicyType::ResourceControlPolicy),
+        management: false,
     }
-    levels
 }
 
-/// Builds a request; `principal` defaults to an ordinary role in the account.
+/// The management account's path: neither layer applies.
+pub fn management_path() -> Path {
+    Path {
+        management: true,
+        ..Path::default()
+    }
+}
+
+/// Builds a request; `principal` defaults to an ordinary role in the account. A `*` account
+/// or partition in the principal becomes the account's, `aws`. `context` values replace what
+/// guardrail derives (a given `aws:PrincipalType` wins); a key given several times keeps
+/// every value.
 pub fn request(
     account: &str,
     action: &str,
@@ -142,7 +186,22 @@ pub fn request(
     principal: Option<&str>,
     resource: Option<&str>,
     context: &[(String, String)],
-) -> Request {
+) -> Result<Request, RequestError> {
+    let mut given: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in context {
+        given
+            .entry(k.to_ascii_lowercase())
+            .or_default()
+            .push(v.clone());
+    }
+    if let (Some(reg), Some(vals)) = (region, given.get("aws:requestedregion")) {
+        if let Some(other) = vals.iter().find(|v| v.as_str() != reg) {
+            return Err(RequestError::ConflictingRegion {
+                region: reg.to_owned(),
+                context: other.clone(),
+            });
+        }
+    }
     let mut r = Request::new(action);
     if let Some(reg) = region {
         r = r.region(reg);
@@ -150,40 +209,36 @@ pub fn request(
     let principal = principal
         .map(str::to_owned)
         .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/workload"));
-    r = r.principal(&principal.replace("::*:", &format!("::{account}:")));
+    let principal = principal
+        .replace("::*:", &format!("::{account}:"))
+        .replacen("arn:*:", "arn:aws:", 1);
+    r = r.principal(&principal);
     r.resource = resource.map(str::to_owned);
-    for (k, v) in context {
-        r = r.with(k, v);
+    for (k, v) in given {
+        r = r.set(&k, v);
     }
-    r
+    Ok(r)
 }
 
-/// The levels and an account id for an assertion's subject.
-fn subject_levels(d: &Desired, s: &AssertSubject) -> (String, Vec<Level>) {
+/// The account id and path for an assertion's subject.
+fn subject_path(d: &Desired, s: &AssertSubject) -> (String, Path) {
     match s {
         AssertSubject::Account(id) => {
             if id == &d.management_account {
-                return (id.clone(), Vec::new());
+                return (id.clone(), management_path());
             }
             match d.accounts.values().find(|a| a.id.as_deref() == Some(id)) {
-                Some(a) => (
-                    id.clone(),
-                    desired_levels(d, &a.ou, Some((id, &a.policies))),
-                ),
-                None => (id.clone(), desired_levels(d, &OuPath::root(), None)),
+                Some(a) => (id.clone(), desired_path(d, &a.ou, Some((id, &a.policies)))),
+                None => (id.clone(), desired_path(d, &OuPath::root(), None)),
             }
         }
-        AssertSubject::Ou(p) => ("111111111111".into(), desired_levels(d, p, None)),
+        AssertSubject::Ou(p) => ("111111111111".into(), desired_path(d, p, None)),
     }
 }
 
-/// Evaluates down levels; no levels means the management account.
-pub fn decide(levels: &[Level], req: &Request) -> Decision {
-    if levels.is_empty() {
-        Decision::NotAffected
-    } else {
-        eval::evaluate(levels, req)
-    }
+/// Evaluates a request on a path (both layers).
+pub fn decide(path: &Path, req: &Request) -> Decision {
+    eval::decide(path, req)
 }
 
 /// One assertion that does not hold.
@@ -198,9 +253,16 @@ pub struct FailedAssertion {
 pub fn describe_decision(d: &Decision) -> String {
     match d {
         Decision::Allow => "allowed".into(),
-        Decision::NotAffected => "allowed (the management account is not affected by SCPs)".into(),
+        Decision::NotAffected(Exemption::ManagementAccount) => {
+            "allowed (the management account is not affected by SCPs or RCPs)".into()
+        }
+        Decision::NotAffected(Exemption::ServiceLinkedRole) => {
+            "allowed (service-linked roles are not affected by SCPs or RCPs)".into()
+        }
         Decision::Deny(by) => format!("denied by {}", describe_decider(by)),
-        Decision::NoAllow { level } => format!("denied: no SCP at {level} allows it"),
+        Decision::NoAllow { layer, level } => {
+            format!("denied: no {} at {level} allows it", layer.name())
+        }
     }
 }
 
@@ -210,8 +272,12 @@ pub fn describe_decider(by: &Decider) -> String {
         .as_ref()
         .map(|g| format!("guardrail {g}, "))
         .unwrap_or_default();
+    let layer = match by.layer {
+        Layer::Scp => "SCP",
+        Layer::Rcp => "RCP",
+    };
     format!(
-        "{g}policy {}, statement {}, attached to {}",
+        "{g}{layer} {}, statement {}, attached to {}",
         by.policy, by.statement, by.level
     )
 }
@@ -220,7 +286,13 @@ pub fn describe_decider(by: &Decider) -> String {
 pub fn check_assertions(d: &Desired) -> Vec<FailedAssertion> {
     let mut out = Vec::new();
     for a in &d.assertions {
-        let (acct, levels) = subject_levels(d, &a.subject);
+        let (acct, path) = subject_path(d, &a.subject);
+        let fail = |got: String| FailedAssertion {
+            location: a.location.clone(),
+            description: assertion_text(a),
+            expected: if a.expect_deny { "deny" } else { "allow" },
+            got,
+        };
         let req = request(
             &acct,
             &a.action,
@@ -229,14 +301,14 @@ pub fn check_assertions(d: &Desired) -> Vec<FailedAssertion> {
             a.resource.as_deref(),
             &a.context,
         );
-        let got = decide(&levels, &req);
-        if got.is_denied() != a.expect_deny {
-            out.push(FailedAssertion {
-                location: a.location.clone(),
-                description: assertion_text(a),
-                expected: if a.expect_deny { "deny" } else { "allow" },
-                got: describe_decision(&got),
-            });
+        match req {
+            Ok(req) => {
+                let got = decide(&path, &req);
+                if got.is_denied() != a.expect_deny {
+                    out.push(fail(describe_decision(&got)));
+                }
+            }
+            Err(e) => out.push(fail(format!("not a valid request: {e}"))),
         }
     }
     out
@@ -260,118 +332,8 @@ fn assertion_text(a: &Assertion) -> String {
     format!("{} in {subject}{region}{who}", a.action)
 }
 
-/// What the deployer needs in every member account (assume the member role, the IAM calls the
-/// permissions-boundary work makes) and what break-glass needs to repair anything.
-pub const DEPLOYER_NEEDS: &[&str] = &[
-    "sts:AssumeRole",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:CreatePolicy",
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:GetAccountAuthorizationDetails",
-    "iam:ListRoles",
-    "iam:PutRolePermissionsBoundary",
-];
-
-pub const BREAK_GLASS_NEEDS: &[&str] = &[
-    "sts:AssumeRole",
-    "iam:CreateRole",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:CreatePolicyVersion",
-    "cloudtrail:StartLogging",
-    "organizations:DescribeOrganization",
-];
-
-/// A principal that would be denied something it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lockout {
-    pub principal: String,
-    pub account: String,
-    pub action: String,
-    pub by: String,
-}
-
-/// The lockout proof over every member account of the desired state.
-pub fn lockout(d: &Desired) -> Vec<Lockout> {
-    let mut principals: Vec<(String, &[&str])> = Vec::new();
-    if d.deployer.is_some() {
-        principals.push((
-            format!("arn:*:iam::*:role/{}", d.member_role),
-            DEPLOYER_NEEDS,
-        ));
-    }
-    for b in &d.break_glass {
-        principals.push((b.clone(), BREAK_GLASS_NEEDS));
-    }
-    if principals.is_empty() {
-        return Vec::new();
-    }
-    // Accounts with the same OU and the same account-level policies decide alike: check one.
-    let mut seen: BTreeMap<(OuPath, BTreeSet<String>), ()> = BTreeMap::new();
-    let mut subjects: Vec<(String, Vec<Level>)> = Vec::new();
-    for a in d.accounts.values() {
-        let id = a.id.clone().unwrap_or_else(|| "111111111111".to_owned());
-        if id == d.management_account
-            || seen
-                .insert((a.ou.clone(), a.policies.clone()), ())
-                .is_some()
-        {
-            continue;
-        }
-        subjects.push((
-            id.clone(),
-            desired_levels(d, &a.ou, Some((&id, &a.policies))),
-        ));
-    }
-    // Every OU, for accounts that will arrive there.
-    for p in d.ous.keys() {
-        subjects.push(("111111111111".to_owned(), desired_levels(d, p, None)));
-    }
-    let mut out = Vec::new();
-    for (acct, levels) in &subjects {
-        for (principal, needs) in &principals {
-            for action in *needs {
-                let req = request(acct, action, Some("us-east-1"), Some(principal), None, &[]);
-                let dec = decide(levels, &req);
-                if dec.is_denied() {
-                    out.push(Lockout {
-                        principal: principal.clone(),
-                        account: levels
-                            .last()
-                            .map(|l| l.name.clone())
-                            .unwrap_or_default()
-                            .replace(
-                                "a member account",
-                                &format!(
-                                    "a member account in {}",
-                                    levels
-                                        .get(levels.len().saturating_sub(2))
-                                        .map(|l| l.name.as_str())
-                                        .unwrap_or("root")
-                                ),
-                            ),
-                        action: (*action).to_owned(),
-                        by: describe_decision(&dec),
-                    });
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| {
-        (&a.principal, &a.account, &a.action).cmp(&(&b.principal, &b.account, &b.action))
-    });
-    out.dedup();
-    out
-}
-
-/// The levels of an account named by config key or id; the management account has none.
-pub fn account_levels(d: &Desired, account: &str) -> Option<(String, Vec<Level>)> {
+/// The path of an account named by config key or id; the management account's exempts it.
+pub fn account_levels(d: &Desired, account: &str) -> Option<(String, Path)> {
     let a = d.accounts.get(account).or_else(|| {
         d.accounts
             .values()
@@ -381,14 +343,11 @@ pub fn account_levels(d: &Desired, account: &str) -> Option<(String, Vec<Level>)
         Some(a) => {
             let id = a.id.clone().unwrap_or_else(|| "111111111111".to_owned());
             if id == d.management_account {
-                return Some((id, Vec::new()));
+                return Some((id, management_path()));
             }
-            Some((
-                id.clone(),
-                desired_levels(d, &a.ou, Some((&id, &a.policies))),
-            ))
+            Some((id.clone(), desired_path(d, &a.ou, Some((&id, &a.policies)))))
         }
-        None if account == d.management_account => Some((account.to_owned(), Vec::new())),
+        None if account == d.management_account => Some((account.to_owned(), management_path())),
         None => None,
     }
 }

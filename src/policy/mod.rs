@@ -8,6 +8,7 @@ pub mod compile;
 pub mod denies;
 pub mod doc;
 pub mod eval;
+pub mod iam;
 pub mod limits;
 pub mod lint;
 pub mod marker;

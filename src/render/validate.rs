@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::escape::visible;
 use crate::model::Desired;
 use crate::plan::verify::Validation;
-use crate::policy::eval::Decision;
+use crate::policy::eval::{Decision, Exemption};
 
 pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
     let mut out = String::new();
@@ -33,8 +33,8 @@ pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
     }
     for l in &v.lockouts {
         let line = format!(
-            "LOCKOUT {} would be denied {} in {}: {}",
-            l.principal, l.action, l.account, l.by
+            "LOCKOUT {} would be denied {} on {} in {}: {}",
+            l.principal, l.action, l.resource, l.account, l.by
         );
         let _ = writeln!(out, "  {}", visible(&line));
     }
@@ -58,24 +58,29 @@ pub fn validation_json(env: &str, d: &Desired, v: &Validation) -> Value {
         "lint": d.lint.iter().map(|n| json!({"code": n.code, "severity": n.severity, "subject": n.subject, "statement": n.statement, "message": n.message})).collect::<Vec<_>>(),
         "assertions_checked": v.assertions_checked,
         "failed_assertions": v.failed_assertions.iter().map(|f| json!({"location": f.location, "assertion": f.description, "expected": f.expected, "got": f.got})).collect::<Vec<_>>(),
-        "lockouts": v.lockouts.iter().map(|l| json!({"principal": l.principal, "account": l.account, "action": l.action, "denied_by": l.by})).collect::<Vec<_>>(),
+        "lockouts": v.lockouts.iter().map(|l| json!({"principal": l.principal, "account": l.account, "action": l.action, "resource": l.resource, "denied_by": l.by})).collect::<Vec<_>>(),
     })
 }
 
-/// `explain --format json`: `{"decision", "policy", "guardrail", "statement", "target"}`.
+/// `explain --format json`: `{"decision", "layer", "policy", "guardrail", "statement",
+/// "target"}`; `layer` is `SCP` or `RCP` when a layer decided a deny.
 pub fn explain_json(d: &Decision) -> Value {
     match d {
         Decision::Allow => {
-            json!({"decision": "allow", "policy": null, "guardrail": null, "statement": null, "target": null})
+            json!({"decision": "allow", "layer": null, "policy": null, "guardrail": null, "statement": null, "target": null})
         }
-        Decision::NotAffected => {
-            json!({"decision": "allow", "policy": null, "guardrail": null, "statement": null, "target": null, "reason": "management account: SCPs do not apply"})
+        Decision::NotAffected(why) => {
+            let reason = match why {
+                Exemption::ManagementAccount => "management account: SCPs and RCPs do not apply",
+                Exemption::ServiceLinkedRole => "service-linked role: SCPs and RCPs do not apply",
+            };
+            json!({"decision": "allow", "layer": null, "policy": null, "guardrail": null, "statement": null, "target": null, "reason": reason})
         }
         Decision::Deny(by) => {
-            json!({"decision": "deny", "policy": by.policy, "guardrail": by.guardrail, "statement": by.statement, "target": by.level})
+            json!({"decision": "deny", "layer": by.layer.name(), "policy": by.policy, "guardrail": by.guardrail, "statement": by.statement, "target": by.level})
         }
-        Decision::NoAllow { level } => {
-            json!({"decision": "deny", "policy": null, "guardrail": null, "statement": null, "target": level, "reason": "no SCP at this level allows the action"})
+        Decision::NoAllow { layer, level } => {
+            json!({"decision": "deny", "layer": layer.name(), "policy": null, "guardrail": null, "statement": null, "target": level, "reason": format!("no {} at this level allows the action", layer.name())})
         }
     }
 }

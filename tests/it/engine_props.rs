@@ -48,11 +48,7 @@ fn instances() -> Vec<GuardrailInstance> {
 }
 
 fn full() -> EvalPolicy {
-    EvalPolicy {
-        name: "FullAWSAccess".into(),
-        document: serde_json::json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
-        guardrails: vec![None],
-    }
+    EvalPolicy::allow_all("FullAWSAccess")
 }
 
 const ACTIONS: &[&str] = &[
@@ -130,8 +126,8 @@ proptest! {
         }
         prop_assert!(compiled.policies.len() <= total.div_ceil(limit) + 1);
         // Same decisions.
-        let raw = Level { name: "ou".into(), policies: std::iter::once(full()).chain(chosen.iter().map(|i| EvalPolicy { name: i.name.clone(), document: compile::envelope(&i.statements), guardrails: vec![Some(i.name.clone()); i.statements.len()] })).collect() };
-        let cmp = Level { name: "ou".into(), policies: std::iter::once(full()).chain(compiled.policies.iter().map(|p| EvalPolicy { name: p.name.clone(), document: p.document.clone(), guardrails: p.guardrails.clone() })).collect() };
+        let raw = Level { name: "ou".into(), policies: std::iter::once(full()).chain(chosen.iter().map(|i| EvalPolicy::new(&i.name, &compile::envelope(&i.statements), vec![Some(i.name.clone()); i.statements.len()]))).collect() };
+        let cmp = Level { name: "ou".into(), policies: std::iter::once(full()).chain(compiled.policies.iter().map(|p| EvalPolicy::new(&p.name, &p.document, p.guardrails.clone()))).collect() };
         for (a, r, p, b, t) in reqs {
             let req = request(a, r, p, b, t);
             let (x, y) = (eval::evaluate(std::slice::from_ref(&raw), &req), eval::evaluate(std::slice::from_ref(&cmp), &req));

@@ -121,7 +121,7 @@ proptest! {
             for ty in [PolicyType::ServiceControlPolicy, PolicyType::ResourceControlPolicy] {
                 let _ = lint::lint(&v, ty, &lint::LintContext { has_exempt_principals: true });
             }
-            let level = eval::Level { name: "ou".into(), policies: vec![eval::EvalPolicy { name: "p".into(), document: v.clone(), guardrails: vec![] }] };
+            let level = eval::Level { name: "ou".into(), policies: vec![eval::EvalPolicy::new("p", &v, vec![])] };
             let _ = eval::evaluate(&[level], &eval::Request::new("s3:GetObject").region("us-east-1"));
         }
     }
