@@ -171,7 +171,12 @@ fn target_list(desired: &Desired, live: &LiveOrg, accounts: &Accounts<'_>) -> Ve
 pub fn projected(desired: &Desired, live: &LiveOrg) -> Desired {
     let (owners, _) = ownership::classify(desired, live);
     let accounts = resolve_accounts(desired, live, &mut Vec::new(), &mut Vec::new());
-    let att = targets::plan_attachments(desired, live, &owners, &target_list(desired, live, &accounts));
+    let att = targets::plan_attachments(
+        desired,
+        live,
+        &owners,
+        &target_list(desired, live, &accounts),
+    );
     super::project::project(desired, live, &att.fixed)
 }
 

@@ -25,6 +25,9 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
         Change::UpdatePolicy { name, policy_type, content_diff: Some(_), .. } => {
             ("policy_edited", format!("{policy_type} {name} was edited outside guardrail; its content differs from the config"))
         }
+        Change::UpdatePolicy { name, policy_type, adopt: true, .. } => {
+            ("policy_not_adopted", format!("{policy_type} {name} exists but is not marked as this environment's; plan adopts it"))
+        }
         Change::UpdatePolicy { name, policy_type, .. } => {
             ("policy_description_changed", format!("{policy_type} {name}'s description differs from the config"))
         }

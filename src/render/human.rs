@@ -58,6 +58,13 @@ pub(crate) fn describe(c: &Change) -> String {
             name,
             policy_type,
             id,
+            adopt: true,
+            ..
+        } => format!("ADOPT {policy_type} {name} ({id}): it exists unmarked; guardrail writes its ownership marker and manages it from now on"),
+        Change::UpdatePolicy {
+            name,
+            policy_type,
+            id,
             ..
         } => format!("update {policy_type} {name} ({id})"),
         Change::DeletePolicy {
@@ -369,6 +376,38 @@ pub fn stats_human(stats: &RequestStats, budget: Option<u64>) -> String {
     out
 }
 
+/// One way of reading the organization, for `--stats`: its requests and, at AWS's rates, the
+/// least time it can take (the slowest API family's requests beyond its burst over its rate).
+#[derive(Debug, Clone)]
+pub struct WalkCost {
+    /// How the accounts were placed (`ListAccounts` with Paths, or per parent).
+    pub read: String,
+    /// The walk just made took this read.
+    pub taken: bool,
+    pub budget: u64,
+    pub bound: std::time::Duration,
+    /// The slowest family's operations and their request count.
+    pub bottleneck: (Vec<&'static str>, u64),
+}
+
+/// `--stats`: the budget and lower bound of the read the walk took, then of the other.
+pub fn walk_costs_human(costs: &[WalkCost]) -> String {
+    let mut out = String::new();
+    for c in costs {
+        let _ = writeln!(
+            out,
+            "{} {}: budget {} requests, lower bound at AWS's rates {:.1} s ({}: {} requests)",
+            if c.taken { "read" } else { "  other read," },
+            c.read,
+            c.budget,
+            c.bound.as_secs_f64(),
+            c.bottleneck.0.join(" + "),
+            c.bottleneck.1
+        );
+    }
+    out
+}
+
 /// Config errors with the offending source lines, one report per error, then a count.
 pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
     let theme = if style.color {
@@ -402,18 +441,23 @@ pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
     out
 }
 
+/// One step in a few words, its target included, escaped for a terminal:
+/// `attach SCP gr-base to OU Workloads`.
+pub fn step_summary(c: &Change) -> String {
+    let target = match c {
+        Change::Attach { target, .. } => format!(" to {target}"),
+        Change::Detach { target, .. } => format!(" from {target}"),
+        _ => String::new(),
+    };
+    visible(&format!("{}{target}", describe(c))).into_owned()
+}
+
 /// What an apply did, step by step, then a count line.
 pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
     use crate::apply::StepStatus;
     let mut out = String::new();
     for (i, (c, s)) in outcome.steps.iter().enumerate() {
-        let target = match c {
-            Change::Attach { target, .. } => format!(" to {target}"),
-            Change::Detach { target, .. } => format!(" from {target}"),
-            _ => String::new(),
-        };
-        let step = format!("{}{target}", describe(c));
-        let step = visible(&step);
+        let step = step_summary(c);
         let line = match s {
             StepStatus::Done => format!("{} {}. {step}", style.paint("32", "done   "), i + 1),
             StepStatus::Failed(e) => format!(
@@ -432,12 +476,31 @@ pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            StepStatus::Stopped { .. } => format!(
+                "{} {}. {step} (the run stopped)",
+                style.paint("33", "skipped"),
+                i + 1
+            ),
         };
         let _ = writeln!(out, "{line}");
     }
     let done = outcome.count(|s| *s == StepStatus::Done);
     let failed = outcome.count(|s| matches!(s, StepStatus::Failed(_)));
-    let skipped = outcome.count(|s| matches!(s, StepStatus::Skipped { .. }));
+    let skipped = outcome.count(|s| {
+        matches!(s, StepStatus::Skipped { .. } | StepStatus::Stopped { .. })
+    });
+    if let Some((_, StepStatus::Stopped { after })) = outcome
+        .steps
+        .iter()
+        .find(|(_, s)| matches!(s, StepStatus::Stopped { .. }))
+    {
+        let steps: Vec<String> = after.iter().map(|d| (d + 1).to_string()).collect();
+        let _ = writeln!(
+            out,
+            "\nStopped: steps {} in a row could not reach AWS, so the rest was not attempted.",
+            steps.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "\nApply: {done} done, {failed} failed, {skipped} not attempted."
