@@ -321,3 +321,104 @@ fn subjects(d: &Desired) -> Vec<(String, String, Path)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path as FsPath;
+
+    const HEAD: &str = r#"[organization]
+management_account = "123456789012"
+deployer = "arn:aws:iam::123456789012:role/guardrail-deployer"
+break_glass = ["arn:aws:iam::*:role/BreakGlass"]
+[accounts.app]
+id = "210987654321"
+ou = "Workloads"
+policies = ["FullAWSAccess"]
+[ous.Workloads]
+policies = ["FullAWSAccess"]
+"#;
+
+    /// A config whose root carries FullAWSAccess and one document of `kind`.
+    fn desired(kind: &str, document: &str) -> Desired {
+        let ty = if kind == "rcp" {
+            "\ntype = \"rcp\""
+        } else {
+            ""
+        };
+        let root = "[root]\npolicies = [\"FullAWSAccess\", \"p\"]\n";
+        let text =
+            format!("{HEAD}[policies.p]\ndescription = \"x\"\ndocument = \"p.json\"{ty}\n{root}");
+        let doc = document.to_owned();
+        let read = move |_: &FsPath| Ok(doc.clone());
+        crate::config::parse(FsPath::new("env.toml"), &text, &read)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn actions(l: &[Lockout]) -> Vec<&str> {
+        let mut a: Vec<&str> = l.iter().map(|l| l.action.as_str()).collect();
+        a.dedup();
+        a
+    }
+
+    /// A Deny of IAM that exempts nobody is a real lockout and is still reported.
+    #[test]
+    fn a_deny_that_matches_the_deployers_requests_is_a_lockout() {
+        let d = desired(
+            "scp",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoIam","Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#,
+        );
+        let l = lockout(&d);
+        assert!(
+            actions(&l).contains(&"iam:PutRolePermissionsBoundary"),
+            "{l:?}"
+        );
+        assert!(
+            l.iter().all(|l| l.by.contains("SCP p, statement NoIam")),
+            "{l:?}"
+        );
+    }
+
+    /// A data perimeter on `...IfExists` keys never matches the organization's own calls.
+    #[test]
+    fn a_data_perimeter_on_if_exists_keys_is_no_lockout() {
+        let d = desired(
+            "scp",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Perimeter","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:ResourceOrgID":"o-abcdefghij"},"BoolIfExists":{"aws:ViaAWSService":"false"}}}]}"#,
+        );
+        assert_eq!(lockout(&d), Vec::new());
+        // Under another organization's id the same Deny would lock everyone out.
+        assert!(!lockout_in(&d, Some("o-zzzzzzzzzz")).is_empty());
+    }
+
+    /// A Deny scoped to other roles' ARNs does not touch the deployer's resources.
+    #[test]
+    fn a_deny_scoped_to_other_roles_is_no_lockout() {
+        let d = desired(
+            "scp",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"ProtectAudit","Effect":"Deny","Action":"iam:*","Resource":["arn:aws:iam::*:role/SecurityAudit","arn:aws:iam::*:policy/SecurityAuditPolicy"]}]}"#,
+        );
+        assert_eq!(lockout(&d), Vec::new());
+    }
+
+    /// An RCP that denies AssumeRole from outside the organization leaves the deployer in;
+    /// one that denies every AssumeRole locks it out, though SCPs never judge the call.
+    #[test]
+    fn rcps_judge_the_deployers_assume_role() {
+        let perimeter = desired(
+            "rcp",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"OrgOnly","Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abcdefghij"}}}]}"#,
+        );
+        assert_eq!(lockout(&perimeter), Vec::new());
+        let closed = desired(
+            "rcp",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoAssume","Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+        );
+        let l = lockout(&closed);
+        assert!(
+            l.iter()
+                .any(|l| l.principal.contains(&closed.member_role) && l.by.contains("RCP p")),
+            "{l:?}"
+        );
+    }
+}

@@ -373,3 +373,65 @@ pub fn validate(d: &Desired) -> Validation {
         lockouts: lockout(d),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// A `--context aws:PrincipalType=...` replaces guardrail's own value; a key given twice
+    /// keeps both values.
+    #[test]
+    fn context_overrides_the_derived_principal_type() {
+        let r = request(
+            "210987654321",
+            "s3:GetObject",
+            None,
+            None,
+            None,
+            &ctx(&[
+                ("aws:PrincipalType", "User"),
+                ("aws:TagKeys", "a"),
+                ("aws:TagKeys", "b"),
+            ]),
+        );
+        let r = r.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.values("aws:PrincipalType"),
+            Some(&["User".to_owned()][..])
+        );
+        assert_eq!(r.values("aws:TagKeys").map(<[String]>::len), Some(2));
+    }
+
+    /// `--region` and a different `--context aws:RequestedRegion` name two regions: refused.
+    #[test]
+    fn region_and_a_different_requested_region_context_are_an_error() {
+        let conflict = request(
+            "210987654321",
+            "s3:GetObject",
+            Some("eu-west-1"),
+            None,
+            None,
+            &ctx(&[("aws:RequestedRegion", "us-east-1")]),
+        );
+        assert!(matches!(
+            conflict,
+            Err(RequestError::ConflictingRegion { .. })
+        ));
+        let same = request(
+            "210987654321",
+            "s3:GetObject",
+            Some("eu-west-1"),
+            None,
+            None,
+            &ctx(&[("aws:requestedregion", "eu-west-1")]),
+        );
+        assert!(same.is_ok());
+    }
+}
