@@ -15,6 +15,7 @@ mod import_quoting;
 #[path = "../common/invariants.rs"]
 mod invariants;
 mod layering;
+mod lint_corpus;
 mod model_check;
 mod plan_props;
 mod render_snapshots;

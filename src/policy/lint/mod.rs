@@ -361,6 +361,7 @@ fn lint_statement(
                         || lower == "aws:principaltag"
                         || lower.starts_with("aws:principaltag/")
                         || lower == "aws:principaltype"
+                        || lower == "aws:assumedroot"
                     {
                         principal_scoped = true;
                     }
