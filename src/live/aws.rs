@@ -16,7 +16,10 @@ use tokio::sync::Semaphore;
 
 use super::limiter::RateLimiter;
 use super::stats::Counter;
-use super::{AccountInfo, Error, OrgBackend, OuInfo, PolicyInfo, RequestStats, Result, RootInfo};
+use super::{
+    AccountInfo, Error, OrgBackend, OuInfo, PlacedAccount, PolicyInfo, RequestStats, Result,
+    RootInfo,
+};
 use crate::model::PolicyType;
 
 /// How to reach AWS (or an emulator).
@@ -70,9 +73,9 @@ pub struct AwsBackend {
 }
 
 impl AwsBackend {
-    /// A backend paced at AWS's documented rates.
+    /// A backend paced just under AWS's documented rates.
     pub fn new(conf: &SdkConfig, concurrency: usize) -> Self {
-        Self::with_limiter(conf, concurrency, Arc::new(RateLimiter::aws()))
+        Self::with_limiter(conf, concurrency, Arc::new(RateLimiter::client(1.0)))
     }
 
     /// A backend sharing `limiter` with other users of the same account.
@@ -101,7 +104,7 @@ impl AwsBackend {
         Self::with_limiter(
             &conf,
             opts.concurrency,
-            Arc::new(RateLimiter::scaled(scale)),
+            Arc::new(RateLimiter::client(scale)),
         )
     }
 
@@ -113,24 +116,27 @@ impl AwsBackend {
     }
 
     /// The next page of a paginated listing, fetched within a lane and counted as one request
-    /// of `op`; `None` when the listing is done.
-    async fn next_page<O, E>(
-        &self,
-        pages: &mut aws_smithy_async::future::pagination_stream::PaginationStream<
-            std::result::Result<
-                O,
-                SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-            >,
-        >,
-        op: &str,
-    ) -> Option<Result<O>>
+    /// of its operation; `None` when the listing is done. A rate-limit token is spent only when
+    /// the paginator is about to send a request: its last `next()`, which ends the stream after
+    /// a page without a `NextToken`, sends nothing and costs nothing (spending a token there
+    /// made every listing cost AWS-time for one request more than it sent, twice the lower
+    /// bound on walks of one-page listings).
+    async fn next_page<O, E>(&self, listing: &mut Listing<O, E>) -> Option<Result<O>>
     where
+        O: Paged,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.limiter.acquire(op).await;
+        if listing.cursor.will_send() {
+            self.limiter.acquire(listing.op).await;
+        }
         let _lane = self.permit().await;
-        let page = pages.next().await?;
-        self.counter.bump(op);
+        // Polled even when no request is expected: should the SDK ever send one anyway, the
+        // page is still read and counted (only its pacing was missed).
+        let page = listing.pages.next().await?;
+        self.counter.bump(listing.op);
+        listing
+            .cursor
+            .answered(page.as_ref().ok().and_then(Paged::next_token));
         Some(page.map_err(map_err))
     }
 
@@ -138,6 +144,81 @@ impl AwsBackend {
     /// `None`, running without the bound would still be correct, only less polite.
     async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.lanes.acquire().await.ok()
+    }
+}
+
+/// A listing's output page: its `NextToken`.
+pub(crate) trait Paged {
+    fn next_token(&self) -> Option<&str>;
+}
+
+macro_rules! paged {
+    ($($op:ident :: $out:ident),* $(,)?) => {$(
+        impl Paged for org::operation::$op::$out {
+            fn next_token(&self) -> Option<&str> {
+                org::operation::$op::$out::next_token(self)
+            }
+        }
+    )*};
+}
+
+paged!(
+    list_roots::ListRootsOutput,
+    list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput,
+    list_accounts_for_parent::ListAccountsForParentOutput,
+    list_accounts::ListAccountsOutput,
+    list_policies::ListPoliciesOutput,
+    list_targets_for_policy::ListTargetsForPolicyOutput,
+    list_tags_for_resource::ListTagsForResourceOutput,
+);
+
+/// Whether the SDK paginator's next `next()` sends a request, by the paginator's own rule:
+/// the first always does; a later one only when the last page carried a non-empty
+/// `NextToken` different from the token sent for that page (the SDK stops on a repeated
+/// token, and after an error).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Cursor {
+    /// A page (or an error) has been answered.
+    started: bool,
+    /// The token the next request would carry, when there will be one.
+    next: Option<String>,
+}
+
+impl Cursor {
+    fn will_send(&self) -> bool {
+        !self.started || self.next.is_some()
+    }
+
+    /// The last request was answered with this `NextToken` (`None` also for an error).
+    fn answered(&mut self, token: Option<&str>) {
+        // The request just answered carried the token `next` held.
+        let sent = self.next.take();
+        self.next = token
+            .filter(|t| !t.is_empty() && Some(*t) != sent.as_deref())
+            .map(str::to_owned);
+        self.started = true;
+    }
+}
+
+type Pages<O, E> = aws_smithy_async::future::pagination_stream::PaginationStream<
+    std::result::Result<O, SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>,
+>;
+
+/// One paginated listing in progress: the SDK's page stream, the operation it counts as,
+/// and where it stands.
+struct Listing<O, E> {
+    pages: Pages<O, E>,
+    op: &'static str,
+    cursor: Cursor,
+}
+
+impl<O, E> Listing<O, E> {
+    fn new(pages: Pages<O, E>, op: &'static str) -> Self {
+        Listing {
+            pages,
+            op,
+            cursor: Cursor::default(),
+        }
     }
 }
 
@@ -157,6 +238,24 @@ where
     }
 }
 
+/// An account as the listings return it. `State` since 2026; emulators (moto) still answer
+/// only the retired `Status`.
+fn account_info(a: &org::types::Account) -> AccountInfo {
+    #[allow(deprecated)]
+    let state = a
+        .state()
+        .map(|s| s.as_str())
+        .or_else(|| a.status().map(|s| s.as_str()))
+        .and_then(crate::model::AccountState::from_api_name)
+        .unwrap_or_default();
+    AccountInfo {
+        id: a.id().unwrap_or_default().to_owned(),
+        name: a.name().unwrap_or_default().to_owned(),
+        email: a.email().unwrap_or_default().to_owned(),
+        state,
+    }
+}
+
 fn sdk_type(t: PolicyType) -> org::types::PolicyType {
     org::types::PolicyType::from(t.api_name())
 }
@@ -167,13 +266,14 @@ const PAGE: i32 = super::walk::PAGE_SIZE as i32;
 impl OrgBackend for AwsBackend {
     async fn list_roots(&self) -> Result<Vec<RootInfo>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_roots()
             .max_results(PAGE)
             .into_paginator()
             .send();
-        while let Some(page) = self.next_page(&mut pages, "ListRoots").await {
+        let mut pages = Listing::new(pages, "ListRoots");
+        while let Some(page) = self.next_page(&mut pages).await {
             for r in page?.roots() {
                 out.push(RootInfo {
                     id: r.id().unwrap_or_default().to_owned(),
@@ -196,17 +296,15 @@ impl OrgBackend for AwsBackend {
 
     async fn list_organizational_units_for_parent(&self, parent_id: &str) -> Result<Vec<OuInfo>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_organizational_units_for_parent()
             .parent_id(parent_id)
             .max_results(PAGE)
             .into_paginator()
             .send();
-        while let Some(page) = self
-            .next_page(&mut pages, "ListOrganizationalUnitsForParent")
-            .await
-        {
+        let mut pages = Listing::new(pages, "ListOrganizationalUnitsForParent");
+        while let Some(page) = self.next_page(&mut pages).await {
             for o in page?.organizational_units() {
                 out.push(OuInfo {
                     id: o.id().unwrap_or_default().to_owned(),
@@ -219,44 +317,58 @@ impl OrgBackend for AwsBackend {
 
     async fn list_accounts_for_parent(&self, parent_id: &str) -> Result<Vec<AccountInfo>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_accounts_for_parent()
             .parent_id(parent_id)
             .max_results(PAGE)
             .into_paginator()
             .send();
-        while let Some(page) = self.next_page(&mut pages, "ListAccountsForParent").await {
-            for a in page?.accounts() {
-                // `State` since 2026; emulators (moto) still answer only the retired `Status`.
-                #[allow(deprecated)]
-                let state = a
-                    .state()
-                    .map(|s| s.as_str())
-                    .or_else(|| a.status().map(|s| s.as_str()))
-                    .and_then(crate::model::AccountState::from_api_name)
-                    .unwrap_or_default();
-                out.push(AccountInfo {
-                    id: a.id().unwrap_or_default().to_owned(),
-                    name: a.name().unwrap_or_default().to_owned(),
-                    email: a.email().unwrap_or_default().to_owned(),
-                    state,
-                });
-            }
+        let mut pages = Listing::new(pages, "ListAccountsForParent");
+        while let Some(page) = self.next_page(&mut pages).await {
+            out.extend(page?.accounts().iter().map(account_info));
         }
         Ok(out)
     }
 
+    async fn list_accounts_with_paths(&self) -> Result<Option<Vec<PlacedAccount>>> {
+        let mut out = Vec::new();
+        let pages = self
+            .client
+            .list_accounts()
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        let mut pages = Listing::new(pages, "ListAccounts");
+        while let Some(page) = self.next_page(&mut pages).await {
+            for a in page?.accounts() {
+                let info = account_info(a);
+                let parent = a
+                    .paths()
+                    .iter()
+                    .find_map(|p| PlacedAccount::parent_from_path(&info.id, p));
+                // Decided per response: a page without Paths (moto 5.2, or a service that
+                // does not send them) ends this read; the rest of the listing is not asked for.
+                let Some(parent_id) = parent else {
+                    return Ok(None);
+                };
+                out.push(PlacedAccount { info, parent_id });
+            }
+        }
+        Ok(Some(out))
+    }
+
     async fn list_policies(&self, policy_type: PolicyType) -> Result<Vec<PolicyInfo>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_policies()
             .filter(sdk_type(policy_type))
             .max_results(PAGE)
             .into_paginator()
             .send();
-        while let Some(page) = self.next_page(&mut pages, "ListPolicies").await {
+        let mut pages = Listing::new(pages, "ListPolicies");
+        while let Some(page) = self.next_page(&mut pages).await {
             for p in page?.policies() {
                 out.push(PolicyInfo {
                     id: p.id().unwrap_or_default().to_owned(),
@@ -288,14 +400,15 @@ impl OrgBackend for AwsBackend {
 
     async fn list_targets_for_policy(&self, policy_id: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_targets_for_policy()
             .policy_id(policy_id)
             .max_results(PAGE)
             .into_paginator()
             .send();
-        while let Some(page) = self.next_page(&mut pages, "ListTargetsForPolicy").await {
+        let mut pages = Listing::new(pages, "ListTargetsForPolicy");
+        while let Some(page) = self.next_page(&mut pages).await {
             for t in page?.targets() {
                 if let Some(id) = t.target_id() {
                     out.push(id.to_owned());
@@ -306,15 +419,36 @@ impl OrgBackend for AwsBackend {
     }
 
     async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
-        let _lane = self.lane("EnablePolicyType").await;
-        self.client
-            .enable_policy_type()
-            .root_id(root_id)
-            .policy_type(sdk_type(policy_type))
-            .send()
-            .await
-            .map_err(map_err)?;
-        Ok(())
+        {
+            let _lane = self.lane("EnablePolicyType").await;
+            self.client
+                .enable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_type(policy_type))
+                .send()
+                .await
+                .map_err(map_err)?;
+        }
+        // EnablePolicyType is asynchronous on AWS (PENDING_ENABLE): wait, reading the root,
+        // until the type is enabled, so the attaches that follow do not meet
+        // PolicyTypeNotEnabled. At most about two minutes.
+        let mut delay = Duration::from_millis(500);
+        for _ in 0..20 {
+            let enabled = self
+                .list_roots()
+                .await?
+                .iter()
+                .any(|r| r.id == root_id && r.enabled_policy_types.contains(&policy_type));
+            if enabled {
+                return Ok(());
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+        Err(Error::Service {
+            code: "PolicyChangesInProgressException".into(),
+            message: format!("{} is still being enabled", policy_type.api_name()),
+        })
     }
 
     async fn create_organizational_unit(&self, parent_id: &str, name: &str) -> Result<String> {
@@ -495,13 +629,14 @@ impl OrgBackend for AwsBackend {
 
     async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_tags_for_resource()
             .resource_id(resource_id)
             .into_paginator()
             .send();
-        while let Some(page) = self.next_page(&mut pages, "ListTagsForResource").await {
+        let mut pages = Listing::new(pages, "ListTagsForResource");
+        while let Some(page) = self.next_page(&mut pages).await {
             for t in page?.tags() {
                 out.push((t.key().to_owned(), t.value().to_owned()));
             }
@@ -543,5 +678,112 @@ impl OrgBackend for AwsBackend {
 
     fn stats(&self) -> RequestStats {
         self.counter.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[test]
+    fn the_cursor_follows_the_sdk_paginators_rule() {
+        let mut c = Cursor::default();
+        assert!(c.will_send(), "the first next() always sends");
+        c.answered(Some("t1"));
+        assert!(c.will_send());
+        c.answered(Some(""));
+        assert!(!c.will_send(), "an empty token ends the listing");
+        let mut c = Cursor::default();
+        c.answered(Some("same"));
+        c.answered(Some("same"));
+        assert!(!c.will_send(), "a repeated token ends the listing");
+        let mut c = Cursor::default();
+        c.answered(None);
+        assert!(!c.will_send(), "no token (or an error) ends the listing");
+    }
+
+    /// The answer of the stub Organizations endpoint to `op` asked with `token`.
+    fn stub_answer(op: &str, token: Option<&str>) -> String {
+        match (op, token) {
+            ("ListAccountsForParent", None) => {
+                r#"{"Accounts":[{"Id":"111111111111"}],"NextToken":"t1"}"#
+            }
+            ("ListAccountsForParent", Some("t1")) => {
+                r#"{"Accounts":[{"Id":"222222222222"}],"NextToken":"t2"}"#
+            }
+            ("ListAccountsForParent", _) => r#"{"Accounts":[{"Id":"333333333333"}]}"#,
+            ("ListOrganizationalUnitsForParent", _) => {
+                r#"{"OrganizationalUnits":[{"Id":"ou-a","Name":"A"}]}"#
+            }
+            ("ListTargetsForPolicy", _) => r#"{"Targets":[],"NextToken":"same"}"#,
+            _ => "{}",
+        }
+        .to_owned()
+    }
+
+    /// A loopback endpoint answering [`stub_answer`]; counts the requests it receives.
+    fn stub_endpoint() -> (String, Arc<AtomicU64>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let received = Arc::new(AtomicU64::new(0));
+        let count = received.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let (mut op, mut len) = (String::new(), 0);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if lower.starts_with("x-amz-target:") {
+                        op = line.rsplit('.').next().unwrap().trim().to_owned();
+                    } else if let Some(v) = lower.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                let input: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                let answer = stub_answer(&op, input["NextToken"].as_str());
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        (endpoint, received)
+    }
+
+    #[tokio::test]
+    async fn a_listing_spends_one_token_per_request_sent() {
+        let (endpoint, received) = stub_endpoint();
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(org::config::Credentials::new("a", "b", None, None, "test"))
+            .load()
+            .await;
+        let limiter = Arc::new(RateLimiter::client(1000.0));
+        let b = AwsBackend::with_limiter(&conf, 4, limiter.clone());
+
+        let accounts = b.list_accounts_for_parent("r-1").await.unwrap();
+        assert_eq!(accounts.len(), 3, "three pages");
+        assert_eq!(received.load(Ordering::SeqCst), 3);
+        assert_eq!(limiter.taken(), 3, "no token for the final, empty next()");
+
+        b.list_organizational_units_for_parent("r-1").await.unwrap();
+        b.list_targets_for_policy("p-1").await.unwrap();
+        // One page of OUs; two requests for the targets (the SDK stops on the repeated token).
+        assert_eq!(received.load(Ordering::SeqCst), 6);
+        assert_eq!(limiter.taken(), 6);
+        assert_eq!(b.stats().total(), 6);
     }
 }

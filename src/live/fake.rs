@@ -60,6 +60,9 @@ pub struct FakeOrg {
     client_rates: Option<std::sync::Arc<RateLimiter>>,
     /// AWS's server-side token buckets: TooManyRequests when one is empty.
     server_rates: Option<RateLimiter>,
+    /// `ListAccounts` answers each account's `Paths`, as AWS has since 2026-03-31 (off: as
+    /// moto 5.2 does, no `Paths`).
+    paths: bool,
 }
 
 /// Fault injection and the invariant log, for tests.
@@ -181,7 +184,14 @@ impl FakeOrg {
             faults: Mutex::new(Faults::default()),
             client_rates: None,
             server_rates: None,
+            paths: true,
         }
+    }
+
+    /// `ListAccounts` answers without `Paths`, as moto 5.2 does.
+    pub fn without_paths(mut self) -> Self {
+        self.paths = false;
+        self
     }
 
     /// Paces requests with `client` (as the SDK backend does) and, with `enforce`, answers
@@ -448,6 +458,20 @@ impl State {
         id == self.root.id || self.ous.contains_key(id) || self.accounts.contains_key(id)
     }
 
+    /// An account's path as AWS's `Paths` spells it: `o-x/r-y/ou-a/ou-b/111122223333/`.
+    fn path_of(&self, account: &str, parent: &str) -> String {
+        let mut ids = vec![account.to_owned()];
+        let mut cur = parent;
+        while let Some(ou) = self.ous.get(cur) {
+            ids.push(cur.to_owned());
+            cur = &ou.parent;
+        }
+        ids.push(self.root.id.clone());
+        ids.push(self.root.owner().unwrap_or_default().1);
+        ids.reverse();
+        format!("{}/", ids.join("/"))
+    }
+
     fn depth_of(&self, parent: &str) -> usize {
         let mut d = 0;
         let mut cur = parent;
@@ -579,6 +603,31 @@ impl OrgBackend for FakeOrg {
         };
         self.more_pages(OP, out.len()).await?;
         Ok(out)
+    }
+
+    async fn list_accounts_with_paths(&self) -> Result<Option<Vec<super::PlacedAccount>>> {
+        const OP: &str = "ListAccounts";
+        self.pace(OP).await?;
+        if !self.paths {
+            // The first page answered without Paths: the caller reads per parent.
+            return Ok(None);
+        }
+        let out: Vec<super::PlacedAccount> = {
+            let s = self.lock();
+            s.accounts
+                .iter()
+                .map(|(id, a)| {
+                    let path = s.path_of(id, &a.parent);
+                    super::PlacedAccount {
+                        info: a.info.clone(),
+                        parent_id: super::PlacedAccount::parent_from_path(id, &path)
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect()
+        };
+        self.more_pages(OP, out.len()).await?;
+        Ok(Some(out))
     }
 
     async fn list_policies(&self, policy_type: PolicyType) -> Result<Vec<PolicyInfo>> {

@@ -2,9 +2,18 @@
 //! AWS documents per calling account (../shared/reference/aws-rules.md §4), shared by every
 //! Organizations call a process makes. A request waits for a token instead of drawing
 //! TooManyRequests; together with the SDK's adaptive retry mode this makes a large run slow
-//! down rather than fail. The same table drives the fake's server-side enforcement.
+//! down rather than fail. The same table drives the fake's server-side enforcement and the
+//! test proxy's AWS-rate mode.
+//!
+//! The client ([`RateLimiter::client`]) paces a little under AWS's buckets: at
+//! [`PACE_SHARE`] of each rate, with [`JITTER_ALLOWANCE`] worth of each burst held back. A
+//! client that paced at exactly AWS's rate would draw the odd TooManyRequests whenever
+//! network jitter lands a request at AWS just before AWS's token is ready (a request that left
+//! on time but arrived earlier, relative to the first one, than its predecessors did). The
+//! server side ([`RateLimiter::aws`]) is AWS's bucket exactly.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -67,6 +76,15 @@ pub const RATES: &[(&[&str], f64, f64)] = &[
     (&["CreateAccount", "DescribeCreateAccountStatus"], 0.1, 3.0),
 ];
 
+/// The client paces at this share of each of AWS's rates (3% slower than AWS allows), so the
+/// slack grows with every request and jitter never accumulates into a throttle.
+pub const PACE_SHARE: f64 = 0.97;
+
+/// The client keeps back this much time's worth of each burst (rate × this, in tokens): a
+/// request may reach AWS this much earlier, relative to the first request of a burst, than it
+/// left, and still find AWS's token ready. Costs this much wall time once per run.
+pub const JITTER_ALLOWANCE: Duration = Duration::from_millis(50);
+
 /// The family (index into [`RATES`]) of an operation.
 pub fn family(op: &str) -> usize {
     RATES
@@ -82,52 +100,90 @@ struct Bucket {
 }
 
 /// Token buckets, one per family.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RateLimiter {
     buckets: Mutex<HashMap<usize, Bucket>>,
     /// Multiplies every rate (1.0 = AWS's); tests and emulators use larger values.
     scale: f64,
+    /// Share of the (scaled) rate actually used: 1.0 server side, [`PACE_SHARE`] client side.
+    share: f64,
+    /// Time's worth of each burst held back: zero server side, [`JITTER_ALLOWANCE`] client
+    /// side.
+    reserve: Duration,
+    /// Tokens taken so far (every family): what the limiter believes was sent.
+    taken: AtomicU64,
 }
 
 impl RateLimiter {
-    /// AWS's documented rates.
+    /// AWS's documented buckets, exactly (the server side: the fake's and the test proxy's
+    /// enforcement).
     pub fn aws() -> Self {
         Self::scaled(1.0)
     }
 
-    /// Rates multiplied by `scale` (an emulator answers faster than AWS allows).
+    /// AWS's buckets with every rate multiplied by `scale`, exactly.
     pub fn scaled(scale: f64) -> Self {
         RateLimiter {
             buckets: Mutex::new(HashMap::new()),
             scale,
+            share: 1.0,
+            reserve: Duration::ZERO,
+            taken: AtomicU64::new(0),
         }
     }
 
-    fn refill(&self, fam: usize, now: Instant, b: &mut Bucket) {
+    /// The client side: paces under AWS's buckets (rates multiplied by `scale`, 1.0 against
+    /// AWS) with the margins [`PACE_SHARE`] and [`JITTER_ALLOWANCE`].
+    pub fn client(scale: f64) -> Self {
+        RateLimiter {
+            share: PACE_SHARE,
+            reserve: JITTER_ALLOWANCE,
+            ..Self::scaled(scale)
+        }
+    }
+
+    /// `(tokens per second, capacity)` of a family's bucket here.
+    fn bucket_shape(&self, fam: usize) -> (f64, f64) {
         let (_, rate, burst) = RATES[fam];
-        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * rate * self.scale).min(burst);
-        b.last = now;
+        let rate = rate * self.scale;
+        // Never below one token, or the bucket could never grant a request.
+        let capacity = (burst - rate * self.reserve.as_secs_f64()).max(1.0);
+        (rate * self.share, capacity)
     }
 
     /// Takes a token if there is one; otherwise how long until there is.
     fn take(&self, op: &str) -> Result<(), Duration> {
         let fam = family(op);
+        let (rate, capacity) = self.bucket_shape(fam);
         let now = Instant::now();
         let mut m = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let b = m.entry(fam).or_insert(Bucket {
-            tokens: RATES[fam].2,
+            tokens: capacity,
             last: now,
         });
-        self.refill(fam, now, b);
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(capacity);
+        b.last = now;
         if b.tokens >= 1.0 - 1e-9 {
             b.tokens -= 1.0;
+            self.taken.fetch_add(1, Ordering::Relaxed);
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - b.tokens) / (RATES[fam].1 * self.scale),
-            ))
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate))
         }
+    }
+
+    /// Tokens taken so far, every family together.
+    pub fn taken(&self) -> u64 {
+        self.taken.load(Ordering::Relaxed)
+    }
+
+    /// Every bucket full again (the test proxy between benchmark runs: as after a pause).
+    pub fn refill_all(&self) {
+        self.buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Takes a token now if there is one (server side: `false` means TooManyRequests).
@@ -146,18 +202,34 @@ impl RateLimiter {
 /// The lower bound on the time `stats` takes at AWS's rates: for each family, its calls
 /// beyond the burst divided by its rate; the slowest family.
 pub fn lower_bound(stats: &super::RequestStats) -> Duration {
+    slowest_family(stats).0
+}
+
+/// The family that bounds `stats` at AWS's rates: that bound, the family's operations that
+/// `stats` calls, and how many requests they make.
+pub fn slowest_family(stats: &super::RequestStats) -> (Duration, (Vec<&'static str>, u64)) {
     let mut per_family: HashMap<usize, u64> = HashMap::new();
     for (op, n) in &stats.by_operation {
         *per_family.entry(family(op)).or_default() += n;
     }
-    let secs = per_family
+    let secs = |f: usize, n: u64| {
+        let (_, rate, burst) = RATES[f];
+        ((n as f64) - burst).max(0.0) / rate
+    };
+    let Some((fam, n)) = per_family.into_iter().max_by(|a, b| {
+        secs(a.0, a.1)
+            .total_cmp(&secs(b.0, b.1))
+            .then(b.0.cmp(&a.0))
+    }) else {
+        return (Duration::ZERO, (Vec::new(), 0));
+    };
+    let ops = RATES[fam]
+        .0
         .iter()
-        .map(|(f, n)| {
-            let (_, rate, burst) = RATES[*f];
-            ((*n as f64) - burst).max(0.0) / rate
-        })
-        .fold(0.0, f64::max);
-    Duration::from_secs_f64(secs)
+        .copied()
+        .filter(|op| stats.get(op) > 0)
+        .collect();
+    (Duration::from_secs_f64(secs(fam, n)), (ops, n))
 }
 
 #[cfg(test)]
@@ -178,6 +250,51 @@ mod tests {
         let t = Instant::now();
         l.acquire("DescribeAccount").await;
         assert!(t.elapsed() < Duration::from_millis(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_client_paces_under_the_bucket_with_a_margin() {
+        let l = RateLimiter::client(1.0);
+        let start = Instant::now();
+        for _ in 0..18 {
+            l.acquire("ListAccountsForParent").await;
+        }
+        // 8 - 5 × 0.05 = 7.75 tokens of burst, then the rest at 0.97 × 5/s: 10.25 / 4.85 s.
+        let took = start.elapsed().as_secs_f64();
+        assert!((2.10..2.13).contains(&took), "{took}");
+        assert_eq!(l.taken(), 18);
+    }
+
+    /// Requests that reach the server up to 45 ms late, each by its own amount (so some arrive
+    /// earlier, relative to the others, than they left): how many the server refuses.
+    async fn refusals_under_jitter(client: RateLimiter) -> usize {
+        let server = RateLimiter::aws();
+        let start = Instant::now();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut arrivals = Vec::new();
+        for _ in 0..60 {
+            client.acquire("DescribePolicy").await;
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            arrivals.push(start.elapsed() + Duration::from_millis(seed % 46));
+        }
+        arrivals.sort();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let mut refused = 0;
+        // Replay the arrivals on a fresh clock: the server's buckets are lazily started.
+        let t0 = Instant::now();
+        for at in arrivals {
+            tokio::time::sleep_until(t0 + at).await;
+            refused += usize::from(!server.try_take("DescribePolicy"));
+        }
+        refused
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_margin_absorbs_jitter_that_exact_pacing_does_not() {
+        assert!(refusals_under_jitter(RateLimiter::aws()).await > 0);
+        assert_eq!(refusals_under_jitter(RateLimiter::client(1.0)).await, 0);
     }
 
     #[tokio::test(start_paused = true)]

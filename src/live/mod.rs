@@ -20,7 +20,9 @@ pub mod world;
 
 pub use error::Error;
 pub use stats::RequestStats;
-pub use walk::{read_organization, request_budget, the_root, WalkOptions};
+pub use walk::{
+    read_organization, request_budget, the_root, walk_requests, ReadPath, WalkEstimate, WalkOptions,
+};
 
 use async_trait::async_trait;
 
@@ -76,6 +78,25 @@ pub struct AccountInfo {
     pub state: crate::model::AccountState,
 }
 
+/// An account as `ListAccounts` returns it, with its parent read from its `Paths`
+/// (`o-x/r-y/ou-a/ou-b/111122223333/`, returned since 2026-03-31).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedAccount {
+    pub info: AccountInfo,
+    pub parent_id: String,
+}
+
+impl PlacedAccount {
+    /// The parent named by an account's path: the id before the account's own id.
+    pub fn parent_from_path(account_id: &str, path: &str) -> Option<String> {
+        let mut ids = path.split('/').filter(|s| !s.is_empty()).rev();
+        (ids.next()? == account_id)
+            .then(|| ids.next())
+            .flatten()
+            .map(str::to_owned)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyInfo {
     pub id: String,
@@ -92,6 +113,13 @@ pub trait OrgBackend: Send + Sync {
     async fn list_roots(&self) -> Result<Vec<RootInfo>>;
     async fn list_organizational_units_for_parent(&self, parent_id: &str) -> Result<Vec<OuInfo>>;
     async fn list_accounts_for_parent(&self, parent_id: &str) -> Result<Vec<AccountInfo>>;
+    /// Every account of the organization with its parent (`ListAccounts`, every page), or
+    /// `None` as soon as a page answers an account without `Paths` (an emulator, or a service
+    /// that does not return them yet): the caller then reads placement per parent. The
+    /// default is `None` without a request.
+    async fn list_accounts_with_paths(&self) -> Result<Option<Vec<PlacedAccount>>> {
+        Ok(None)
+    }
     async fn list_policies(&self, policy_type: PolicyType) -> Result<Vec<PolicyInfo>>;
     /// The policy's content.
     async fn describe_policy(&self, policy_id: &str) -> Result<String>;

@@ -21,3 +21,4 @@ mod plan_props;
 mod render_snapshots;
 mod safety;
 mod support;
+mod walk_paths;
