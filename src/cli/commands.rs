@@ -147,12 +147,36 @@ async fn read_live(
         .context("could not read the organization")?;
     spinner.finish_and_clear();
     if cli.stats {
-        eprint!(
-            "{}",
-            render::stats_human(&backend.stats(), Some(live::request_budget(&live)))
-        );
+        eprint!("{}", walk_stats(&backend.stats(), &live));
     }
     Ok(live)
+}
+
+/// `--stats` after a walk: requests by operation against the budget of the read taken, then
+/// each read's budget and lower bound at AWS's rates.
+fn walk_stats(stats: &live::RequestStats, live: &LiveOrg) -> String {
+    let taken = live::ReadPath::taken(stats);
+    let mut costs: Vec<render::WalkCost> = live::ReadPath::ALL
+        .iter()
+        .map(|path| {
+            let e = live::WalkEstimate::of(live, *path);
+            render::WalkCost {
+                read: match path {
+                    live::ReadPath::Paths => "ListAccounts with Paths".into(),
+                    live::ReadPath::PerParent => {
+                        "per parent (ListAccounts answered without Paths)".into()
+                    }
+                },
+                taken: *path == taken,
+                budget: e.budget,
+                bound: e.bound,
+                bottleneck: e.bottleneck,
+            }
+        })
+        .collect();
+    costs.sort_by_key(|c| !c.taken);
+    let budget = costs.first().map(|c| c.budget);
+    render::stats_human(stats, budget) + &render::walk_costs_human(&costs)
 }
 
 async fn import(

@@ -16,7 +16,10 @@ mod validate;
 
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
 pub use escape::{is_hostile, visible, visible_lines};
-pub use human::{config_errors, outcome_human, plan_human, refusals_human, stats_human};
+pub use human::{
+    config_errors, outcome_human, plan_human, refusals_human, stats_human, walk_costs_human,
+    WalkCost,
+};
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
 pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};
 pub use validate::{explain_json, validation_human, validation_json};
