@@ -121,6 +121,7 @@ fn same_type_attach(e: &Change, ty: PolicyType) -> bool {
 
 fn depends(c: &Change, e: &Change, on_branch: bool) -> bool {
     match c {
+        Change::EnablePolicyType { .. } => false,
         Change::CreateOu { path } => {
             matches!(e, Change::CreateOu { path: p } if path.parent().as_ref() == Some(p))
         }
@@ -141,6 +142,8 @@ fn depends(c: &Change, e: &Change, on_branch: bool) -> bool {
                 || target_created_by(target, e)
                 // A boundary exists wherever it is needed before any SCP that may require it.
                 || matches!(e, Change::DeployBoundary { .. })
+                // The type must be enabled first.
+                || matches!(e, Change::EnablePolicyType { policy_type: t } if t == policy_type)
                 // A detach that frees this target's slot.
                 || matches!(e, Change::Detach { target: t, policy_type: ty, .. } if t == target && ty == policy_type)
         }

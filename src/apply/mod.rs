@@ -293,6 +293,15 @@ async fn boundary_step(change: &Change, iam: &dyn IamBackend) -> Result<(), Erro
 async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), Error> {
     match change {
         Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => {}
+        Change::EnablePolicyType { policy_type } => {
+            match b.enable_policy_type(&ids.root, *policy_type).await {
+                // Already so: an earlier attempt whose answer was lost, or another run.
+                Ok(()) => {}
+                Err(Error::Service { code, .. })
+                    if code == "PolicyTypeAlreadyEnabledException" => {}
+                Err(e) => return Err(e),
+            }
+        }
         Change::CreateOu { path } => {
             let parent = ids.ou(&path.parent().unwrap_or_default())?;
             let name = path.name().unwrap_or_default();

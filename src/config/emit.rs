@@ -158,8 +158,14 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         let stem = unique_stem(&p.name, &p.id, &mut used_stems);
         let rel = PathBuf::from(env).join(format!("{stem}.json"));
         let mut t = Table::new();
-        if p.policy_type == PolicyType::ResourceControlPolicy {
-            t.insert("type", value("rcp"));
+        match p.policy_type {
+            PolicyType::ServiceControlPolicy => {}
+            PolicyType::ResourceControlPolicy => {
+                t.insert("type", value("rcp"));
+            }
+            other => {
+                t.insert("type", value(other.api_name()));
+            }
         }
         // The pinned id makes the imported policy guardrail's without a marker-writing step,
         // and keeps a description that leaves no room for the marker as it is.

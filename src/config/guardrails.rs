@@ -545,7 +545,13 @@ impl Walker<'_> {
         };
         let mut notes = Vec::new();
         let pols = top.get("policies").and_then(Item::as_table_like);
-        for p in d.policies.values().filter(|p| p.guardrails.is_empty()) {
+        // Management policies (tag, backup, ...) use AWS's inheritance operators, not the IAM
+        // policy language: the SCP/RCP rules do not apply to them.
+        for p in d
+            .policies
+            .values()
+            .filter(|p| p.guardrails.is_empty() && p.policy_type.is_authorization())
+        {
             let span = pols
                 .and_then(|t| t.get(&p.name))
                 .and_then(Item::as_table_like)

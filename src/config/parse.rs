@@ -749,15 +749,14 @@ impl Walker<'_> {
         self.check_keys(t, POLICY_KEYS, path);
         let policy_type = match self.string(t, "type", path) {
             None => PolicyType::ServiceControlPolicy,
-            Some((s, sp)) => match s.as_str() {
-                "scp" => PolicyType::ServiceControlPolicy,
-                "rcp" => PolicyType::ResourceControlPolicy,
-                _ => {
+            Some((s, sp)) => match PolicyType::from_config(&s) {
+                Some(ty) => ty,
+                None => {
                     self.err(
                         ErrorKind::InvalidValue,
                         sp,
                         &join(path, "type"),
-                        format!("unknown policy type `{s}`; use \"scp\" or \"rcp\""),
+                        format!("unknown policy type `{s}`; use \"scp\", \"rcp\" or an Organizations policy type such as \"TAG_POLICY\""),
                     );
                     return None;
                 }

@@ -522,7 +522,7 @@ impl FakeOrg {
                 "The policy document must be a JSON object".into(),
             ));
         };
-        if !ty.is_managed() {
+        if !ty.is_authorization() {
             // Management policies use the inheritance operators, not statements.
         } else if !obj.contains_key("Statement") {
             return Err(Error::MalformedPolicyDocument(

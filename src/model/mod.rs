@@ -136,15 +136,46 @@ impl PolicyType {
             .map(|(t, _, _)| *t)
     }
 
-    /// The types guardrail manages (creates, attaches, detaches, evaluates): SCPs and RCPs.
-    pub const MANAGED: [PolicyType; 2] = [
+    /// The types guardrail manages (reads, creates, updates, attaches, detaches, deletes):
+    /// every type in today's API.
+    pub const MANAGED: [PolicyType; 13] = [
         PolicyType::ServiceControlPolicy,
         PolicyType::ResourceControlPolicy,
+        PolicyType::TagPolicy,
+        PolicyType::BackupPolicy,
+        PolicyType::AiServicesOptOutPolicy,
+        PolicyType::ChatbotPolicy,
+        PolicyType::DeclarativePolicyEc2,
+        PolicyType::SecurityhubPolicy,
+        PolicyType::InspectorPolicy,
+        PolicyType::UpgradeRolloutPolicy,
+        PolicyType::BedrockPolicy,
+        PolicyType::S3Policy,
+        PolicyType::NetworkSecurityDirectorPolicy,
     ];
 
     /// Whether guardrail manages this type.
     pub fn is_managed(self) -> bool {
         Self::MANAGED.contains(&self)
+    }
+
+    /// The authorization types (SCPs, RCPs): IAM policy language, evaluated by `explain`,
+    /// assertions and the lockout proof, at least one per target. The others are management
+    /// policies with AWS's inheritance operators (`@@assign`, ...).
+    pub fn is_authorization(self) -> bool {
+        matches!(
+            self,
+            PolicyType::ServiceControlPolicy | PolicyType::ResourceControlPolicy
+        )
+    }
+
+    /// Parses a config's `type`: the API spelling, or `scp` / `rcp`.
+    pub fn from_config(s: &str) -> Option<Self> {
+        match s {
+            "scp" => Some(PolicyType::ServiceControlPolicy),
+            "rcp" => Some(PolicyType::ResourceControlPolicy),
+            other => Self::from_api_name(other),
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::ownership::{self, Ownership};
 use super::targets::{self, Target};
 use super::{Change, Plan, Refusal, Refused, Warning};
-use crate::model::{Desired, DesiredAccount, IamLive, LiveOrg, LivePolicy, OuPath, TargetRef};
+use crate::model::{
+    Desired, DesiredAccount, IamLive, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef,
+};
 use crate::policy::{doc, marker};
 
 /// Names of the SCPs AWS Control Tower creates.
@@ -41,7 +43,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             live: live.management_account.clone(),
         });
     }
-    check_types_enabled(desired, live, &mut refusals);
+    let enabling = types_to_enable(desired, live, &mut refusals);
     let (owners, owner_refusals) = ownership::classify(desired, live);
     refusals.extend(owner_refusals);
     let policy_changes = policy_changes(desired, live, &owners);
@@ -60,7 +62,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
 
     // Attachments.
     let tlist = target_list(desired, live, &accounts);
-    let att = targets::plan_attachments(desired, live, &owners, &tlist);
+    let att = targets::plan_attachments(desired, live, &owners, &tlist, &enabling);
     refusals.extend(att.refusals);
 
     // Offline proofs on what will really be attached: assertions and the lockout proof.
@@ -72,10 +74,15 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     }
     control_tower_warnings(live, &accounts.moves, &mut warnings);
 
-    let mut changes: Vec<Change> = ous_to_create
-        .into_iter()
-        .map(|p| Change::CreateOu { path: p.clone() })
+    let mut changes: Vec<Change> = enabling
+        .iter()
+        .map(|t| Change::EnablePolicyType { policy_type: *t })
         .collect();
+    changes.extend(
+        ous_to_create
+            .into_iter()
+            .map(|p| Change::CreateOu { path: p.clone() }),
+    );
     changes.extend(policy_changes.creates_updates);
     changes.extend(
         accounts
@@ -171,17 +178,26 @@ fn target_list(desired: &Desired, live: &LiveOrg, accounts: &Accounts<'_>) -> Ve
 pub fn projected(desired: &Desired, live: &LiveOrg) -> Desired {
     let (owners, _) = ownership::classify(desired, live);
     let accounts = resolve_accounts(desired, live, &mut Vec::new(), &mut Vec::new());
+    let enabling = types_to_enable(desired, live, &mut Vec::new());
     let att = targets::plan_attachments(
         desired,
         live,
         &owners,
         &target_list(desired, live, &accounts),
+        &enabling,
     );
     super::project::project(desired, live, &att.fixed)
 }
 
-/// Every policy type the config uses must be enabled on the root.
-fn check_types_enabled(desired: &Desired, live: &LiveOrg, refusals: &mut Vec<Refusal>) {
+/// The policy types the config uses that the root does not have enabled: the plan enables
+/// them first. SCPs are the exception: enabling them attaches FullAWSAccess to every target at
+/// once, which the plan would have to foresee everywhere, so a config with SCPs on an
+/// organization without them is refused instead (enable them once by hand).
+fn types_to_enable(
+    desired: &Desired,
+    live: &LiveOrg,
+    refusals: &mut Vec<Refusal>,
+) -> Vec<PolicyType> {
     let listed = std::iter::once(&desired.root.policies)
         .chain(desired.ous.values().map(|o| &o.policies))
         .chain(desired.accounts.values().map(|a| &a.policies))
@@ -193,11 +209,18 @@ fn check_types_enabled(desired: &Desired, live: &LiveOrg, refusals: &mut Vec<Ref
         .map(|p| p.policy_type)
         .chain(listed)
         .collect();
+    let mut enable = Vec::new();
     for ty in types {
-        if !live.root.enabled_policy_types.contains(&ty) {
+        if live.root.enabled_policy_types.contains(&ty) {
+            continue;
+        }
+        if ty == PolicyType::ServiceControlPolicy {
             refusals.push(Refusal::PolicyTypeNotEnabled { policy_type: ty });
+        } else {
+            enable.push(ty);
         }
     }
+    enable
 }
 
 #[derive(Default)]

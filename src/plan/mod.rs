@@ -30,6 +30,10 @@ use crate::model::{OuPath, PolicyType, TargetRef};
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
+    /// Enables a policy type on the root (a type the config uses; never disabled). Runs first.
+    EnablePolicyType {
+        policy_type: PolicyType,
+    },
     CreateOu {
         path: OuPath,
     },
@@ -127,6 +131,7 @@ impl Change {
             Change::CreateOu { path } | Change::DeleteOu { path, .. } => {
                 Group::Target(TargetRef::Ou(path.clone()))
             }
+            Change::EnablePolicyType { .. } => Group::Target(TargetRef::Root),
             Change::CreatePolicy { name, .. }
             | Change::UpdatePolicy { name, .. }
             | Change::DeletePolicy { name, .. } => Group::Policy(name.clone()),
@@ -146,6 +151,7 @@ impl Change {
     /// Stable machine name of the action.
     pub fn action(&self) -> &'static str {
         match self {
+            Change::EnablePolicyType { .. } => "enable_policy_type",
             Change::CreateOu { .. } => "create_ou",
             Change::DeleteOu { .. } => "delete_ou",
             Change::MoveAccount { .. } => "move_account",
@@ -288,6 +294,7 @@ pub struct Headroom {
 /// Counts by kind, for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
+    pub types_to_enable: usize,
     pub ous_to_create: usize,
     pub ous_to_delete: usize,
     pub accounts_to_move: usize,
@@ -311,6 +318,7 @@ impl Plan {
         let mut s = Summary::default();
         for c in &self.changes {
             match c {
+                Change::EnablePolicyType { .. } => s.types_to_enable += 1,
                 Change::CreateOu { .. } => s.ous_to_create += 1,
                 Change::DeleteOu { .. } => s.ous_to_delete += 1,
                 Change::MoveAccount { .. } => s.accounts_to_move += 1,

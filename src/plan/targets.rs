@@ -133,21 +133,26 @@ fn denies_by_account(
     out
 }
 
-/// Plans the attachments of every target.
+/// Plans the attachments of every target, for every type enabled on the root or enabled by
+/// this plan (`enabling`).
 pub fn plan_attachments(
     desired: &Desired,
     live: &LiveOrg,
     owners: &BTreeMap<String, Ownership>,
     targets: &[Target],
+    enabling: &[PolicyType],
 ) -> Attachments {
     let docs = documents(desired, live);
     let mut out = Attachments::default();
-    for ty in live
+    let types: BTreeSet<PolicyType> = live
         .root
         .enabled_policy_types
         .iter()
+        .chain(enabling)
+        .copied()
         .filter(|t| t.is_managed())
-    {
+        .collect();
+    for ty in &types {
         let by_account = denies_by_account(desired, live, owners, &docs, *ty);
         for t in targets {
             // What the new config imposes on the accounts below this target now: only those
@@ -227,6 +232,12 @@ fn one_target(
 ) {
     let lim = desired.limits.for_type(ty);
     let (have, fixed) = present(desired, live, owners, t, ty);
+    // A type this plan enables: AWS attaches its undetachable policy (RCPFullAWSAccess)
+    // everywhere as it enables it.
+    let arrives = desired
+        .limits
+        .undetachable(ty)
+        .filter(|_| !live.root.enabled_policy_types.contains(&ty));
     let have_names: BTreeSet<&str> = have.iter().map(|p| p.name.as_str()).collect();
     let undetachable = desired.limits.undetachable(ty);
     let want: BTreeSet<&str> = match &t.want {
@@ -255,7 +266,7 @@ fn one_target(
             .or_default()
             .extend(fixed.iter().map(|p| p.name.clone()));
     }
-    let count = want.len() + fixed.len();
+    let count = want.len() + fixed.len() + usize::from(arrives.is_some());
     let exists_after = t.live_id.is_some() || t.want.is_some();
     if exists_after && count > lim.max_attachments_per_target.value {
         out.refusals.push(Refusal::TooManyAttachments {
@@ -279,7 +290,7 @@ fn one_target(
     }
     let slots = Slots {
         keep: have_names.intersection(&want).copied().collect(),
-        fixed: fixed.iter().map(|p| p.name.as_str()).collect(),
+        fixed: fixed.iter().map(|p| p.name.as_str()).chain(arrives).collect(),
         attach: want.difference(&have_names).copied().collect(),
         detach: have_names.difference(&want).copied().collect(),
         limit: lim.max_attachments_per_target.value,

@@ -22,6 +22,10 @@ fn target_name(t: &TargetRef, plan: &Plan) -> String {
 /// `(kind, sentence)` for one difference between live and config.
 pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
     match c {
+        Change::EnablePolicyType { policy_type } => (
+            "policy_type_disabled",
+            format!("the {policy_type} type is not enabled on the root, but the config uses it"),
+        ),
         Change::UpdatePolicy { name, policy_type, content_diff: Some(_), .. } => {
             ("policy_edited", format!("{policy_type} {name} was edited outside guardrail; its content differs from the config"))
         }

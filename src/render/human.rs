@@ -15,7 +15,8 @@ use crate::plan::{Change, Group, Plan, Refused, Warning};
 
 fn symbol(c: &Change) -> (&'static str, &'static str) {
     match c {
-        Change::CreateOu { .. }
+        Change::EnablePolicyType { .. }
+        | Change::CreateOu { .. }
         | Change::CreatePolicy { .. }
         | Change::CreateAccount { .. }
         | Change::Attach { .. } => ("+", "32"),
@@ -31,6 +32,10 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
 
 pub(crate) fn describe(c: &Change) -> String {
     match c {
+        Change::EnablePolicyType { policy_type } => format!(
+            "enable the {policy_type} type on the root ({})",
+            policy_type.api_name()
+        ),
         Change::CreateOu { path } => format!("create OU {path}"),
         Change::DeployBoundary {
             boundary,

@@ -20,6 +20,9 @@ pub(crate) fn target_json(t: &TargetRef) -> Value {
 
 pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
+        Change::EnablePolicyType { policy_type } => {
+            json!({"policy_type": policy_type.api_name()})
+        }
         Change::CreateOu { path } => json!({"path": path.to_string()}),
         Change::DeployBoundary {
             boundary,

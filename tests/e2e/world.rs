@@ -199,3 +199,37 @@ fn two_concurrent_applies_never_both_write() {
         "{tags:?}"
     );
 }
+
+/// Tag and AI opt-out policies (the management types moto implements) import, plan empty and
+/// round-trip an edit through the real binary: a new tag policy attached to an OU, the AI
+/// opt-out policy moved from the root to an OU.
+#[test]
+fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
+    let org = Org::seed_with(&["--world", "--accounts", "4"]);
+    expect_code(&org.guardrail(&["import", "--env", "t"]), 0);
+    let cfg = std::fs::read_to_string(org.path("environments/t.toml")).unwrap();
+    assert!(
+        cfg.contains("type = \"TAG_POLICY\"") && cfg.contains("type = \"AISERVICES_OPT_OUT_POLICY\""),
+        "{cfg}"
+    );
+    expect_code(&org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]), 0);
+    std::fs::write(
+        org.path("environments/t/env-tags.json"),
+        r#"{"tags":{"environment":{"tag_key":{"@@assign":"Environment"},"tag_value":{"@@assign":["prod","dev"]}}}}"#,
+    )
+    .unwrap();
+    edit(&org.path("environments/t.toml"), |s| {
+        let s = edit_list(&s, "[ous.Infrastructure]", |l| {
+            l.replacen('[', "[\"env-tags\", \"ai-opt-out\", ", 1)
+        });
+        let s = edit_list(&s, "[root]", |l| l.replace("\"ai-opt-out\", ", ""));
+        s + "\n[policies.env-tags]\ntype = \"TAG_POLICY\"\ndocument = \"t/env-tags.json\"\n"
+    });
+    let out = org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]);
+    expect_code(&out, 2);
+    let plan = text(&out.stdout);
+    assert!(plan.contains("create tag policy env-tags"), "{plan}");
+    expect_code(&org.guardrail(&["apply", "--env", "t", "--auto-approve"]), 0);
+    expect_code(&org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]), 0);
+    expect_code(&org.guardrail(&["drift", "--env", "t"]), 0);
+}

@@ -18,6 +18,7 @@ mod layering;
 mod lint_corpus;
 mod model_check;
 mod plan_props;
+mod policy_types;
 mod render_snapshots;
 mod safety;
 mod support;

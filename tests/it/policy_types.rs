@@ -1,0 +1,125 @@
+//! Every Organizations policy type through one model, on the fake: management policies (tag,
+//! backup, AI opt-out, declarative, ...) import, plan empty, and round-trip an edit; a type the
+//! config uses is enabled by the plan before any attach; limits come from each type's row.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use guardrail::apply;
+use guardrail::live::fake::FakeOrg;
+use guardrail::live::OrgBackend;
+use guardrail::model::PolicyType;
+use guardrail::plan::{self, Change, Refusal};
+
+use crate::support::{import, parse_with, read, rt};
+
+const TAG: &str = r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"}}}}"#;
+const IMDS: &str = r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"}}}}"#;
+
+#[test]
+fn management_policies_import_plan_empty_and_round_trip_an_edit() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        for ty in [PolicyType::TagPolicy, PolicyType::BackupPolicy, PolicyType::AiServicesOptOutPolicy] {
+            f.enable_policy_type(&root, ty).await.unwrap();
+        }
+        let ou = f.create_organizational_unit(&root, "Prod").await.unwrap();
+        let tag = f.create_policy(PolicyType::TagPolicy, "tags", "", TAG).await.unwrap();
+        f.attach_policy(&tag, &ou).await.unwrap();
+        let (live, mut desired, emitted) = import(&f).await;
+        assert!(emitted.config.contains("type = \"TAG_POLICY\""), "{}", emitted.config);
+        assert!(plan::plan(&desired, &live).unwrap().is_empty());
+        // Edit: the tag policy moves from Prod to the root; its content changes too.
+        let prod = guardrail::model::OuPath::parse("Prod").unwrap();
+        desired.ous.get_mut(&prod).unwrap().policies.remove("tags");
+        desired.root.policies.insert("tags".into());
+        desired.policies.get_mut("tags").unwrap().document = serde_json::from_str(
+            r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"},"tag_value":{"@@assign":["100","200"]}}}}"#,
+        )
+        .unwrap();
+        let p = plan::plan(&desired, &live).unwrap();
+        let actions: Vec<&str> = p.changes.iter().map(|c| c.action()).collect();
+        assert_eq!(actions, vec!["update_policy", "attach", "detach"]);
+        assert!(apply::execute(&p, &live, &f).await.succeeded());
+        let after = read(&f).await;
+        assert!(plan::plan(&desired, &after).unwrap().is_empty());
+        assert!(f.violations().is_empty(), "{:?}", f.violations());
+    });
+}
+
+#[test]
+fn a_type_the_config_uses_is_enabled_first() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        f.create_organizational_unit(&f.root_id(), "Prod").await.unwrap();
+        let (live, _, emitted) = import(&f).await;
+        let mut docs: BTreeMap<PathBuf, String> = emitted.documents.iter().cloned().collect();
+        docs.insert("test/imds.json".into(), IMDS.into());
+        let config = emitted.config.replace(
+            "[ous.Prod]\npolicies = [\"FullAWSAccess\"]",
+            "[ous.Prod]\npolicies = [\"FullAWSAccess\", \"imdsv2\"]",
+        ) + "\n[policies.imdsv2]\ntype = \"DECLARATIVE_POLICY_EC2\"\ndocument = \"test/imds.json\"\n";
+        let desired = parse_with(&config, &docs).unwrap_or_else(|e| panic!("{e}"));
+        let p = plan::plan(&desired, &live).unwrap();
+        assert_eq!(
+            p.changes.first(),
+            Some(&Change::EnablePolicyType { policy_type: PolicyType::DeclarativePolicyEc2 })
+        );
+        let out = apply::execute(&p, &live, &f).await;
+        assert!(out.succeeded(), "{:?}", out.steps);
+        let after = read(&f).await;
+        assert!(after.root.enabled_policy_types.contains(&PolicyType::DeclarativePolicyEc2));
+        assert!(plan::plan(&desired, &after).unwrap().is_empty());
+    });
+}
+
+#[test]
+fn enabling_rcps_counts_rcpfullawsaccess_against_the_limit() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let (live, _, emitted) = import(&f).await;
+        let mut docs: BTreeMap<PathBuf, String> = emitted.documents.iter().cloned().collect();
+        let mut config = emitted.config.clone();
+        let mut names = Vec::new();
+        for i in 0..5 {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:Get{i}","Resource":"*"}}]}}"#);
+            docs.insert(format!("test/r{i}.json").into(), doc);
+            config += &format!("\n[policies.r{i}]\ntype = \"rcp\"\ndocument = \"test/r{i}.json\"\n");
+            names.push(format!("\"r{i}\""));
+        }
+        let config = config.replace(
+            "[root]\npolicies = [\"FullAWSAccess\"]",
+            &format!("[root]\npolicies = [\"FullAWSAccess\", {}]", names.join(", ")),
+        );
+        let desired = parse_with(&config, &docs).unwrap_or_else(|e| panic!("{e}"));
+        // Five RCPs and the RCPFullAWSAccess that arrives with the type: six of five.
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert!(
+            err.0.iter().any(|r| matches!(r, Refusal::TooManyAttachments { count: 6, limit: 5, .. })),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn limits_come_from_each_types_row() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.enable_policy_type(&root, PolicyType::AiServicesOptOutPolicy).await.unwrap();
+        let ai = |i: usize| format!(r#"{{"services":{{"s{i}":{{"opt_out_policy":{{"@@assign":"optOut"}}}}}}}}"#);
+        for i in 0..5 {
+            let p = f.create_policy(PolicyType::AiServicesOptOutPolicy, &format!("ai{i}"), "", &ai(i)).await.unwrap();
+            f.attach_policy(&p, &root).await.unwrap();
+        }
+        // AI opt-out allows 5 per target: the sixth is refused by the fake, as AWS does.
+        let p = f.create_policy(PolicyType::AiServicesOptOutPolicy, "ai5", "", &ai(5)).await.unwrap();
+        assert!(f.attach_policy(&p, &root).await.is_err());
+        // And by the plan, before any request.
+        let (live, mut desired, _) = import(&f).await;
+        desired.root.policies.insert("ai5".into());
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert!(err.0.iter().any(|r| matches!(r, Refusal::TooManyAttachments { count: 6, limit: 5, policy_type: PolicyType::AiServicesOptOutPolicy, .. })), "{err}");
+    });
+}
