@@ -2,8 +2,11 @@
 //! fake (and, with `--moto URL`, in moto), and reports for import, plan (no change and a
 //! 10-change edit), apply and drift: wall time, requests by operation against the walk's
 //! request budget, and peak memory; then the time a walk takes at AWS's documented rates
-//! (virtual time, the fake enforcing AWS's token buckets) beside the lower bound. Prints
-//! figures; asserts nothing.
+//! (virtual time, the fake enforcing AWS's token buckets) beside the lower bound. With
+//! `--moto`, also moto's own speed, and the real `guardrail` binary through moto behind the
+//! AWS-rate proxy (`throttled`): wall time, requests, throttles received and the ratio to the
+//! lower bound, with and without `Paths`, and the start-up of a plan of an empty
+//! organization. Prints figures; asserts nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +23,11 @@ use guardrail::model::{Desired, LiveOrg, OuPath};
 use guardrail::policy::limits::LimitsTable;
 use guardrail::{apply, config, plan, render};
 
+#[path = "../../tests/e2e/rate_proxy.rs"]
+mod rate_proxy;
+#[path = "guardrail-bench/throttled.rs"]
+mod throttled;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "guardrail-bench",
@@ -35,6 +43,14 @@ struct Args {
     /// Sizes for moto (seeding moto is slow: a request per account and move).
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     moto_sizes: Vec<usize>,
+    /// Sizes for the real binary against moto behind the AWS-rate proxy (with --moto; each
+    /// size seeds two organizations and runs five commands at AWS's rates on each).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+    throttled_sizes: Vec<usize>,
+    /// Sections to run: fake, moto (moto's own speed), throttled (the real binary at AWS's
+    /// rates).
+    #[arg(long, value_delimiter = ',', default_value = "fake,moto,throttled")]
+    sections: Vec<String>,
 }
 
 /// Peak resident memory of this process so far (VmHWM), in MiB.
@@ -195,49 +211,46 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     );
 
     // The walk at AWS's rates, in virtual time: the client limiter paces, the fake enforces
-    // AWS's buckets (a TooManyRequests would fail the walk).
-    let paced = f.with_rates(Some(Arc::new(RateLimiter::aws())), true);
-    paced.reset_stats();
-    let (virt, st) = std::thread::scope(|s| {
-        s.spawn(|| {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .start_paused(true)
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    return (
-                        Err(guardrail::live::Error::Transport(e.to_string())),
-                        RequestStats::default(),
-                    )
-                }
-            };
-            rt.block_on(async {
-                let t = tokio::time::Instant::now();
-                let r = read_organization(&paced, &WalkOptions::default()).await;
-                (r.map(|_| t.elapsed()), paced.stats())
-            })
-        })
-        .join()
-        .unwrap_or_else(|_| {
-            (
-                Err(guardrail::live::Error::Transport("panicked".into())),
-                RequestStats::default(),
-            )
-        })
-    });
-    let virt = virt.context("walk at AWS rates")?;
-    let bound = lower_bound(&st);
-    println!(
-        "- walk at AWS's rates: {:.1} s (virtual), lower bound {:.1} s (slowest API family), ratio {:.2}",
-        virt.as_secs_f64(),
-        bound.as_secs_f64(),
-        if bound.is_zero() { 1.0 } else { virt.as_secs_f64() / bound.as_secs_f64() }
-    );
+    // AWS's buckets (a TooManyRequests would fail the walk). With Paths, then without.
+    let paced = f.with_rates(Some(Arc::new(RateLimiter::client(1.0))), true);
+    virtual_walk(&paced, "ListAccounts with Paths")?;
+    let paced = paced
+        .without_paths()
+        .with_rates(Some(Arc::new(RateLimiter::client(1.0))), true);
+    virtual_walk(&paced, "per parent (no Paths)")?;
     println!(
         "- peak memory of the process after this size: {:.0} MiB",
         peak_mib()
+    );
+    Ok(())
+}
+
+/// One walk of `paced` at AWS's rates in tokio's paused clock (virtual time on the fake).
+fn virtual_walk(paced: &FakeOrg, read: &str) -> anyhow::Result<()> {
+    paced.reset_stats();
+    let (virt, st) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()?;
+            rt.block_on(async {
+                let t = tokio::time::Instant::now();
+                read_organization(paced, &WalkOptions::default()).await?;
+                Ok::<_, anyhow::Error>((t.elapsed(), paced.stats()))
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the virtual-time walk panicked")))
+    })
+    .context("walk at AWS rates")?;
+    let bound = lower_bound(&st);
+    println!(
+        "- walk at AWS's rates, {read}: {:.2} s (virtual time on the fake), {} requests, lower bound {:.2} s (slowest API family), ratio {:.2}",
+        virt.as_secs_f64(),
+        st.total(),
+        bound.as_secs_f64(),
+        if bound.is_zero() { 1.0 } else { virt.as_secs_f64() / bound.as_secs_f64() }
     );
     Ok(())
 }
@@ -296,15 +309,23 @@ async fn main() -> anyhow::Result<()> {
             "release"
         }
     );
-    for n in &args.sizes {
-        fake_size(*n).await?;
+    let section = |s: &str| args.sections.iter().any(|x| x == s);
+    if section("fake") {
+        for n in &args.sizes {
+            fake_size(*n).await?;
+        }
     }
     if let Some(endpoint) = &args.moto {
         if !(endpoint.contains("127.0.0.1") || endpoint.contains("localhost")) {
             anyhow::bail!("--moto must be a loopback endpoint");
         }
-        for n in &args.moto_sizes {
-            moto_size(endpoint, *n).await?;
+        if section("moto") {
+            for n in &args.moto_sizes {
+                moto_size(endpoint, *n).await?;
+            }
+        }
+        if section("throttled") {
+            throttled::run(endpoint, &args.throttled_sizes).await?;
         }
     }
     Ok(())

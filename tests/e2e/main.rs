@@ -948,7 +948,9 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
 
 #[path = "../common/invariants.rs"]
 mod invariants;
+mod at_aws_rates;
 mod proxy;
+mod rate_proxy;
 mod replay;
 mod world;
 
