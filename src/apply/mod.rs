@@ -11,7 +11,9 @@
 //! target with fewer guardrails, or none), deleting an OU depends on every move out of it and
 //! every deletion below it, and deleting a policy depends on every detach of it. AWS's "already
 //! so" answers (DuplicatePolicyAttachment, PolicyNotAttached, DuplicateAccount) count as done,
-//! so running plan and apply again converges.
+//! so running plan and apply again converges. When several attempted steps in a row fail
+//! without reaching AWS at all (a dead endpoint), the run stops and the rest is reported as
+//! not attempted. Each retry and each finished step is told to an observer ([`Event`]).
 
 mod deps;
 
@@ -33,6 +35,11 @@ pub enum StepStatus {
     /// Not attempted because the listed earlier steps failed or were skipped.
     Skipped {
         because_of: Vec<usize>,
+    },
+    /// Not attempted because the run stopped: the listed steps, attempted one after the
+    /// other, all failed without reaching AWS (see [`MAX_CONSECUTIVE_CONNECTION_FAILURES`]).
+    Stopped {
+        after: Vec<usize>,
     },
 }
 
@@ -115,8 +122,29 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Calls `observer` after each step, for progress output.
-pub type Observer<'a> = &'a (dyn Fn(usize, &Change, &StepStatus) + Sync);
+/// What the observer hears about a step.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The step ended: done, failed, or not attempted.
+    Finished(&'a StepStatus),
+    /// The step's attempt `attempt` of `attempts` failed with a transient error; the next one
+    /// starts after `wait`.
+    Retrying {
+        error: &'a Error,
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+    },
+}
+
+/// Calls `observer` for each retry and after each step, for progress output (the library
+/// prints nothing itself).
+pub type Observer<'a> = &'a (dyn Fn(usize, &Change, &Event<'_>) + Sync);
+
+/// After this many attempted steps in a row failed without reaching AWS
+/// ([`Error::is_connection_failure`], after their retries), the endpoint is taken for dead:
+/// the rest of the plan is not attempted ([`StepStatus::Stopped`]).
+pub const MAX_CONSECUTIVE_CONNECTION_FAILURES: usize = 3;
 
 /// Runs the plan.
 pub async fn execute(plan: &Plan, live: &LiveOrg, backend: &dyn OrgBackend) -> Outcome {
@@ -156,23 +184,40 @@ pub async fn execute_all(
     };
     let deps = dependencies(&plan.changes, &plan.account_paths);
     let mut statuses: Vec<StepStatus> = Vec::with_capacity(plan.changes.len());
+    // The attempted steps that failed in a row without reaching AWS.
+    let mut dead: Vec<usize> = Vec::new();
     for (i, change) in plan.changes.iter().enumerate() {
         let blocked: Vec<usize> = deps[i]
             .iter()
             .copied()
             .filter(|d| statuses[*d] != StepStatus::Done)
             .collect();
-        let status = if !blocked.is_empty() {
+        let status = if dead.len() >= MAX_CONSECUTIVE_CONNECTION_FAILURES {
+            StepStatus::Stopped {
+                after: dead.clone(),
+            }
+        } else if !blocked.is_empty() {
             StepStatus::Skipped {
                 because_of: blocked,
             }
         } else {
-            match run_with_retry(change, &mut ids, backend, iam, retry).await {
-                Ok(()) => StepStatus::Done,
-                Err(e) => StepStatus::Failed(e),
+            let on_retry = |e: &Event<'_>| observer(i, change, e);
+            match run_with_retry(change, &mut ids, backend, iam, retry, &on_retry).await {
+                Ok(()) => {
+                    dead.clear();
+                    StepStatus::Done
+                }
+                Err(e) => {
+                    if e.is_connection_failure() {
+                        dead.push(i);
+                    } else {
+                        dead.clear();
+                    }
+                    StepStatus::Failed(e)
+                }
             }
         };
-        observer(i, change, &status);
+        observer(i, change, &Event::Finished(&status));
         statuses.push(status);
     }
     Outcome {
@@ -194,6 +239,7 @@ async fn run_with_retry(
     b: &dyn OrgBackend,
     iam: Option<&dyn IamBackend>,
     retry: RetryPolicy,
+    on_retry: &(dyn Fn(&Event<'_>) + Sync),
 ) -> Result<(), Error> {
     let mut attempt = 0;
     loop {
@@ -210,8 +256,14 @@ async fn run_with_retry(
         };
         match r {
             Err(e) if e.is_transient() && attempt < retry.attempts => {
-                let backoff = retry.base * (1 << attempt.min(6));
-                tokio::time::sleep(backoff + Duration::from_millis(jitter_ms())).await;
+                let wait = retry.base * (1 << attempt.min(6)) + Duration::from_millis(jitter_ms());
+                on_retry(&Event::Retrying {
+                    error: &e,
+                    attempt: attempt + 1,
+                    attempts: retry.attempts,
+                    wait,
+                });
+                tokio::time::sleep(wait).await;
             }
             other => return other,
         }

@@ -49,8 +49,9 @@ fn rate_scale(s: &str) -> Result<f64, String> {
 #[derive(Debug, Parser)]
 #[command(name = "guardrail", version, about)]
 pub struct Cli {
-    /// AWS profile to use (default: the standard credential chain).
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    /// AWS profile to use (default: AWS_PROFILE, else the standard credential chain). Refused
+    /// when AWS_ACCESS_KEY_ID is also set, since the SDK would use the keys instead.
+    #[arg(long, global = true)]
     pub profile: Option<String>,
     /// AWS region (Organizations lives in us-east-1, the default when none is configured).
     #[arg(long, global = true)]
@@ -64,6 +65,13 @@ pub struct Cli {
     /// Print the AWS requests made, by operation, to stderr.
     #[arg(long, global = true)]
     pub stats: bool,
+    /// On an error, also print the technical detail (the SDK's description), and log
+    /// guardrail's debug messages (as RUST_LOG=guardrail=debug).
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Seconds one AWS request may wait for its answer before it is tried again (1 to 600).
+    #[arg(long, global = true, default_value_t = crate::live::aws::REQUEST_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub request_timeout: u64,
     /// Organizations requests in flight at once (1 to 64).
     #[arg(long, global = true, default_value_t = 8, value_parser = concurrency)]
     pub concurrency: usize,

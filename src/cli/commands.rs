@@ -28,16 +28,10 @@ fn emit(s: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Runs one command; errors that reach here are printed once by `main`.
+/// Runs one command; errors that reach here are told by `report::run` (a known class) or
+/// printed once by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    let connect = ConnectOptions {
-        profile: cli.profile.clone(),
-        region: cli.region.clone(),
-        endpoint_url: cli.endpoint_url.clone().filter(|s| !s.is_empty()),
-        max_attempts: None,
-        concurrency: cli.concurrency,
-        rate_scale: cli.rate_scale,
-    };
+    let connect = super::report::connect_options(&cli);
     match &cli.command {
         Command::Import { env, force } => import(&cli, &connect, env, *force).await,
         Command::Plan {
@@ -98,7 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 context,
             };
             let live = if *live {
-                let backend = AwsBackend::connect(&connect).await;
+                let backend = super::report::connect(&connect).await?;
                 Some(read_live(&cli, &backend, PolicyType::MANAGED.to_vec()).await?)
             } else {
                 None
@@ -134,18 +128,18 @@ async fn read_live(
         concurrency: cli.concurrency,
         policy_types: types,
     };
-    let spinner = if std::io::stderr().is_terminal() {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.set_message("reading the organization");
-        s.enable_steady_tick(std::time::Duration::from_millis(120));
-        s
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let phase = super::progress::Phase::start("reading the organization", 0);
     let live = live::read_organization(backend, &opts)
         .await
         .context("could not read the organization")?;
-    spinner.finish_and_clear();
+    phase.finish(&format!(
+        "read organization {}: {} OUs, {} accounts, {} policies, {} requests",
+        render::visible(&live.org_id),
+        live.ous.len(),
+        live.accounts.len(),
+        live.policies.len(),
+        backend.stats().total()
+    ));
     if cli.stats {
         eprint!("{}", walk_stats(&backend.stats(), &live));
     }
@@ -194,7 +188,7 @@ async fn import(
             docs_dir.display()
         );
     }
-    let backend = AwsBackend::connect(connect).await;
+    let backend = super::report::connect(connect).await?;
     let live = read_live(cli, &backend, PolicyType::MANAGED.to_vec()).await?;
     let emitted = config::emit(env, &live, &LimitsTable::default())
         .with_context(|| format!("cannot write organization {} as a config", live.org_id))?;
@@ -237,22 +231,6 @@ struct Planned {
     plan: Plan,
 }
 
-/// A progress bar on a terminal, nothing otherwise.
-fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
-    if std::io::stderr().is_terminal() && len > 0 {
-        let bar = indicatif::ProgressBar::new(len as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({eta})")
-        {
-            bar.set_style(style);
-        }
-        bar.set_message(what.to_owned());
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    }
-}
-
 /// Reads the boundary policies and roles of the covered member accounts, when the config has
 /// boundaries.
 async fn read_iam(
@@ -275,18 +253,21 @@ async fn read_iam(
                 .count()
         })
         .sum();
-    let bar = progress(total, "reading boundaries");
+    let phase = super::progress::Phase::start(
+        &format!("reading IAM boundaries in {total} member account(s)"),
+        total,
+    );
     let state = live::iam::read_boundaries(
         desired,
         &|a| live.accounts.contains_key(a),
         &live.partition,
         &iam,
         cli.concurrency,
-        &|| bar.inc(1),
+        &|| phase.inc(),
     )
     .await
     .context("could not read IAM in the member accounts")?;
-    bar.finish_and_clear();
+    phase.finish("read IAM boundaries");
     if cli.stats {
         eprint!("{}", render::stats_human(&iam.stats(), None));
     }
@@ -316,7 +297,13 @@ async fn load_and_plan(
     let types = PolicyType::MANAGED.to_vec();
     let live = read_live(cli, backend, types).await?;
     let iam = read_iam(cli, backend, &desired, &live).await?;
-    match plan::plan_with_iam(&desired, &live, &iam) {
+    let phase = super::progress::Phase::start("planning", 0);
+    let planned = plan::plan_with_iam(&desired, &live, &iam);
+    phase.finish(&match &planned {
+        Ok(p) => format!("planned {} change(s)", p.changes.len()),
+        Err(_) => "planning refused".to_owned(),
+    });
+    match planned {
         Ok(plan) => Ok(Ok(Planned {
             desired,
             live,
@@ -378,7 +365,7 @@ async fn plan_cmd(
             &[config_path(&cli.environments, env)?],
         )?;
     }
-    let backend = AwsBackend::connect(connect).await;
+    let backend = super::report::connect(connect).await?;
     let Planned {
         desired,
         live,
@@ -414,7 +401,7 @@ async fn drift_cmd(
     env: &str,
     format: Format,
 ) -> anyhow::Result<ExitStatus> {
-    let backend = AwsBackend::connect(connect).await;
+    let backend = super::report::connect(connect).await?;
     let Planned { plan, .. } = match load_and_plan(cli, &backend, env).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
@@ -471,7 +458,7 @@ async fn apply_locked(
     connect: &ConnectOptions,
     opts: &ApplyOpts<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let backend = AwsBackend::connect(connect).await;
+    let backend = super::report::connect(connect).await?;
     let pause = |d: std::time::Duration| -> futures::future::BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(d))
     };
@@ -564,24 +551,27 @@ async fn apply_cmd(
         }
     };
     let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.concurrency);
-    let bar = progress(plan.changes.len(), "applying");
+    let total = plan.changes.len();
+    let phase = super::progress::Phase::start(
+        &format!(
+            "applying {total} change(s) to organization {}",
+            render::visible(&plan.org_id)
+        ),
+        total,
+    );
     let outcome = apply::execute_all(
         &plan,
         &live,
         backend,
         Some(&iam),
         apply::RetryPolicy::default(),
-        &|i, c, s| {
-            bar.inc(1);
-            if let apply::StepStatus::Failed(e) = s {
-                tracing::warn!(step = i + 1, action = c.action(), error = %e, "step failed");
-            } else {
-                tracing::info!(step = i + 1, action = c.action(), "step finished");
-            }
-        },
+        &|i, c, e| phase.on_step(total, i, c, e),
     )
     .await;
-    bar.finish_and_clear();
+    phase.finish(&format!(
+        "applied: {} of {total} step(s) done",
+        outcome.count(|s| *s == apply::StepStatus::Done)
+    ));
     match format {
         Format::Json => emit(&format!(
             "{}\n",
@@ -592,6 +582,7 @@ async fn apply_cmd(
             render::outcome_human(&outcome, style_for(std::io::stderr().is_terminal()))
         ),
     }
+    super::report::after_stopped_apply(cli, &outcome).await;
     if cli.stats {
         eprint!("{}", render::stats_human(&backend.stats(), None));
     }

@@ -7,9 +7,11 @@
 mod args;
 mod commands;
 pub mod files;
+mod progress;
+mod report;
 
 pub use args::Cli;
-pub use commands::run;
+pub use report::run;
 
 /// How a run ended. Converted to a process exit code in `main` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

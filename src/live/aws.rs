@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_organizations as org;
-use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
 use super::limiter::RateLimiter;
@@ -30,6 +31,8 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// Attempts per request, first included (the SDK's adaptive retry mode).
     pub max_attempts: Option<u32>,
+    /// How long one attempt may wait for its answer (default [`REQUEST_TIMEOUT`]).
+    pub request_timeout: Option<Duration>,
     /// Organizations requests in flight at once.
     pub concurrency: usize,
     /// Multiplies AWS's documented request rates (1.0 against AWS; an emulator can take more).
@@ -39,10 +42,36 @@ pub struct ConnectOptions {
 /// Organizations is a global service homed in us-east-1; used when no region is configured.
 const ORGANIZATIONS_HOME_REGION: &str = "us-east-1";
 
+/// Attempts per request at the SDK level, first included. A refused connection, an unknown
+/// host, a connect timeout or a web page is never retried (`sdk_error`); apply and the lock
+/// retry AWS's transient answers again on top.
+pub const SDK_MAX_ATTEMPTS: u32 = 4;
+/// The longest pause between two SDK attempts (the SDK's own default is 20 s).
+pub const SDK_MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a TCP connection may take: a dead endpoint fails within this (the SDK's default
+/// is 3.1 s).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one attempt may wait for its whole answer, unless `--request-timeout` says.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SDK's retry and timeout settings (see the constants above).
+pub fn retry_and_timeouts(opts: &ConnectOptions) -> (RetryConfig, TimeoutConfig) {
+    let retry = RetryConfig::adaptive()
+        .with_max_attempts(opts.max_attempts.unwrap_or(SDK_MAX_ATTEMPTS))
+        .with_max_backoff(SDK_MAX_BACKOFF);
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(opts.request_timeout.unwrap_or(REQUEST_TIMEOUT))
+        .build();
+    (retry, timeouts)
+}
+
 /// Builds the shared SDK configuration.
 pub async fn sdk_config(opts: &ConnectOptions) -> SdkConfig {
+    let (retry, timeouts) = retry_and_timeouts(opts);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(opts.max_attempts.unwrap_or(8)));
+        .retry_config(retry)
+        .timeout_config(timeouts);
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -82,7 +111,13 @@ impl AwsBackend {
     pub fn with_limiter(conf: &SdkConfig, concurrency: usize, limiter: Arc<RateLimiter>) -> Self {
         AwsBackend {
             conf: conf.clone(),
-            client: org::Client::new(conf),
+            // The SDK retries a refused connection like a dropped one; this classifier stops
+            // that, so a dead endpoint fails at once.
+            client: org::Client::from_conf(
+                org::config::Builder::from(conf)
+                    .retry_classifier(super::sdk_error::DeadEndpointClassifier)
+                    .build(),
+            ),
             counter: Counter::default(),
             lanes: Arc::new(Semaphore::new(concurrency.max(1))),
             limiter,
@@ -92,6 +127,20 @@ impl AwsBackend {
     /// The shared SDK configuration (for the IAM and STS clients).
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.conf
+    }
+
+    /// The ARN of the principal these credentials belong to (STS GetCallerIdentity, one
+    /// attempt), for naming it in an access-denied message.
+    pub async fn caller_arn(&self) -> Option<String> {
+        let conf = aws_sdk_sts::config::Builder::from(&self.conf)
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .ok()?;
+        out.arn().map(str::to_owned)
     }
 
     pub async fn connect(opts: &ConnectOptions) -> Self {
@@ -223,19 +272,12 @@ impl<O, E> Listing<O, E> {
 }
 
 /// Maps an SDK error to [`Error`] by its AWS error code.
-fn map_err<E, R>(err: SdkError<E, R>) -> Error
+/// (Everything else by its class: `sdk_error`.)
+fn map_err<E>(err: SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
-    match &err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("UnknownError").to_owned();
-            let message = err.message().unwrap_or_default().to_owned();
-            Error::from_code(&code, &message)
-        }
-        _ => Error::Transport(DisplayErrorContext(&err).to_string()),
-    }
+    super::sdk_error::map_sdk_error(err)
 }
 
 /// An account as the listings return it. `State` since 2026; emulators (moto) still answer

@@ -126,21 +126,15 @@ impl ProvideCredentials for MemberCredentials {
     }
 }
 
-fn map_err<E, R>(err: SdkError<E, R>) -> Error
+/// AWS's answers by error code, everything else by its class (`sdk_error`).
+fn map_err<E>(err: SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if let Some(f) = find_in_chain::<AssumeFailed>(&err) {
         return f.to_error();
     }
-    match &err {
-        SdkError::ServiceError(_) => Error::from_code(
-            err.code().unwrap_or("UnknownError"),
-            err.message().unwrap_or_default(),
-        ),
-        _ => Error::Transport(iam::error::DisplayErrorContext(&err).to_string()),
-    }
+    super::sdk_error::map_sdk_error(err)
 }
 
 impl AwsIam {

@@ -14,11 +14,13 @@ pub mod iam;
 pub mod iam_aws;
 pub mod iam_fake;
 pub mod limiter;
+mod sdk_error;
 mod stats;
 mod walk;
 pub mod world;
 
-pub use error::Error;
+pub use error::{classify, Error, ErrorClass, Unreachable};
+pub use sdk_error::{check_profile, CredentialSource};
 pub use stats::RequestStats;
 pub use walk::{
     read_organization, request_budget, the_root, walk_requests, ReadPath, WalkEstimate, WalkOptions,

@@ -491,9 +491,8 @@ pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
     }
     let done = outcome.count(|s| *s == StepStatus::Done);
     let failed = outcome.count(|s| matches!(s, StepStatus::Failed(_)));
-    let skipped = outcome.count(|s| {
-        matches!(s, StepStatus::Skipped { .. } | StepStatus::Stopped { .. })
-    });
+    let skipped =
+        outcome.count(|s| matches!(s, StepStatus::Skipped { .. } | StepStatus::Stopped { .. }));
     if let Some((_, StepStatus::Stopped { after })) = outcome
         .steps
         .iter()

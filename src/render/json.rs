@@ -212,6 +212,8 @@ pub fn outcome_json(outcome: &crate::apply::Outcome) -> Value {
                 StepStatus::Done => ("done", Value::Null),
                 StepStatus::Failed(e) => ("failed", json!(e.to_string())),
                 StepStatus::Skipped { because_of } => ("not_attempted", json!(because_of)),
+                // The steps that could not reach AWS, after which the run stopped.
+                StepStatus::Stopped { after } => ("not_attempted", json!(after)),
             };
             json!({"change": change_json(c), "status": status, "error_or_blocking_steps": extra})
         }).collect::<Vec<_>>(),

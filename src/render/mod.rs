@@ -1,5 +1,5 @@
 //! Output: plans and drift in human, JSON and Markdown form, apply outcomes, request statistics, and config
-//! error reports. The only module that decides layout and colour, and, with the plan file, the
+//! error reports; one line per failure class, and an apply's retry and step lines (`failure.rs`). The only module that decides layout and colour, and, with the plan file, the
 //! only one that produces serialized output.
 //!
 //! Every value that came from AWS (names, descriptions, emails, error messages) passes through
@@ -9,6 +9,7 @@
 
 mod drift;
 mod escape;
+mod failure;
 mod human;
 mod json;
 mod markdown;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
 pub use escape::{is_hostile, visible, visible_lines};
+pub use failure::{failure_line, retry_line, step_line, FailureContext};
 pub use human::{
     config_errors, outcome_human, plan_human, refusals_human, stats_human, walk_costs_human,
     WalkCost,

@@ -952,6 +952,7 @@ mod at_aws_rates;
 mod proxy;
 mod rate_proxy;
 mod replay;
+mod transport;
 mod world;
 
 impl Org {

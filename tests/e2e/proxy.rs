@@ -10,7 +10,8 @@
 //! change). The client sees a connection error for a write that took effect; its retry then
 //! meets AWS's "already so" answers. Such requests are journaled as answered by moto (they
 //! changed its state), marked [`Record::lost`]. One request per connection
-//! (`Connection: close`).
+//! (`Connection: close`). [`Proxy::die`] closes the listening socket: from then on every
+//! connection is refused, as at a dead endpoint.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -47,6 +48,8 @@ pub struct Proxy {
     /// Percent of the remaining writes whose response is lost after moto carried them out.
     lost_share: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    /// The accept loop, which owns the listening socket ([`Proxy::die`] joins it).
+    accept: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 const WRITES: &[&str] = &[
@@ -241,7 +244,7 @@ impl Proxy {
             lost_share.clone(),
             stop.clone(),
         );
-        std::thread::spawn(move || {
+        let accept = std::thread::spawn(move || {
             let mut n = seed.max(1);
             for conn in listener.incoming() {
                 if st2.load(Ordering::SeqCst) {
@@ -265,6 +268,18 @@ impl Proxy {
             share,
             lost_share,
             stop,
+            accept: Mutex::new(Some(accept)),
+        }
+    }
+
+    /// The endpoint dies: the listening socket is closed (once this returns, every new
+    /// connection is refused). Requests already accepted are still answered.
+    pub fn die(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag, then wait for it to drop the listener.
+        let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
+        if let Some(accept) = self.accept.lock().unwrap().take() {
+            accept.join().unwrap();
         }
     }
 

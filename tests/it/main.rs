@@ -6,6 +6,8 @@ mod apply_props;
 mod boundaries;
 mod careless_paths;
 mod config_errors;
+mod dead_endpoint;
+mod differential;
 mod docs;
 mod engine_props;
 mod fake_rules;
