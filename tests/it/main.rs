@@ -7,7 +7,6 @@ mod boundaries;
 mod careless_paths;
 mod config_errors;
 mod dead_endpoint;
-mod differential;
 mod docs;
 mod engine_props;
 mod fake_rules;
