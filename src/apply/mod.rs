@@ -349,8 +349,8 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
             match b.enable_policy_type(&ids.root, *policy_type).await {
                 // Already so: an earlier attempt whose answer was lost, or another run.
                 Ok(()) => {}
-                Err(Error::Service { code, .. })
-                    if code == "PolicyTypeAlreadyEnabledException" => {}
+                Err(Error::Service { code, .. }) if code == "PolicyTypeAlreadyEnabledException" => {
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -67,7 +67,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
 
     // Offline proofs on what will really be attached: assertions and the lockout proof.
     let projected = super::project::project(desired, live, &att.fixed);
-    verify_refusals(&projected, &mut refusals, &mut warnings);
+    verify_refusals(&projected, &live.org_id, &mut refusals, &mut warnings);
 
     if !refusals.is_empty() {
         return Err(Refused(refusals));
@@ -489,7 +489,12 @@ fn ous_to_delete<'a>(
         .collect()
 }
 
-fn verify_refusals(projected: &Desired, refusals: &mut Vec<Refusal>, warnings: &mut Vec<Warning>) {
+fn verify_refusals(
+    projected: &Desired,
+    org_id: &str,
+    refusals: &mut Vec<Refusal>,
+    warnings: &mut Vec<Warning>,
+) {
     for f in super::verify::check_assertions(projected) {
         refusals.push(Refusal::AssertionFailed {
             location: f.location,
@@ -498,7 +503,10 @@ fn verify_refusals(projected: &Desired, refusals: &mut Vec<Refusal>, warnings: &
             got: f.got,
         });
     }
-    for l in super::verify::lockout(projected) {
+    // The deployer's requests carry the live organization's own id (its resources, its
+    // principals), so a data perimeter on that id is no lockout.
+    let org = Some(org_id).filter(|o| !o.is_empty());
+    for l in super::verify::lockout_in(projected, org) {
         refusals.push(Refusal::Lockout {
             principal: l.principal,
             account: l.account,

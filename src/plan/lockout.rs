@@ -210,7 +210,7 @@ pub fn lockout_in(d: &Desired, org_id: Option<&str>) -> Vec<Lockout> {
         };
         if let Some(deployer) = &d.deployer {
             let member = format!("arn:aws:iam::{acct}:role/{}", d.member_role);
-            let shown = format!("arn:*:iam::*:role/{}", d.member_role);
+            let shown = format!("arn:aws:iam::*:role/{}", d.member_role);
             // The deployer assumes the member role from the management account (no SCPs
             // there); everything else is the member role's own calls.
             let from_management = Path {

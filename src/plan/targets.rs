@@ -290,7 +290,11 @@ fn one_target(
     }
     let slots = Slots {
         keep: have_names.intersection(&want).copied().collect(),
-        fixed: fixed.iter().map(|p| p.name.as_str()).chain(arrives).collect(),
+        fixed: fixed
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(arrives)
+            .collect(),
         attach: want.difference(&have_names).copied().collect(),
         detach: have_names.difference(&want).copied().collect(),
         limit: lim.max_attachments_per_target.value,

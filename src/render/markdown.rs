@@ -55,7 +55,8 @@ pub fn cap(s: String) -> String {
 
 fn line(c: &Change) -> String {
     let sym = match c {
-        Change::EnablePolicyType { .. } | Change::CreateOu { .. }
+        Change::EnablePolicyType { .. }
+        | Change::CreateOu { .. }
         | Change::CreatePolicy { .. }
         | Change::CreateAccount { .. }
         | Change::Attach { .. } => "➕",

@@ -209,10 +209,14 @@ fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
     expect_code(&org.guardrail(&["import", "--env", "t"]), 0);
     let cfg = std::fs::read_to_string(org.path("environments/t.toml")).unwrap();
     assert!(
-        cfg.contains("type = \"TAG_POLICY\"") && cfg.contains("type = \"AISERVICES_OPT_OUT_POLICY\""),
+        cfg.contains("type = \"TAG_POLICY\"")
+            && cfg.contains("type = \"AISERVICES_OPT_OUT_POLICY\""),
         "{cfg}"
     );
-    expect_code(&org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]), 0);
+    expect_code(
+        &org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]),
+        0,
+    );
     std::fs::write(
         org.path("environments/t/env-tags.json"),
         r#"{"tags":{"environment":{"tag_key":{"@@assign":"Environment"},"tag_value":{"@@assign":["prod","dev"]}}}}"#,
@@ -229,7 +233,13 @@ fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
     expect_code(&out, 2);
     let plan = text(&out.stdout);
     assert!(plan.contains("create tag policy env-tags"), "{plan}");
-    expect_code(&org.guardrail(&["apply", "--env", "t", "--auto-approve"]), 0);
-    expect_code(&org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]), 0);
+    expect_code(
+        &org.guardrail(&["apply", "--env", "t", "--auto-approve"]),
+        0,
+    );
+    expect_code(
+        &org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]),
+        0,
+    );
     expect_code(&org.guardrail(&["drift", "--env", "t"]), 0);
 }

@@ -14,7 +14,8 @@ use guardrail::plan::{self, Change, Refusal};
 use crate::support::{import, parse_with, read, rt};
 
 const TAG: &str = r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"}}}}"#;
-const IMDS: &str = r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"}}}}"#;
+const IMDS: &str =
+    r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"}}}}"#;
 
 #[test]
 fn management_policies_import_plan_empty_and_round_trip_an_edit() {
@@ -107,19 +108,45 @@ fn limits_come_from_each_types_row() {
     rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        f.enable_policy_type(&root, PolicyType::AiServicesOptOutPolicy).await.unwrap();
-        let ai = |i: usize| format!(r#"{{"services":{{"s{i}":{{"opt_out_policy":{{"@@assign":"optOut"}}}}}}}}"#);
+        f.enable_policy_type(&root, PolicyType::AiServicesOptOutPolicy)
+            .await
+            .unwrap();
+        let ai = |i: usize| {
+            format!(r#"{{"services":{{"s{i}":{{"opt_out_policy":{{"@@assign":"optOut"}}}}}}}}"#)
+        };
         for i in 0..5 {
-            let p = f.create_policy(PolicyType::AiServicesOptOutPolicy, &format!("ai{i}"), "", &ai(i)).await.unwrap();
+            let p = f
+                .create_policy(
+                    PolicyType::AiServicesOptOutPolicy,
+                    &format!("ai{i}"),
+                    "",
+                    &ai(i),
+                )
+                .await
+                .unwrap();
             f.attach_policy(&p, &root).await.unwrap();
         }
         // AI opt-out allows 5 per target: the sixth is refused by the fake, as AWS does.
-        let p = f.create_policy(PolicyType::AiServicesOptOutPolicy, "ai5", "", &ai(5)).await.unwrap();
+        let p = f
+            .create_policy(PolicyType::AiServicesOptOutPolicy, "ai5", "", &ai(5))
+            .await
+            .unwrap();
         assert!(f.attach_policy(&p, &root).await.is_err());
         // And by the plan, before any request.
         let (live, mut desired, _) = import(&f).await;
         desired.root.policies.insert("ai5".into());
         let err = plan::plan(&desired, &live).unwrap_err();
-        assert!(err.0.iter().any(|r| matches!(r, Refusal::TooManyAttachments { count: 6, limit: 5, policy_type: PolicyType::AiServicesOptOutPolicy, .. })), "{err}");
+        assert!(
+            err.0.iter().any(|r| matches!(
+                r,
+                Refusal::TooManyAttachments {
+                    count: 6,
+                    limit: 5,
+                    policy_type: PolicyType::AiServicesOptOutPolicy,
+                    ..
+                }
+            )),
+            "{err}"
+        );
     });
 }
