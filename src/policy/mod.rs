@@ -7,6 +7,7 @@
 pub mod compile;
 pub mod denies;
 pub mod doc;
+pub mod effective;
 pub mod eval;
 pub mod iam;
 pub mod limits;

@@ -8,6 +8,7 @@ mod careless_paths;
 mod config_errors;
 mod dead_endpoint;
 mod docs;
+mod effective;
 mod engine_props;
 mod fake_rules;
 mod hostile;

@@ -1,0 +1,570 @@
+//! The effective management policy (`policy::effective`): AWS's documented inheritance
+//! examples as fixtures (reworded), a property test against a second, deliberately simple
+//! implementation written here from the same rules, and an account's effective tag policy
+//! through an imported and edited config.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use guardrail::live::fake::FakeOrg;
+use guardrail::live::OrgBackend;
+use guardrail::model::PolicyType;
+use guardrail::policy::effective::{effective, Attached, Level, Operator, Problem};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::support::{import, parse_with, rt};
+
+fn level(target: &str, policies: &[(&str, Value)]) -> Level {
+    Level {
+        target: target.to_owned(),
+        policies: policies
+            .iter()
+            .map(|(n, d)| Attached {
+                name: (*n).to_owned(),
+                document: d.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The root policy most examples start from: one tag key, two accepted values.
+fn team_root() -> Value {
+    json!({"tags": {"team": {
+        "tag_key": {"@@assign": "Team"},
+        "tag_value": {"@@assign": ["Blue", "Green"]}
+    }}})
+}
+
+#[test]
+fn a_child_assign_replaces_inherited_values_and_adds_new_settings() {
+    let child = json!({"tags": {"team": {
+        "tag_key": {"@@assign": "Team"},
+        "tag_value": {"@@assign": ["Red"]},
+        "enforced_for": {"@@assign": ["ec2:instance", "s3:bucket"]}
+    }}});
+    let e = effective(&[
+        level("root", &[("root-tags", team_root())]),
+        level("ou /Dev", &[("dev-tags", child)]),
+        level("account 111111111111", &[]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"team": {
+            "tag_key": "Team",
+            "tag_value": ["Red"],
+            "enforced_for": ["ec2:instance", "s3:bucket"]
+        }}})
+    );
+    assert!(e.findings.is_empty(), "{:?}", e.findings);
+}
+
+#[test]
+fn append_adds_to_inherited_lists_and_creates_missing_ones() {
+    let child = json!({"tags": {"team": {
+        "tag_value": {"@@append": ["Yellow", "Blue"]},
+        "enforced_for": {"@@append": ["ec2:volume"]}
+    }}});
+    let e = effective(&[
+        level("root", &[("root-tags", team_root())]),
+        level("ou /Ops", &[("ops-tags", child)]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"team": {
+            "tag_key": "Team",
+            "tag_value": ["Blue", "Green", "Yellow"],
+            "enforced_for": ["ec2:volume"]
+        }}})
+    );
+}
+
+#[test]
+fn remove_takes_values_out_and_an_emptied_list_disappears() {
+    // AWS's third example: the OU appended a value and an enforcement, the account removes
+    // one inherited value, one value it never had, and the whole enforcement.
+    let ou = json!({"tags": {"team": {
+        "tag_value": {"@@append": ["Yellow"]},
+        "enforced_for": {"@@append": ["ec2:volume", "s3:bucket"]}
+    }}});
+    let account = json!({"tags": {"team": {
+        "tag_value": {"@@remove": ["Blue", "Yellow", "Purple"]},
+        "enforced_for": {"@@remove": ["ec2:volume", "s3:bucket"]}
+    }}});
+    let e = effective(&[
+        level("root", &[("root-tags", team_root())]),
+        level("ou /Ops", &[("ops-tags", ou)]),
+        level("account 999999999999", &[("acct-tags", account)]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"team": {"tag_key": "Team", "tag_value": ["Green"]}}})
+    );
+}
+
+#[test]
+fn a_parent_locks_a_setting_and_allows_only_appends_to_another() {
+    let root = json!({"tags": {"project": {
+        "tag_key": {"@@operators_allowed_for_child_policies": ["@@none"], "@@assign": "Project"},
+        "tag_value": {
+            "@@operators_allowed_for_child_policies": ["@@append"],
+            "@@assign": ["Upkeep", "Incidents"]
+        }
+    }}});
+    let child = json!({"tags": {"project": {
+        "tag_key": {"@@assign": "PROJECT"},
+        "tag_value": {"@@append": ["Incidents - research"], "@@remove": ["Upkeep"]}
+    }}});
+    let e = effective(&[
+        level("root", &[("root-tags", root)]),
+        level("ou /Research", &[("research-tags", child)]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"project": {
+            "tag_key": "Project",
+            "tag_value": ["Upkeep", "Incidents", "Incidents - research"]
+        }}})
+    );
+    let refused: Vec<(&str, &Problem)> = e
+        .findings
+        .iter()
+        .map(|f| (f.path.as_str(), &f.problem))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            (
+                "tags.project.tag_key",
+                &Problem::NotAllowed(Operator::Assign)
+            ),
+            (
+                "tags.project.tag_value",
+                &Problem::NotAllowed(Operator::Remove)
+            ),
+        ]
+    );
+    assert!(e.findings.iter().all(|f| f.policy == "research-tags"));
+}
+
+#[test]
+fn limits_set_at_one_level_intersect_and_bind_only_the_levels_below() {
+    // Two root policies: one allows appends only, the other appends and removes. Children may
+    // append, not remove; the two root policies do not limit each other.
+    let g = json!({"tags": {"project": {"tag_value": {
+        "@@operators_allowed_for_child_policies": ["@@append"],
+        "@@assign": ["Upkeep"]
+    }}}});
+    let h = json!({"tags": {"project": {"tag_value": {
+        "@@operators_allowed_for_child_policies": ["@@append", "@@remove"],
+        "@@append": ["Audit"]
+    }}}});
+    let child = json!({"tags": {"project": {"tag_value": {
+        "@@append": ["Research"],
+        "@@remove": ["Upkeep"]
+    }}}});
+    let e = effective(&[
+        level("root", &[("g", g), ("h", h)]),
+        level("account 111111111111", &[("child", child)]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"project": {"tag_value": ["Upkeep", "Audit", "Research"]}}})
+    );
+    assert_eq!(e.findings.len(), 1, "{:?}", e.findings);
+    assert_eq!(e.findings[0].problem, Problem::NotAllowed(Operator::Remove));
+}
+
+#[test]
+fn at_one_level_the_first_policy_attached_wins_a_conflict() {
+    let j = json!({"tags": {"project": {
+        "tag_key": {"@@assign": "PROJECT"},
+        "tag_value": {"@@append": ["Upkeep"]}
+    }}});
+    let k = json!({"tags": {"project": {"tag_key": {"@@assign": "project"}}}});
+    let e = effective(&[level("root", &[("j", j), ("k", k)])]);
+    assert_eq!(
+        e.document,
+        json!({"tags": {"project": {"tag_key": "PROJECT", "tag_value": ["Upkeep"]}}})
+    );
+    assert_eq!(
+        e.findings[0].problem,
+        Problem::ConflictAtLevel { kept: "j".into() }
+    );
+    assert_eq!(e.findings[0].policy, "k");
+}
+
+#[test]
+fn a_lock_on_an_inner_node_covers_everything_beneath_it() {
+    // Backup-policy shape: the root locks one plan; a child may still add another plan.
+    let root = json!({"plans": {"pii": {
+        "@@operators_allowed_for_child_policies": ["@@none"],
+        "regions": {"@@assign": ["eu-west-1"]},
+        "rules": {"daily": {"schedule_expression": {"@@assign": "cron(0 5 ? * * *)"}}}
+    }}});
+    let child = json!({"plans": {
+        "pii": {
+            "regions": {"@@append": ["us-east-1"]},
+            "rules": {"hourly": {"schedule_expression": {"@@assign": "cron(0 * ? * * *)"}}}
+        },
+        "logs": {"regions": {"@@assign": ["us-east-1"]}}
+    }});
+    let e = effective(&[
+        level("root", &[("root-backup", root)]),
+        level("ou /Data", &[("data-backup", child)]),
+    ]);
+    assert_eq!(
+        e.document,
+        json!({"plans": {
+            "pii": {
+                "regions": ["eu-west-1"],
+                "rules": {"daily": {"schedule_expression": "cron(0 5 ? * * *)"}}
+            },
+            "logs": {"regions": ["us-east-1"]}
+        }})
+    );
+    assert_eq!(e.findings.len(), 2, "{:?}", e.findings);
+}
+
+#[test]
+fn malformed_operators_are_findings_and_a_plain_value_is_an_assign() {
+    let doc = json!({"ai": {
+        "opt_out_policy": "optOut",
+        "x": {"@@append": "one", "@@merge": ["a"]},
+        "y": {"@@operators_allowed_for_child_policies": ["@@everything"]}
+    }});
+    let e = effective(&[level("root", &[("p", doc)])]);
+    assert_eq!(e.document, json!({"ai": {"opt_out_policy": "optOut"}}));
+    let problems: BTreeSet<String> = e.findings.iter().map(|f| f.problem.to_string()).collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let scalar = effective(&[
+        level("root", &[("a", json!({"k": {"@@assign": "v"}}))]),
+        level("account 1", &[("b", json!({"k": {"@@append": ["w"]}}))]),
+    ]);
+    assert_eq!(scalar.document, json!({"k": "v"}));
+    assert_eq!(
+        scalar.findings[0].problem,
+        Problem::NotMultiValued(Operator::Append)
+    );
+    let not_object = effective(&[level("root", &[("c", json!(["x"]))])]);
+    assert_eq!(not_object.document, json!({}));
+    assert_eq!(not_object.findings[0].problem, Problem::NotAnObject);
+}
+
+// ---- the second implementation ----------------------------------------------------------
+//
+// Written directly from the rules, on flat maps: every policy becomes a list of instructions
+// (path, operator, values), the effective policy is a map from path to value, the limits a map
+// from path to the set of operators children may use.
+
+type Path = Vec<String>;
+
+#[derive(Debug, Clone)]
+enum Instr {
+    Set(Value),
+    Add(Vec<Value>),
+    Take(Vec<Value>),
+    Limit(BTreeSet<&'static str>),
+}
+
+fn instructions(v: &Value, path: &mut Path, out: &mut Vec<(Path, Instr)>) {
+    let Some(obj) = v.as_object() else {
+        out.push((path.clone(), Instr::Set(v.clone())));
+        return;
+    };
+    if let Some(x) = obj.get("@@assign") {
+        out.push((path.clone(), Instr::Set(x.clone())));
+    }
+    if let Some(Value::Array(x)) = obj.get("@@append") {
+        out.push((path.clone(), Instr::Add(x.clone())));
+    }
+    if let Some(Value::Array(x)) = obj.get("@@remove") {
+        out.push((path.clone(), Instr::Take(x.clone())));
+    }
+    if let Some(Value::Array(x)) = obj.get("@@operators_allowed_for_child_policies") {
+        let names: Vec<&str> = x.iter().filter_map(Value::as_str).collect();
+        let set: BTreeSet<&'static str> = if names.contains(&"@@all") {
+            ["@@assign", "@@append", "@@remove"].into()
+        } else {
+            ["@@assign", "@@append", "@@remove"]
+                .into_iter()
+                .filter(|o| names.contains(o))
+                .collect()
+        };
+        out.push((path.clone(), Instr::Limit(set)));
+    }
+    let mut keys: Vec<&String> = obj.keys().filter(|k| !k.starts_with("@@")).collect();
+    keys.sort();
+    for k in keys {
+        path.push(k.clone());
+        instructions(&obj[k], path, out);
+        path.pop();
+    }
+}
+
+/// Returns the effective document and the refused (policy, path, operator) triples.
+fn simple(levels: &[Vec<(String, Value)>]) -> (Value, Vec<(String, String, &'static str)>) {
+    let mut values: BTreeMap<Path, Value> = BTreeMap::new();
+    let mut limits: BTreeMap<Path, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut refused = Vec::new();
+    for level in levels {
+        let mut new_limits: Vec<(Path, BTreeSet<&'static str>)> = Vec::new();
+        let mut first_assign: BTreeMap<Path, Value> = BTreeMap::new();
+        for (name, doc) in level {
+            let mut list = Vec::new();
+            instructions(doc, &mut Vec::new(), &mut list);
+            for (path, instr) in list {
+                let op = match &instr {
+                    Instr::Set(_) => "@@assign",
+                    Instr::Add(_) => "@@append",
+                    Instr::Take(_) => "@@remove",
+                    Instr::Limit(set) => {
+                        new_limits.push((path, set.clone()));
+                        continue;
+                    }
+                };
+                let allowed =
+                    (0..=path.len()).all(|n| limits.get(&path[..n]).is_none_or(|s| s.contains(op)));
+                if !allowed {
+                    refused.push((name.clone(), path.join("."), op));
+                    continue;
+                }
+                match instr {
+                    Instr::Set(v) => {
+                        if !first_assign.contains_key(&path) {
+                            first_assign.insert(path.clone(), v.clone());
+                            values.insert(path, v);
+                        }
+                    }
+                    Instr::Add(items) => {
+                        let cur = values.entry(path).or_insert_with(|| json!([]));
+                        if let Value::Array(list) = cur {
+                            for i in items {
+                                if !list.contains(&i) {
+                                    list.push(i);
+                                }
+                            }
+                        }
+                    }
+                    Instr::Take(items) => {
+                        if let Some(Value::Array(list)) = values.get_mut(&path) {
+                            list.retain(|v| !items.contains(v));
+                            if list.is_empty() {
+                                values.remove(&path);
+                            }
+                        }
+                    }
+                    Instr::Limit(_) => {}
+                }
+            }
+        }
+        for (path, set) in new_limits {
+            let cur = limits
+                .entry(path)
+                .or_insert_with(|| ["@@assign", "@@append", "@@remove"].into());
+            *cur = cur.intersection(&set).copied().collect();
+        }
+    }
+    let mut doc = json!({});
+    for (path, v) in values {
+        let mut node = &mut doc;
+        for seg in &path[..path.len() - 1] {
+            node = node
+                .as_object_mut()
+                .expect("the generator puts values at leaves only")
+                .entry(seg.clone())
+                .or_insert_with(|| json!({}));
+        }
+        node.as_object_mut()
+            .expect("the generator puts values at leaves only")
+            .insert(path[path.len() - 1].clone(), v);
+    }
+    (doc, refused)
+}
+
+// ---- random small policies ----------------------------------------------------------------
+
+fn word() -> impl Strategy<Value = Value> {
+    prop_oneof![Just(json!("v1")), Just(json!("v2")), Just(json!("v3"))]
+}
+
+fn words() -> impl Strategy<Value = Vec<Value>> {
+    prop::collection::vec(word(), 0..3)
+}
+
+fn child_control() -> impl Strategy<Value = Option<Value>> {
+    let ops = prop::sample::subsequence(vec!["@@assign", "@@append", "@@remove"], 0..=3);
+    prop_oneof![
+        3 => Just(None),
+        1 => Just(Some(json!(["@@all"]))),
+        1 => Just(Some(json!(["@@none"]))),
+        2 => ops.prop_map(|o| Some(json!(o))),
+    ]
+}
+
+/// A leaf setting: some operators (or a plain value), perhaps a limit.
+fn leaf() -> impl Strategy<Value = Option<Value>> {
+    let assign = prop_oneof![word(), words().prop_map(Value::Array)];
+    (
+        prop::option::of(assign),
+        prop::option::of(words()),
+        prop::option::of(words()),
+        child_control(),
+        prop::option::weighted(0.1, word()),
+        0..4u8,
+    )
+        .prop_map(|(assign, append, remove, limit, plain, absent)| {
+            if absent == 0 {
+                return None;
+            }
+            if let Some(p) = plain {
+                return Some(p);
+            }
+            let mut m = serde_json::Map::new();
+            if let Some(a) = assign {
+                m.insert("@@assign".into(), a);
+            }
+            if let Some(a) = append {
+                m.insert("@@append".into(), Value::Array(a));
+            }
+            if let Some(r) = remove {
+                m.insert("@@remove".into(), Value::Array(r));
+            }
+            if let Some(l) = limit {
+                m.insert("@@operators_allowed_for_child_policies".into(), l);
+            }
+            Some(Value::Object(m))
+        })
+}
+
+/// An inner node with leaves `x` and `y`, perhaps a limit.
+fn inner() -> impl Strategy<Value = Value> {
+    (leaf(), leaf(), child_control()).prop_map(|(x, y, limit)| {
+        let mut m = serde_json::Map::new();
+        if let Some(x) = x {
+            m.insert("x".into(), x);
+        }
+        if let Some(y) = y {
+            m.insert("y".into(), y);
+        }
+        if let Some(l) = limit {
+            m.insert("@@operators_allowed_for_child_policies".into(), l);
+        }
+        Value::Object(m)
+    })
+}
+
+fn policy() -> impl Strategy<Value = Value> {
+    (inner(), prop::option::of(inner()), child_control()).prop_map(|(a, b, limit)| {
+        let mut m = serde_json::Map::new();
+        m.insert("a".into(), a);
+        if let Some(b) = b {
+            m.insert("b".into(), b);
+        }
+        if let Some(l) = limit {
+            m.insert("@@operators_allowed_for_child_policies".into(), l);
+        }
+        Value::Object(m)
+    })
+}
+
+fn levels() -> impl Strategy<Value = Vec<Vec<(String, Value)>>> {
+    prop::collection::vec(prop::collection::vec(policy(), 0..3), 1..5).prop_map(|levels| {
+        levels
+            .into_iter()
+            .enumerate()
+            .map(|(l, ps)| {
+                ps.into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (format!("L{l}P{i}"), d))
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_effective_policy_equals_the_simple_implementation(levels in levels()) {
+        let typed: Vec<Level> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, ps)| Level {
+                target: format!("level {i}"),
+                policies: ps
+                    .iter()
+                    .map(|(n, d)| Attached { name: n.clone(), document: d.clone() })
+                    .collect(),
+            })
+            .collect();
+        let got = effective(&typed);
+        let (want, want_refused) = simple(&levels);
+        prop_assert_eq!(&got.document, &want);
+        let mut got_refused: Vec<(String, String, &'static str)> = got
+            .findings
+            .iter()
+            .filter_map(|f| match f.problem {
+                Problem::NotAllowed(op) => Some((f.policy.clone(), f.path.clone(), op.key())),
+                _ => None,
+            })
+            .collect();
+        let mut want_refused = want_refused;
+        got_refused.sort();
+        want_refused.sort();
+        prop_assert_eq!(got_refused, want_refused);
+    }
+}
+
+// ---- through the config ---------------------------------------------------------------------
+
+#[test]
+fn an_accounts_effective_tag_policy_from_the_config() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.enable_policy_type(&root, PolicyType::TagPolicy)
+            .await
+            .unwrap();
+        let ou = f.create_organizational_unit(&root, "Prod").await.unwrap();
+        let acct = f.add_account("web", "web@example.com", &ou).await.unwrap();
+        let (_live, _, emitted) = import(&f).await;
+        let mut docs: BTreeMap<PathBuf, String> = emitted.documents.iter().cloned().collect();
+        docs.insert("test/root-tags.json".into(), team_root().to_string());
+        docs.insert(
+            "test/prod-tags.json".into(),
+            json!({"tags": {"team": {"tag_value": {"@@append": ["Prod"]}}}}).to_string(),
+        );
+        let config = emitted
+            .config
+            .replace(
+                "[ous.Prod]\npolicies = [\"FullAWSAccess\"]",
+                "[ous.Prod]\npolicies = [\"FullAWSAccess\", \"prod-tags\"]",
+            )
+            .replacen(
+                "policies = [\"FullAWSAccess\"]",
+                "policies = [\"FullAWSAccess\", \"root-tags\"]",
+                1,
+            )
+            + "\n[policies.root-tags]\ntype = \"TAG_POLICY\"\ndocument = \"test/root-tags.json\"\n"
+            + "\n[policies.prod-tags]\ntype = \"TAG_POLICY\"\ndocument = \"test/prod-tags.json\"\n";
+        let desired = parse_with(&config, &docs).unwrap_or_else(|e| panic!("{e}\n{config}"));
+        let (id, levels) =
+            guardrail::policy::effective::account_levels(&desired, &acct, PolicyType::TagPolicy)
+                .expect("the account is in the config");
+        assert_eq!(id, acct);
+        let targets: Vec<&str> = levels.iter().map(|l| l.target.as_str()).collect();
+        assert_eq!(targets, vec!["root", "ou Prod", &format!("account {acct}")]);
+        let e = effective(&levels);
+        assert_eq!(
+            e.document,
+            json!({"tags": {"team": {"tag_key": "Team", "tag_value": ["Blue", "Green", "Prod"]}}})
+        );
+        // SCPs on the same levels are not part of it.
+        assert!(levels
+            .iter()
+            .flat_map(|l| &l.policies)
+            .all(|p| p.name.ends_with("-tags")));
+    });
+}
