@@ -159,9 +159,15 @@ pub enum Command {
         /// The account: its config key or id.
         #[arg(long)]
         account: String,
-        /// The action, `service:Action`.
-        #[arg(long)]
-        action: String,
+        /// The action, `service:Action` (required unless `--policy-type` is given).
+        #[arg(long, required_unless_present = "policy_type")]
+        action: Option<String>,
+        /// Instead of a request: print the account's effective policy of this management type
+        /// (its API name: `TAG_POLICY`, `BACKUP_POLICY`, `AISERVICES_OPT_OUT_POLICY`,
+        /// `DECLARATIVE_POLICY_EC2`, ...), merged from the root, its OUs and the account by
+        /// AWS's inheritance operators.
+        #[arg(long, value_name = "TYPE", conflicts_with = "action")]
+        policy_type: Option<String>,
         /// The region the request is sent to (`aws:RequestedRegion`).
         #[arg(long)]
         region: Option<String>,

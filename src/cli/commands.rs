@@ -76,6 +76,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             env,
             account,
             action,
+            policy_type,
             region,
             principal,
             resource,
@@ -85,7 +86,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         } => {
             let args = ExplainArgs {
                 account,
-                action,
+                action: action.as_deref(),
+                policy_type: policy_type.as_deref(),
                 region: region.as_deref(),
                 principal: principal.as_deref(),
                 resource: resource.as_deref(),
@@ -630,7 +632,8 @@ fn validate_cmd(cli: &Cli, env: &str, format: Format) -> anyhow::Result<ExitStat
 
 struct ExplainArgs<'a> {
     account: &'a str,
-    action: &'a str,
+    action: Option<&'a str>,
+    policy_type: Option<&'a str>,
     region: Option<&'a str>,
     principal: Option<&'a str>,
     resource: Option<&'a str>,
@@ -653,6 +656,12 @@ fn explain_cmd(
         Some(live) => plan::projected(&desired, live),
         None => desired,
     };
+    if let Some(ty) = args.policy_type {
+        return effective_cmd(&desired, env, args.account, ty, format);
+    }
+    let Some(action) = args.action else {
+        bail!("explain needs --action (or --policy-type)");
+    };
     let mut context = Vec::new();
     for kv in args.context {
         let Some((k, v)) = kv.split_once('=') else {
@@ -669,7 +678,7 @@ fn explain_cmd(
     };
     let req = plan::verify::request(
         &id,
-        args.action,
+        action,
         args.region,
         args.principal,
         args.resource,
@@ -683,7 +692,7 @@ fn explain_cmd(
         ))?,
         _ => emit(&format!(
             "{} in account {} ({id}){}{}: {}\n",
-            args.action,
+            action,
             args.account,
             args.region.map(|r| format!(" in {r}")).unwrap_or_default(),
             args.principal
@@ -691,6 +700,57 @@ fn explain_cmd(
                 .unwrap_or_default(),
             plan::verify::describe_decision(&decision)
         ))?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `explain --policy-type`: the account's effective management policy (the document on
+/// stdout; the levels it came from and the findings on stderr, or all of it as JSON).
+fn effective_cmd(
+    desired: &Desired,
+    env: &str,
+    account: &str,
+    ty: &str,
+    format: Format,
+) -> anyhow::Result<ExitStatus> {
+    use crate::policy::effective;
+    let Some(ty) = PolicyType::from_api_name(ty).filter(|t| !t.is_authorization()) else {
+        bail!(
+            "`{ty}` is not a management policy type (TAG_POLICY, BACKUP_POLICY, ...); \
+             SCPs and RCPs are explained with --action"
+        );
+    };
+    let Some((id, levels)) = effective::account_levels(desired, account, ty) else {
+        bail!("account `{account}` is neither a config key nor an account id in environments/{env}.toml");
+    };
+    let result = effective::effective(&levels);
+    let findings: Vec<String> = result.findings.iter().map(|f| f.to_string()).collect();
+    if format == Format::Json {
+        let levels: Vec<serde_json::Value> = levels
+            .iter()
+            .map(|l| {
+                let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+                serde_json::json!({"target": l.target, "policies": names})
+            })
+            .collect();
+        let out = serde_json::json!({
+            "account": id,
+            "policy_type": ty.api_name(),
+            "levels": levels,
+            "effective_policy": result.document,
+            "findings": findings,
+        });
+        emit(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        for l in &levels {
+            let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+            let line = format!("{} {}: {}", ty.api_name(), l.target, names.join(", "));
+            eprintln!("{}", render::visible(&line));
+        }
+        for f in &findings {
+            eprintln!("warning: {}", render::visible(f));
+        }
+        emit(&crate::policy::doc::pretty(&result.document))?;
     }
     Ok(ExitStatus::Success)
 }

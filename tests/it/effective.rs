@@ -568,3 +568,97 @@ fn an_accounts_effective_tag_policy_from_the_config() {
             .all(|p| p.name.ends_with("-tags")));
     });
 }
+
+// ---- through the binary, offline --------------------------------------------------------------
+
+#[test]
+fn explain_prints_an_accounts_effective_tag_policy_without_aws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = tmp.path().join("environments");
+    std::fs::create_dir_all(env.join("docs")).unwrap();
+    std::fs::write(env.join("docs/root.json"), team_root().to_string()).unwrap();
+    std::fs::write(
+        env.join("docs/prod.json"),
+        json!({"tags": {"team": {"tag_key": {"@@assign": "TEAM"}, "tag_value": {"@@append": ["Prod"]}}}})
+            .to_string(),
+    )
+    .unwrap();
+    let root_lock = json!({"tags": {"team": {
+        "tag_key": {"@@operators_allowed_for_child_policies": ["@@none"], "@@assign": "Team"}
+    }}});
+    std::fs::write(env.join("docs/lock.json"), root_lock.to_string()).unwrap();
+    std::fs::write(
+        env.join("test.toml"),
+        r#"[organization]
+management_account = "123456789012"
+
+[policies.a-root-tags]
+type = "TAG_POLICY"
+document = "docs/root.json"
+
+[policies.b-root-lock]
+type = "TAG_POLICY"
+document = "docs/lock.json"
+
+[policies.prod-tags]
+type = "TAG_POLICY"
+document = "docs/prod.json"
+
+[root]
+policies = ["FullAWSAccess", "a-root-tags", "b-root-lock"]
+
+[ous."Prod"]
+policies = ["FullAWSAccess", "prod-tags"]
+
+[accounts.web]
+id = "210987654321"
+ou = "Prod"
+policies = ["FullAWSAccess"]
+"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("guardrail").unwrap();
+        cmd.arg("--environments")
+            .arg(&env)
+            .args(["explain", "--env", "test", "--account", "web"])
+            .args(extra)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ACCESS_KEY_ID", "none")
+            .env("AWS_SECRET_ACCESS_KEY", "none");
+        cmd.output().unwrap()
+    };
+    let out = run(&["--policy-type", "TAG_POLICY"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc,
+        json!({"tags": {"team": {"tag_key": "Team", "tag_value": ["Blue", "Green", "Prod"]}}})
+    );
+    assert!(stderr.contains("TAG_POLICY ou Prod: prod-tags"), "{stderr}");
+    assert!(
+        stderr.contains("warning: policy `prod-tags`, tags.team.tag_key"),
+        "{stderr}"
+    );
+
+    let out = run(&["--policy-type", "TAG_POLICY", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["account"], "210987654321");
+    assert_eq!(
+        v["levels"][0]["policies"],
+        json!(["a-root-tags", "b-root-lock"])
+    );
+    assert_eq!(v["effective_policy"]["tags"]["team"]["tag_key"], "Team");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(1));
+
+    let out = run(&["--policy-type", "SERVICE_CONTROL_POLICY"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a management policy type"));
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap requires --action or --policy-type"
+    );
+}
