@@ -772,7 +772,7 @@ fn a_plan_that_locks_out_the_deployer_is_refused_before_any_request() {
     expect_code(&out, 1);
     let err = text(&out.stderr);
     assert!(
-        err.contains("lockout:") && err.contains("policy no-iam, statement NoIam"),
+        err.contains("lockout:") && err.contains("SCP no-iam, statement NoIam"),
         "{err}"
     );
     assert!(err.contains("Nothing was sent to AWS."), "{err}");
@@ -946,9 +946,9 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
 // ---------------------------------------------------------------------------------------------
 // faults and crashes, through the fault-injecting proxy
 
+mod at_aws_rates;
 #[path = "../common/invariants.rs"]
 mod invariants;
-mod at_aws_rates;
 mod proxy;
 mod rate_proxy;
 mod replay;

@@ -19,6 +19,12 @@ use super::{AccountInfo, Error, OrgBackend, OuInfo, PolicyInfo, RequestStats, Re
 use crate::model::PolicyType;
 use crate::policy::limits::LimitsTable;
 
+mod faults;
+mod rules;
+
+pub use faults::Fault;
+use faults::Faults;
+
 #[derive(Debug, Clone)]
 struct FakeOu {
     name: String,
@@ -39,7 +45,7 @@ struct FakePolicy {
 }
 
 #[derive(Debug)]
-struct State {
+pub(super) struct State {
     root: RootInfo,
     ous: BTreeMap<String, FakeOu>,
     accounts: BTreeMap<String, FakeAccount>,
@@ -63,42 +69,6 @@ pub struct FakeOrg {
     /// `ListAccounts` answers each account's `Paths`, as AWS has since 2026-03-31 (off: as
     /// moto 5.2 does, no `Paths`).
     paths: bool,
-}
-
-/// Fault injection and the invariant log, for tests.
-#[derive(Default)]
-struct Faults {
-    /// Writes so far.
-    writes: u64,
-    /// Faults by the 1-based number of the write they hit.
-    schedule: BTreeMap<u64, Fault>,
-    /// After this write number, the process is dead: every later request fails.
-    dead_after: Option<u64>,
-    /// Invariant violations seen after any write (must stay empty).
-    violations: Vec<String>,
-    /// Called with the organization after every write AWS accepted.
-    observer: Option<Observer>,
-}
-
-type Observer = Box<dyn Fn(&crate::model::LiveOrg) + Send + Sync>;
-
-impl std::fmt::Debug for Faults {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Faults")
-            .field("writes", &self.writes)
-            .field("schedule", &self.schedule)
-            .field("dead_after", &self.dead_after)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What happens to one write.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// The write is refused with this error and changes nothing.
-    Fail(Error),
-    /// The write takes effect, but its answer is lost (the connection drops).
-    LoseResponse,
 }
 
 /// The error a caller sees once the process "died" (see [`FakeOrg::die_after_write`]).
@@ -229,196 +199,6 @@ impl FakeOrg {
         Ok(())
     }
 
-    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Makes the `n`-th write from now fail with `error` (once).
-    pub fn fail_nth_write(&self, n: u64, error: Error) {
-        self.fault_nth_write(n, Fault::Fail(error));
-    }
-
-    /// Schedules a fault for the `n`-th write from now.
-    pub fn fault_nth_write(&self, n: u64, fault: Fault) {
-        let mut f = self.faults();
-        let at = f.writes + n;
-        f.schedule.insert(at, fault);
-    }
-
-    /// Simulates the death of the process after the `n`-th write from now (that write lands,
-    /// its answer is lost, and every later request fails until [`FakeOrg::revive`]).
-    pub fn die_after_write(&self, n: u64) {
-        let mut f = self.faults();
-        f.dead_after = Some(f.writes + n);
-    }
-
-    /// A new process: requests work again; pending faults are dropped.
-    pub fn revive(&self) {
-        let mut f = self.faults();
-        f.dead_after = None;
-        f.schedule.clear();
-    }
-
-    /// Writes accepted or refused so far.
-    pub fn writes(&self) -> u64 {
-        self.faults().writes
-    }
-
-    /// Calls `f` with the whole organization after every write AWS accepted (also a write
-    /// whose answer is then lost).
-    pub fn on_write(&self, f: impl Fn(&crate::model::LiveOrg) + Send + Sync + 'static) {
-        self.faults().observer = Some(Box::new(f));
-    }
-
-    /// Invariant violations observed after writes: a target of an enabled type left with
-    /// fewer policies than the minimum, or more than the maximum. Always empty unless the fake
-    /// itself is wrong; tests assert it.
-    pub fn violations(&self) -> Vec<String> {
-        self.faults().violations.clone()
-    }
-
-    fn dead(&self) -> Result<()> {
-        let f = self.faults();
-        match f.dead_after {
-            Some(at) if f.writes >= at => Err(Error::Service {
-                code: DEAD_CODE.into(),
-                message: "the process was killed".into(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a write and fails it if a fault is due; `Ok(true)` when its answer is to be lost.
-    fn write_gate(&self) -> Result<bool> {
-        self.dead()?;
-        let mut f = self.faults();
-        f.writes += 1;
-        let n = f.writes;
-        let lose = f.dead_after == Some(n);
-        match f.schedule.remove(&n) {
-            Some(Fault::Fail(e)) => Err(e),
-            Some(Fault::LoseResponse) => Ok(true),
-            None => Ok(lose),
-        }
-    }
-
-    fn check_invariants(&self) {
-        let s = self.lock();
-        let mut found = Vec::new();
-        for ty in &s.root.enabled_policy_types {
-            let lim = self.limits.for_type(*ty);
-            // One pass over the attachments, then every target.
-            let mut counts: std::collections::HashMap<&str, usize> =
-                std::collections::HashMap::new();
-            for p in s.policies.values().filter(|p| p.info.policy_type == *ty) {
-                for t in &p.targets {
-                    *counts.entry(t.as_str()).or_default() += 1;
-                }
-            }
-            let targets = std::iter::once(s.root.id.as_str())
-                .chain(s.ous.keys().map(String::as_str))
-                .chain(s.accounts.keys().map(String::as_str));
-            for t in targets {
-                let n = counts.get(t).copied().unwrap_or(0);
-                if n < lim.min_attachments_per_target.value
-                    || n > lim.max_attachments_per_target.value
-                {
-                    found.push(format!("{t} carries {n} {}", ty.api_name()));
-                }
-            }
-        }
-        drop(s);
-        if !found.is_empty() {
-            self.faults().violations.extend(found);
-        }
-    }
-
-    /// Runs a write: fault gate, then the operation, then the invariant check and the
-    /// observer; a lost answer becomes a dropped connection after the write took effect.
-    fn write<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
-        let lose = self.write_gate()?;
-        let r = op();
-        self.check_invariants();
-        if r.is_ok() {
-            let f = self.faults();
-            if let Some(obs) = &f.observer {
-                obs(&self.snapshot());
-            }
-        }
-        if lose {
-            return Err(Error::Transport(
-                "connection reset before the response arrived".into(),
-            ));
-        }
-        r
-    }
-
-    /// The whole organization as a walk would see it (every type, with targets).
-    pub fn snapshot(&self) -> crate::model::LiveOrg {
-        use crate::model::{LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
-        let s = self.lock();
-        let (management_account, org_id) = s.root.owner().unwrap_or_default();
-        LiveOrg {
-            org_id,
-            management_account,
-            partition: s.root.partition().unwrap_or("aws").to_owned(),
-            root: LiveRoot {
-                id: s.root.id.clone(),
-                name: s.root.name.clone(),
-                enabled_policy_types: s.root.enabled_policy_types.clone(),
-            },
-            ous: s
-                .ous
-                .iter()
-                .map(|(id, o)| {
-                    let ou = LiveOu {
-                        id: id.clone(),
-                        name: o.name.clone(),
-                        parent_id: o.parent.clone(),
-                    };
-                    (id.clone(), ou)
-                })
-                .collect(),
-            accounts: s
-                .accounts
-                .values()
-                .map(|a| {
-                    let acct = LiveAccount {
-                        id: a.info.id.clone(),
-                        name: a.info.name.clone(),
-                        email: a.info.email.clone(),
-                        parent_id: a.parent.clone(),
-                        state: a.info.state,
-                    };
-                    (a.info.id.clone(), acct)
-                })
-                .collect(),
-            policies: s
-                .policies
-                .values()
-                .map(|p| {
-                    let pol = LivePolicy {
-                        id: p.info.id.clone(),
-                        name: p.info.name.clone(),
-                        description: p.info.description.clone(),
-                        policy_type: p.info.policy_type,
-                        aws_managed: p.info.aws_managed,
-                        content: p.content.clone(),
-                        targets: p.targets.iter().cloned().collect(),
-                    };
-                    (p.info.id.clone(), pol)
-                })
-                .collect(),
-        }
-    }
-
-    /// Sets an account's state (seeding: suspended and closed accounts).
-    pub fn set_account_state(&self, id: &str, state: crate::model::AccountState) {
-        if let Some(a) = self.lock().accounts.get_mut(id) {
-            a.info.state = state;
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // The state is only mutated after every check passed, so a panic elsewhere cannot
         // leave it half-written; recovering from poisoning is safe.
@@ -447,118 +227,6 @@ impl FakeOrg {
         Ok(id)
     }
 }
-
-impl State {
-    fn next(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    fn is_target(&self, id: &str) -> bool {
-        id == self.root.id || self.ous.contains_key(id) || self.accounts.contains_key(id)
-    }
-
-    /// An account's path as AWS's `Paths` spells it: `o-x/r-y/ou-a/ou-b/111122223333/`.
-    fn path_of(&self, account: &str, parent: &str) -> String {
-        let mut ids = vec![account.to_owned()];
-        let mut cur = parent;
-        while let Some(ou) = self.ous.get(cur) {
-            ids.push(cur.to_owned());
-            cur = &ou.parent;
-        }
-        ids.push(self.root.id.clone());
-        ids.push(self.root.owner().unwrap_or_default().1);
-        ids.reverse();
-        format!("{}/", ids.join("/"))
-    }
-
-    fn depth_of(&self, parent: &str) -> usize {
-        let mut d = 0;
-        let mut cur = parent;
-        while let Some(ou) = self.ous.get(cur) {
-            d += 1;
-            cur = &ou.parent;
-        }
-        d
-    }
-
-    fn attached_count(&self, target: &str, ty: PolicyType) -> usize {
-        self.policies
-            .values()
-            .filter(|p| p.info.policy_type == ty && p.targets.contains(target))
-            .count()
-    }
-
-    /// AWS attaches the type's default policy to every new OU and account.
-    fn attach_defaults(&mut self, target: &str) {
-        for (ty, id) in [
-            (PolicyType::ServiceControlPolicy, FULL_ACCESS_ID),
-            (PolicyType::ResourceControlPolicy, RCP_FULL_ACCESS_ID),
-        ] {
-            if self.root.enabled_policy_types.contains(&ty) {
-                if let Some(p) = self.policies.get_mut(id) {
-                    p.targets.insert(target.to_owned());
-                }
-            }
-        }
-    }
-
-    /// Every root, OU and account.
-    fn all_targets(&self) -> Vec<String> {
-        std::iter::once(self.root.id.clone())
-            .chain(self.ous.keys().cloned())
-            .chain(self.accounts.keys().cloned())
-            .collect()
-    }
-}
-
-impl FakeOrg {
-    fn check_document(&self, ty: PolicyType, content: &str) -> Result<()> {
-        let lim = self.limits.for_type(ty);
-        let v: serde_json::Value = serde_json::from_str(content)
-            .map_err(|e| Error::MalformedPolicyDocument(format!("The provided policy document does not meet the requirements of the specified policy type: {e}")))?;
-        let Some(obj) = v.as_object() else {
-            return Err(Error::MalformedPolicyDocument(
-                "The policy document must be a JSON object".into(),
-            ));
-        };
-        if !ty.is_authorization() {
-            // Management policies use the inheritance operators, not statements.
-        } else if !obj.contains_key("Statement") {
-            return Err(Error::MalformedPolicyDocument(
-                "The policy document must contain a Statement".into(),
-            ));
-        }
-        if ty == PolicyType::ServiceControlPolicy && content.contains("\"Principal\"") {
-            return Err(Error::MalformedPolicyDocument(
-                "Principal is not supported in service control policies".into(),
-            ));
-        }
-        if content.len() > lim.max_document_chars.value {
-            return Err(constraint(
-                "POLICY_CONTENT_LIMIT_EXCEEDED",
-                format!(
-                    "policy content is {} characters; the limit is {}",
-                    content.len(),
-                    lim.max_document_chars.value
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn check_description(&self, ty: PolicyType, description: &str) -> Result<()> {
-        let max = self.limits.for_type(ty).max_description_chars.value;
-        if description.chars().count() > max {
-            return Err(Error::InvalidInput {
-                reason: "MAX_LENGTH_EXCEEDED".into(),
-                message: format!("description longer than {max} characters"),
-            });
-        }
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl OrgBackend for FakeOrg {
     async fn list_roots(&self) -> Result<Vec<RootInfo>> {
