@@ -9,7 +9,8 @@
 //! list placeholder is spliced in); `${name}` inside a longer string interpolates a string
 //! parameter. `${exempt_principals}` is always available: the organization's deployer
 //! principals and break-glass principals. A statement with `when = "flag"` is kept only when
-//! the bool parameter `flag` is true. After substitution, condition keys left with no values
+//! the bool parameter `flag` is true (`when = "list:item"`: when the string list `list`
+//! contains `item`). Placeholders work in object keys too (`"aws:ResourceTag/${tag_key}"`). After substitution, condition keys left with no values
 //! (no exempt principals, say) are dropped, then empty operators and an empty `Condition`.
 
 use std::collections::BTreeMap;
@@ -99,6 +100,7 @@ builtins!(
     "cloudtrail-protection",
     "deny-leave-organization",
     "protect-boundary",
+    "protect-critical-resources",
     "protect-s3-public-access-block",
     "protect-security-services",
     "rcp-deny-external-s3-access",
@@ -285,8 +287,7 @@ pub fn instantiate(
     for s in &t.statements {
         let mut s = s.clone();
         if let Some(flag) = s.as_object_mut().and_then(|m| m.remove("when")) {
-            let on = flag.as_str().and_then(|f| all.get(f)) == Some(&ParamValue::Bool(true));
-            if !on {
+            if !when_holds(flag.as_str().unwrap_or_default(), &all) {
                 continue;
             }
         }
@@ -295,6 +296,17 @@ pub fn instantiate(
         out.push(s);
     }
     Ok(out)
+}
+
+/// `when = "flag"`: the bool parameter `flag` is true; `when = "list:item"`: the string list
+/// parameter `list` contains `item`.
+fn when_holds(when: &str, params: &BTreeMap<String, ParamValue>) -> bool {
+    match when.split_once(':') {
+        Some((list, item)) => {
+            matches!(params.get(list), Some(ParamValue::List(l)) if l.iter().any(|x| x == item))
+        }
+        None => params.get(when) == Some(&ParamValue::Bool(true)),
+    }
 }
 
 fn placeholder(s: &str) -> Option<&str> {
@@ -330,7 +342,7 @@ fn substitute(v: &Value, params: &BTreeMap<String, ParamValue>) -> Result<Value,
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                out.insert(k.clone(), substitute(v, params)?);
+                out.insert(interpolate(k, params)?, substitute(v, params)?);
             }
             Value::Object(out)
         }
@@ -423,7 +435,10 @@ pub fn docs_page(t: &Template) -> String {
         let when = s
             .get("when")
             .and_then(Value::as_str)
-            .map(|w| format!(" (only when `{w}` is true)"))
+            .map(|w| match w.split_once(':') {
+                Some((list, item)) => format!(" (only when `{list}` includes `\"{item}\"`)"),
+                None => format!(" (only when `{w}` is true)"),
+            })
             .unwrap_or_default();
         let _ = writeln!(out, "- `{sid}`{when}");
     }

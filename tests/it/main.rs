@@ -24,4 +24,5 @@ mod policy_types;
 mod render_snapshots;
 mod safety;
 mod support;
+mod templates;
 mod walk_paths;
