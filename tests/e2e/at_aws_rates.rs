@@ -65,7 +65,10 @@ fn neither_read_draws_a_throttle_at_awss_rates() {
     assert!(err.contains("\nread ListAccounts with Paths"), "{err}");
     assert_eq!(proxy.throttled(), Default::default(), "{err}");
     let forwarded = proxy.forwarded();
-    assert!(!forwarded.contains_key("ListAccountsForParent"), "{forwarded:?}");
+    assert!(
+        !forwarded.contains_key("ListAccountsForParent"),
+        "{forwarded:?}"
+    );
     assert_eq!(forwarded["ListAccounts"], 4, "61 accounts, pages of 20");
     assert_eq!(stats(&err).0, forwarded.values().sum::<u64>(), "{err}");
 }
@@ -92,7 +95,9 @@ fn describe_policy(endpoint: &str, key: &str) -> (String, String) {
 fn the_proxy_throttles_each_caller_as_aws_does() {
     let proxy = RateProxy::start(&moto::moto().endpoint).unwrap();
     // DescribePolicy: 2 per second, a burst of 2, per calling account.
-    let answers: Vec<_> = (0..8).map(|_| describe_policy(&proxy.endpoint, "AKIDONE")).collect();
+    let answers: Vec<_> = (0..8)
+        .map(|_| describe_policy(&proxy.endpoint, "AKIDONE"))
+        .collect();
     let throttled: Vec<_> = answers
         .iter()
         .filter(|(_, b)| b.contains(r#""__type":"TooManyRequestsException""#))
@@ -100,7 +105,10 @@ fn the_proxy_throttles_each_caller_as_aws_does() {
     // The burst reaches moto (which answers as it will, here PolicyNotFound: this caller has
     // no organization); the rest are refused as AWS refuses them, HTTP 400.
     assert!(throttled.len() >= 5, "{answers:?}");
-    assert!(throttled.iter().all(|(s, _)| s.contains(" 400 ")), "{throttled:?}");
+    assert!(
+        throttled.iter().all(|(s, _)| s.contains(" 400 ")),
+        "{throttled:?}"
+    );
     assert!(!answers[0].1.contains("TooManyRequests"), "{answers:?}");
     assert_eq!(
         proxy.throttled()["DescribePolicy"],
