@@ -196,6 +196,7 @@ impl Walker<'_> {
                         template: tname.to_owned(),
                         policy_type: tpl.policy_type,
                         statements,
+                        document: None,
                     },
                 );
                 for o in &ous {

@@ -51,6 +51,8 @@ pub struct DesiredGuardrail {
     pub template: String,
     pub policy_type: PolicyType,
     pub statements: Vec<serde_json::Value>,
+    /// A management policy template's expanded document (its statements are then empty).
+    pub document: Option<serde_json::Value>,
 }
 
 /// One `[boundaries.NAME]`: an IAM policy kept in every covered member account, and what to

@@ -79,8 +79,11 @@ pub struct Template {
     pub intent: String,
     pub policy_type: PolicyType,
     pub parameters: BTreeMap<String, Param>,
-    /// Statements as written, placeholders and `when` included.
+    /// Statements as written, placeholders and `when` included (SCP and RCP templates).
     pub statements: Vec<Value>,
+    /// The document as written, placeholders included (management policy templates: a
+    /// `[document]` table instead of statements; each instance becomes one policy).
+    pub document: Option<Value>,
 }
 
 /// The name of the built-in placeholder for exempt principals.
@@ -96,9 +99,15 @@ macro_rules! builtins {
 }
 
 builtins!(
+    "ai-opt-out-all-services",
     "change-lock",
     "cloudtrail-protection",
     "deny-leave-organization",
+    "ec2-image-block-public-access",
+    "ec2-imdsv2-default",
+    "ec2-serial-console-off",
+    "ec2-snapshot-block-public-access",
+    "ec2-vpc-block-public-access",
     "protect-boundary",
     "protect-critical-resources",
     "protect-s3-public-access-block",
@@ -181,6 +190,7 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
         "policy_type",
         "parameters",
         "statement",
+        "document",
     ];
     if let Some((k, _)) = top.iter().find(|(k, _)| !known.contains(k)) {
         return Err(format!("template `{name}`: unknown key `{k}`"));
@@ -190,14 +200,14 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
         .and_then(Item::as_str)
         .ok_or_else(|| format!("template `{name}`: missing `description`"))?;
     let intent = top.get("intent").and_then(Item::as_str).unwrap_or_default();
-    let policy_type = match top
+    let type_name = top
         .get("policy_type")
         .and_then(Item::as_str)
-        .unwrap_or("scp")
-    {
-        "scp" => PolicyType::ServiceControlPolicy,
-        "rcp" => PolicyType::ResourceControlPolicy,
-        other => return Err(format!("template `{name}`: unknown policy_type `{other}`")),
+        .unwrap_or("scp");
+    let Some(policy_type) = PolicyType::from_config(type_name) else {
+        return Err(format!(
+            "template `{name}`: unknown policy_type `{type_name}`"
+        ));
     };
     let mut parameters = BTreeMap::new();
     if let Some(params) = top.get("parameters").and_then(Item::as_table_like) {
@@ -241,17 +251,7 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
             );
         }
     }
-    let statements = match top.get("statement") {
-        Some(item @ Item::ArrayOfTables(_)) => match toml_to_json(item) {
-            Value::Array(a) => a,
-            _ => Vec::new(),
-        },
-        _ => {
-            return Err(format!(
-                "template `{name}`: needs at least one [[statement]]"
-            ))
-        }
-    };
+    let (statements, document) = body(name, top, policy_type)?;
     Ok(Template {
         name: name.to_owned(),
         description: description.to_owned(),
@@ -259,7 +259,34 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
         policy_type,
         parameters,
         statements,
+        document,
     })
+}
+
+/// `[[statement]]` tables for SCP and RCP templates, one `[document]` table for the others.
+fn body(
+    name: &str,
+    top: &toml_edit::Table,
+    ty: PolicyType,
+) -> Result<(Vec<Value>, Option<Value>), String> {
+    match (
+        ty.is_authorization(),
+        top.get("statement"),
+        top.get("document"),
+    ) {
+        (true, Some(item @ Item::ArrayOfTables(_)), None) => match toml_to_json(item) {
+            Value::Array(a) => Ok((a, None)),
+            _ => Ok((Vec::new(), None)),
+        },
+        (true, _, _) => Err(format!(
+            "template `{name}`: needs at least one [[statement]] (and no [document])"
+        )),
+        (false, None, Some(item @ Item::Table(_))) => Ok((Vec::new(), Some(toml_to_json(item)))),
+        (false, _, _) => Err(format!(
+            "template `{name}`: a {} template needs a [document] table (and no [[statement]])",
+            ty.api_name()
+        )),
+    }
 }
 
 /// Why an instance cannot be expanded (the config reports these with locations).
@@ -307,6 +334,23 @@ fn when_holds(when: &str, params: &BTreeMap<String, ParamValue>) -> bool {
         }
         None => params.get(when) == Some(&ParamValue::Bool(true)),
     }
+}
+
+/// Expands a management policy template's document (`None` for SCP and RCP templates).
+pub fn instantiate_document(
+    t: &Template,
+    values: &BTreeMap<String, ParamValue>,
+    exempt: &[String],
+) -> Result<Option<Value>, InstanceError> {
+    let Some(doc) = &t.document else {
+        return Ok(None);
+    };
+    let mut all = values.clone();
+    all.insert(
+        EXEMPT_PRINCIPALS.to_owned(),
+        ParamValue::List(exempt.to_vec()),
+    );
+    substitute(doc, &all).map(Some)
 }
 
 fn placeholder(s: &str) -> Option<&str> {
@@ -428,8 +472,17 @@ pub fn docs_page(t: &Template) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "Every template also receives `{EXEMPT_PRINCIPALS}`: the deployer principals and the organization's `break_glass` principals. Statements using it exempt them.\n");
-    let _ = writeln!(out, "## Statements\n");
+    if let Some(doc) = &t.document {
+        let _ = writeln!(
+            out,
+            "## Document\n\nOne {} per instance, named `gr-<instance>`, attached to every target that lists the instance:\n\n```json\n{}```",
+            t.policy_type.short(),
+            crate::policy::doc::pretty(doc)
+        );
+    } else {
+        let _ = writeln!(out, "Every template also receives `{EXEMPT_PRINCIPALS}`: the deployer principals and the organization's `break_glass` principals. Statements using it exempt them.\n");
+        let _ = writeln!(out, "## Statements\n");
+    }
     for s in &t.statements {
         let sid = s.get("Sid").and_then(Value::as_str).unwrap_or("(no Sid)");
         let when = s
@@ -479,7 +532,12 @@ mod tests {
                 values.insert(n.clone(), v);
             }
             let stmts = instantiate(&t, &values, &["arn:aws:iam::*:role/Deployer".into()]).unwrap();
-            assert!(!stmts.is_empty(), "{name}");
+            let doc = instantiate_document(&t, &values, &[]).unwrap();
+            assert_ne!(!stmts.is_empty(), doc.is_some(), "{name}");
+            if let Some(doc) = doc {
+                assert!(!doc.to_string().contains("${"), "{name}: {doc}");
+                assert!(!t.policy_type.is_authorization(), "{name}");
+            }
             for s in &stmts {
                 assert!(!s.to_string().contains("${"), "{name}: {s}");
                 assert!(s.get("when").is_none());

@@ -59,3 +59,105 @@ fn protect_critical_resources_follows_its_parameters() {
         .iter()
         .all(|st| st["Condition"]["StringEquals"] == json!({"aws:ResourceTag/critical": "true"})));
 }
+
+#[test]
+fn a_management_template_needs_a_document_and_an_scp_template_statements() {
+    let err = template::parse(
+        "t",
+        "description = \"d\"\npolicy_type = \"TAG_POLICY\"\n[[statement]]\nEffect = \"Deny\"\n",
+    )
+    .unwrap_err();
+    assert!(err.contains("needs a [document] table"), "{err}");
+    let err = template::parse("t", "description = \"d\"\n[document.a]\nb = 1\n").unwrap_err();
+    assert!(err.contains("needs at least one [[statement]]"), "{err}");
+    let t = template::parse(
+        "t",
+        "description = \"d\"\npolicy_type = \"BACKUP_POLICY\"\n[parameters.r]\ntype = \"string_list\"\n[document.plans.p]\n\"aws:tag/${k}\" = { \"@@assign\" = \"${r}\" }\n[parameters.k]\ntype = \"string\"\n",
+    )
+    .unwrap();
+    let v = values(&[
+        ("r", ParamValue::List(vec!["eu-west-1".into()])),
+        ("k", ParamValue::String("tier".into())),
+    ]);
+    assert_eq!(
+        template::instantiate_document(&t, &v, &[]).unwrap(),
+        Some(json!({"plans": {"p": {"aws:tag/tier": {"@@assign": ["eu-west-1"]}}}}))
+    );
+    assert!(template::instantiate(&t, &v, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn declarative_and_ai_opt_out_guardrails_plan_and_apply_on_the_fake() {
+    use guardrail::apply;
+    use guardrail::live::fake::FakeOrg;
+    use guardrail::live::OrgBackend;
+    use guardrail::model::PolicyType;
+    use guardrail::plan::{self, Change};
+    use guardrail::policy::effective;
+
+    use crate::support::{import, parse_with, read, rt};
+
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let ou = f.create_organizational_unit(&root, "Prod").await.unwrap();
+        let acct = f.add_account("web", "web@example.com", &ou).await.unwrap();
+        let (live, _, emitted) = import(&f).await;
+        let docs: BTreeMap<std::path::PathBuf, String> = emitted.documents.iter().cloned().collect();
+        let config = emitted
+            .config
+            .replace(
+                "[ous.Prod]\npolicies = [\"FullAWSAccess\"]",
+                "[ous.Prod]\npolicies = [\"FullAWSAccess\"]\nguardrails = [\"imds\", \"vpc-bpa\"]",
+            )
+            + "\n[guardrails.imds]\ntemplate = \"ec2-imdsv2-default\"\n"
+            + "\n[guardrails.vpc-bpa]\ntemplate = \"ec2-vpc-block-public-access\"\nmode = \"block_bidirectional\"\n"
+            + "\n[guardrails.no-ai-training]\ntemplate = \"ai-opt-out-all-services\"\n";
+        let config = config.replacen(
+            "[root]\npolicies = [\"FullAWSAccess\"]",
+            "[root]\npolicies = [\"FullAWSAccess\"]\nguardrails = [\"no-ai-training\"]",
+            1,
+        );
+        let desired = parse_with(&config, &docs).unwrap_or_else(|e| panic!("{e}\n{config}"));
+        let imds = &desired.policies["gr-imds"];
+        assert_eq!(imds.policy_type, PolicyType::DeclarativePolicyEc2);
+        assert_eq!(
+            imds.document["ec2_attributes"]["instance_metadata_defaults"]["http_tokens"],
+            json!({"@@assign": "required"})
+        );
+        assert_eq!(
+            desired.policies["gr-no-ai-training"].policy_type,
+            PolicyType::AiServicesOptOutPolicy
+        );
+        let p = plan::plan(&desired, &live).unwrap();
+        let enabled: Vec<PolicyType> = p
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::EnablePolicyType { policy_type } => Some(*policy_type),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(enabled.len(), 2, "{:?}", p.changes);
+        assert!(enabled.contains(&PolicyType::DeclarativePolicyEc2));
+        let out = apply::execute(&p, &live, &f).await;
+        assert!(out.succeeded(), "{:?}", out.steps);
+        let after = read(&f).await;
+        assert!(plan::plan(&desired, &after).unwrap().is_empty());
+        assert!(f.violations().is_empty(), "{:?}", f.violations());
+
+        let (_, levels) =
+            effective::account_levels(&desired, &acct, PolicyType::DeclarativePolicyEc2).unwrap();
+        let e = effective::effective(&levels);
+        assert_eq!(
+            e.document["ec2_attributes"]["vpc_block_public_access"],
+            json!({"internet_gateway_block": {"mode": "block_bidirectional", "exclusions_allowed": "enabled"}})
+        );
+        let (_, levels) =
+            effective::account_levels(&desired, &acct, PolicyType::AiServicesOptOutPolicy).unwrap();
+        assert_eq!(
+            effective::effective(&levels).document,
+            json!({"services": {"default": {"opt_out_policy": "optOut"}}})
+        );
+    });
+}
