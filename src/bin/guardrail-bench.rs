@@ -104,10 +104,19 @@ fn pure_plan(
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "missing"))
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed = t.elapsed();
     let p = plan::plan(&d, live).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let planned = t.elapsed();
     let _human = render::plan_human("bench", &p, render::Style::default());
     let _json = render::plan_json("bench", &p);
-    Ok((d, p, t.elapsed()))
+    let all = t.elapsed();
+    println!(
+        "  - of which parse and compile {}, plan (diff, proofs) {}, render {}",
+        ms(parsed),
+        ms(planned - parsed),
+        ms(all - planned)
+    );
+    Ok((d, p, all))
 }
 
 /// The 10-change edit: move 5 accounts, change 2 policies, add 3 OUs.
