@@ -185,11 +185,11 @@ fn the_example_environment_loads_from_disk() {
     assert_eq!(d.accounts["payments-prod"].ou.to_string(), "Workloads/Prod");
     let w = &d.ous[&guardrail::model::OuPath::parse("Workloads").unwrap()];
     assert!(
-        w.policies.contains("gr-detective+s3-bpa"),
+        w.policies.contains("gr-critical+detective+s3-bpa"),
         "{:?}",
         w.policies
     );
-    assert_eq!(d.assertions.len(), 6);
+    assert_eq!(d.assertions.len(), 9);
     // The shipped environment is clean: assertions hold, nobody is locked out.
     let v = guardrail::plan::verify::validate(&d);
     assert!(v.is_clean(), "{v:?}");
