@@ -662,3 +662,45 @@ policies = ["FullAWSAccess"]
         "clap requires --action or --policy-type"
     );
 }
+
+#[test]
+fn with_live_an_unmanaged_tag_policy_that_stays_is_part_of_the_effective_policy() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.enable_policy_type(&root, PolicyType::TagPolicy)
+            .await
+            .unwrap();
+        let acct = f
+            .add_account("web", "web@example.com", &root)
+            .await
+            .unwrap();
+        let (_, desired, _) = import(&f).await;
+        // Attached by hand after the import: unmanaged, and apply never detaches it.
+        let console = json!({"tags": {"owner": {"tag_key": {"@@assign": "Owner"}}}});
+        let p = f
+            .create_policy(
+                PolicyType::TagPolicy,
+                "console-tags",
+                "",
+                &console.to_string(),
+            )
+            .await
+            .unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let live = crate::support::read(&f).await;
+        let offline =
+            guardrail::policy::effective::account_levels(&desired, &acct, PolicyType::TagPolicy)
+                .unwrap()
+                .1;
+        assert_eq!(effective(&offline).document, json!({}));
+        let projected = guardrail::plan::projected(&desired, &live);
+        let (_, levels) =
+            guardrail::policy::effective::account_levels(&projected, &acct, PolicyType::TagPolicy)
+                .unwrap();
+        assert_eq!(
+            effective(&levels).document,
+            json!({"tags": {"owner": {"tag_key": "Owner"}}})
+        );
+    });
+}
