@@ -9,6 +9,7 @@
 
 mod boundaries;
 mod docpath;
+mod documents;
 mod emit;
 mod error;
 mod guardrails;

@@ -9,6 +9,7 @@ mod config_errors;
 mod dead_endpoint;
 mod docs;
 mod effective;
+mod effective_props;
 mod engine_props;
 mod fake_rules;
 mod hostile;
