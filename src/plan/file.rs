@@ -312,3 +312,46 @@ impl SavedPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BoundaryState, PolicyType, RoleInfo};
+
+    #[test]
+    fn the_fingerprint_covers_enabled_policy_types() {
+        let mut live = LiveOrg::default();
+        live.root.enabled_policy_types = vec![PolicyType::ServiceControlPolicy];
+        let before = fingerprint(&live);
+        live.root
+            .enabled_policy_types
+            .push(PolicyType::ResourceControlPolicy);
+        let moved = describe_moves(&before, &fingerprint(&live), 10);
+        assert!(
+            moved.iter().any(|m| m.starts_with("enabled policy types")),
+            "{moved:?}"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_tells_a_user_from_a_role_of_the_same_name() {
+        let person = |is_user: bool| RoleInfo {
+            name: "deploy".into(),
+            path: "/".into(),
+            arn: String::new(),
+            boundary: None,
+            is_user,
+        };
+        let mut iam = IamLive::default();
+        iam.accounts.insert(
+            ("b".into(), "111122223333".into()),
+            BoundaryState {
+                policy: None,
+                roles: Some(vec![person(false), person(true)]),
+            },
+        );
+        let f = fingerprint_iam(&iam);
+        assert!(f.contains_key("role deploy in account 111122223333"));
+        assert!(f.contains_key("user deploy in account 111122223333"));
+    }
+}

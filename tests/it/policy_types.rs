@@ -150,3 +150,30 @@ fn limits_come_from_each_types_row() {
         );
     });
 }
+
+#[test]
+fn a_backup_policy_round_trips_an_edit_on_the_fake() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.enable_policy_type(&root, PolicyType::BackupPolicy).await.unwrap();
+        let plan_doc = |region: &str| {
+            format!(
+                r#"{{"plans":{{"daily":{{"regions":{{"@@assign":["{region}"]}},"rules":{{"daily":{{"schedule_expression":{{"@@assign":"cron(0 5 ? * * *)"}},"target_backup_vault_name":{{"@@assign":"Default"}}}}}}}}}}}}"#
+            )
+        };
+        let b = f.create_policy(PolicyType::BackupPolicy, "daily", "", &plan_doc("eu-west-1")).await.unwrap();
+        f.attach_policy(&b, &root).await.unwrap();
+        let (live, mut desired, emitted) = import(&f).await;
+        assert!(emitted.config.contains("type = \"BACKUP_POLICY\""), "{}", emitted.config);
+        assert!(plan::plan(&desired, &live).unwrap().is_empty());
+        desired.policies.get_mut("daily").unwrap().document =
+            serde_json::from_str(&plan_doc("eu-central-1")).unwrap();
+        let p = plan::plan(&desired, &live).unwrap();
+        assert!(matches!(&p.changes[..], [Change::UpdatePolicy { name, content_diff: Some(_), .. }] if name == "daily"), "{:?}", p.changes);
+        assert!(apply::execute(&p, &live, &f).await.succeeded());
+        let after = read(&f).await;
+        assert!(plan::plan(&desired, &after).unwrap().is_empty());
+        assert!(after.policy_by_name("daily").unwrap().content.contains("eu-central-1"));
+    });
+}
