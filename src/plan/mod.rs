@@ -351,18 +351,20 @@ pub enum Refusal {
         limit: usize,
         limit_source: String,
     },
-    #[error("{target} would be left with no {policy_type}; AWS requires at least {min} ({limit_source}). Attach another policy, FullAWSAccess for example")]
+    #[error("{target} would be left with no {policy_type}; AWS requires at least {min} ({limit_source}). List another policy for it, {example} for example")]
     ZeroPolicies {
         target: TargetRef,
         policy_type: PolicyType,
         min: usize,
         limit_source: String,
+        /// The type's AWS-managed policy (FullAWSAccess, RCPFullAWSAccess).
+        example: String,
     },
     #[error("the {policy_type} policy type is not enabled on the root; enable it (EnablePolicyType) before managing {policy_type}s")]
     PolicyTypeNotEnabled { policy_type: PolicyType },
     #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account} that the config does not place; add the account to the config")]
     OuNotEmpty { path: OuPath, account: String },
-    #[error("lockout: {principal} would be denied {action} in {account} ({by}); exempt it in that guardrail or detach it")]
+    #[error("lockout: {principal} would be denied {action} in {account} ({by}); {}", lockout_advice(.by))]
     Lockout {
         principal: String,
         account: String,
@@ -408,6 +410,16 @@ pub enum Refusal {
         over: usize,
         limit_source: String,
     },
+}
+
+/// What to do about a lockout: an explicit deny wants an exemption; an implicit one (no
+/// policy at some level allows the action) wants an Allow at that level.
+fn lockout_advice(by: &str) -> &'static str {
+    if by.contains("allows it") {
+        "nothing at that level allows it: list an allowing policy there (FullAWSAccess, or an allow-list that includes the action)"
+    } else {
+        "exempt the principal in that guardrail (deployer, break_glass) or detach it"
+    }
 }
 
 impl Refusal {

@@ -285,6 +285,7 @@ fn one_target(
             policy_type: ty,
             min: lim.min_attachments_per_target.value,
             limit_source: lim.min_attachments_per_target.source.to_string(),
+            example: lim.aws_managed_policy.unwrap_or("FullAWSAccess").to_owned(),
         });
         return;
     }
