@@ -122,6 +122,16 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
         changes,
         warnings,
         unmanaged: att.unmanaged,
+        policy_ids: live
+            .policies
+            .values()
+            .map(|p| (p.name.clone(), p.id.clone()))
+            .collect(),
+        ou_ids: {
+            let mut ids = live_ous;
+            ids.insert(OuPath::root(), live.root.id.clone());
+            ids
+        },
         account_names: live
             .accounts
             .values()

@@ -309,6 +309,8 @@ impl SavedPlan {
             audit: Vec::new(),
             unmanaged: Vec::new(),
             account_paths: Default::default(),
+            policy_ids: Default::default(),
+            ou_ids: Default::default(),
         }
     }
 }

@@ -261,6 +261,10 @@ pub struct Plan {
     pub audit: Vec<AuditFinding>,
     /// Unmanaged policies on the targets the config describes.
     pub unmanaged: Vec<UnmanagedAttachment>,
+    /// The AWS ids the plan knows, for automation reading the JSON: policies by name, OUs by
+    /// path (what exists live; a created OU or policy gets its id at apply).
+    pub policy_ids: std::collections::BTreeMap<String, String>,
+    pub ou_ids: std::collections::BTreeMap<OuPath, String>,
     /// For every account the plan touches or moves: each OU path it is under during the
     /// apply (before and after), so apply can order steps along the tree.
     pub account_paths: std::collections::BTreeMap<String, Vec<OuPath>>,

@@ -153,7 +153,7 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
         "unmanaged": plan.unmanaged.iter().filter(|u| !u.ignored).map(|u| json!({"kind": "unmanaged_attachment", "policy": u.policy, "policy_id": u.id, "policy_type": u.policy_type.api_name(), "target": super::json::target_json(&u.target)})).collect::<Vec<_>>(),
         "drift": plan.changes.iter().map(|c| {
             let (kind, message) = drift_item(c, plan);
-            let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json(c)});
+            let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json_with_ids(c, plan)});
             if let Change::UpdatePolicy { content_diff: Some(d), .. } = c {
                 v["diff"] = json!(d);
             }

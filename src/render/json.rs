@@ -18,6 +18,28 @@ pub(crate) fn target_json(t: &TargetRef) -> Value {
     }
 }
 
+/// A change as JSON with the AWS ids the plan knows: `policy_id` for attachments, `id` on OU
+/// targets (issue: automation needs the ids, not only names and paths).
+pub(crate) fn change_json_with_ids(c: &Change, plan: &Plan) -> Value {
+    let mut v = change_json(c);
+    if let Change::Attach { policy, target, .. } | Change::Detach { policy, target, .. } = c {
+        if let Some(id) = plan.policy_ids.get(policy) {
+            v["policy_id"] = json!(id);
+        }
+        if let TargetRef::Ou(p) = target {
+            if let Some(id) = plan.ou_ids.get(p) {
+                v["target"]["id"] = json!(id);
+            }
+        }
+        if let TargetRef::Root = target {
+            if let Some(id) = plan.ou_ids.get(&crate::model::OuPath::root()) {
+                v["target"]["id"] = json!(id);
+            }
+        }
+    }
+    v
+}
+
 pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
         Change::EnablePolicyType { policy_type } => {
@@ -172,7 +194,7 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
         "environment": env,
         "organization_id": plan.org_id,
         "management_account": plan.management_account,
-        "changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
+        "changes": plan.changes.iter().map(|c| change_json_with_ids(c, plan)).collect::<Vec<_>>(),
         "warnings": plan.warnings.iter().map(warning_json).collect::<Vec<_>>(),
         "effects": plan.effects.iter().map(|e| json!({
             "target": target_json(&e.target), "action": e.action, "region": e.region,

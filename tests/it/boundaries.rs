@@ -90,6 +90,8 @@ async fn deploy_many(iam: &FakeIam, docs: &[String]) -> Vec<String> {
             warnings: Vec::new(),
             unmanaged: Vec::new(),
             account_paths: Default::default(),
+            policy_ids: Default::default(),
+            ou_ids: Default::default(),
             account_names: BTreeMap::new(),
             effects: Vec::new(),
             headroom: Vec::new(),
