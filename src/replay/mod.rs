@@ -1,0 +1,327 @@
+//! Replay: what would a guardrail change have done to the requests CloudTrail recorded?
+//!
+//! Each record is parsed into types (`record`), mapped to the request it stands for (`map`),
+//! and evaluated on the account's path *before* and *after* the change; the requests whose
+//! decision flips are grouped by account, action, principal and deciding statement. Pure:
+//! the paths come in as functions and the records one at a time; `read` is the one piece of
+//! IO (log files below a directory, plain or gzip).
+//!
+//! "Before" is either a path (plan: the live organization) or, with none given, the outcome
+//! the log recorded (validate: an event without an access-denied error was allowed). An event
+//! that failed with an access-denied error can only become newly allowed; when it stays
+//! denied, or the "before" side is the log, it is counted as already denied.
+
+pub mod map;
+pub mod read;
+pub mod record;
+
+use std::collections::BTreeMap;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::model::{Desired, LiveOrg};
+use crate::plan::verify::{self, describe_decider};
+use crate::policy::eval::{self, Decision, Exemption, Path};
+
+pub use map::{Mapped, NotMapped};
+pub use record::Record;
+
+/// A `--replay-since` / `--replay-until` value that is not an RFC 3339 time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an RFC 3339 time (like 2026-11-01T00:00:00Z)")]
+pub struct BadTime(pub String);
+
+/// Parses an RFC 3339 time.
+pub fn parse_time(s: &str) -> Result<OffsetDateTime, BadTime> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| BadTime(s.to_owned()))
+}
+
+/// The window of events to replay: `since` inclusive, `until` exclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+}
+
+impl Window {
+    pub fn contains(&self, t: OffsetDateTime) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// Why a record was not evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Skip {
+    OutsideWindow,
+    BadEventTime,
+    NotApiCall,
+    AwsServicePrincipal,
+    NoPrincipal(String),
+    /// The account is not in the organization (on either side).
+    UnknownAccount,
+    Exempt(&'static str),
+    /// Denied in the log and not allowed after the change.
+    AlreadyDenied,
+}
+
+impl Skip {
+    /// A stable label for the human and JSON reports.
+    pub fn label(&self) -> String {
+        match self {
+            Skip::OutsideWindow => "outside the window".into(),
+            Skip::BadEventTime => "no valid eventTime".into(),
+            Skip::NotApiCall => "not an API call".into(),
+            Skip::AwsServicePrincipal => "AWS service principal".into(),
+            Skip::NoPrincipal(kind) => format!("no IAM principal ({kind})"),
+            Skip::UnknownAccount => "account not in the organization".into(),
+            Skip::Exempt(why) => format!("exempt ({why})"),
+            Skip::AlreadyDenied => "already denied".into(),
+        }
+    }
+}
+
+/// Requests that flip, grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flip {
+    pub account: String,
+    pub action: String,
+    pub principal: String,
+    /// What decides on the side that denies: `denied by SCP ... statement ...`.
+    pub decided_by: String,
+    pub policy: Option<String>,
+    pub statement: Option<String>,
+    pub regions: Vec<String>,
+    pub count: usize,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// The whole replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub files_read: usize,
+    /// Files that could not be read or parsed, with why; the run goes on.
+    pub file_errors: Vec<(String, String)>,
+    pub records_read: usize,
+    /// Records that are not CloudTrail records (fields of the wrong type).
+    pub bad_records: usize,
+    pub events_mapped: usize,
+    pub evaluated: usize,
+    pub unmappable: BTreeMap<(String, String), usize>,
+    pub skipped: BTreeMap<Skip, usize>,
+    pub newly_denied: Vec<Flip>,
+    pub newly_allowed: Vec<Flip>,
+}
+
+impl Report {
+    pub fn not_evaluated(&self) -> usize {
+        self.skipped.values().sum::<usize>()
+            + self.unmappable.values().sum::<usize>()
+            + self.bad_records
+    }
+}
+
+type Resolve<'a> = dyn Fn(&str) -> Option<Path> + 'a;
+
+/// Error codes with which AWS refused a call for lack of permission.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "Client.UnauthorizedOperation",
+    "UnauthorizedAccess",
+];
+
+type Key = (String, String, String, String);
+
+/// Replays records one at a time; [`Replayer::finish`] gives the report.
+pub struct Replayer<'a> {
+    window: Window,
+    before: Option<&'a Resolve<'a>>,
+    after: &'a Resolve<'a>,
+    paths: BTreeMap<String, (Option<Path>, Option<Path>)>,
+    denied: BTreeMap<Key, Flip>,
+    allowed: BTreeMap<Key, Flip>,
+    report: Report,
+}
+
+impl<'a> Replayer<'a> {
+    /// `before`: the account's path before the change, or `None` for the logged outcome;
+    /// `after`: its path after the change. `None` from either: not in the organization.
+    pub fn new(window: Window, before: Option<&'a Resolve<'a>>, after: &'a Resolve<'a>) -> Self {
+        Replayer {
+            window,
+            before,
+            after,
+            paths: BTreeMap::new(),
+            denied: BTreeMap::new(),
+            allowed: BTreeMap::new(),
+            report: Report::default(),
+        }
+    }
+
+    /// A file was read.
+    pub fn file_read(&mut self) {
+        self.report.files_read += 1;
+    }
+
+    /// A file could not be read or parsed.
+    pub fn file_error(&mut self, file: String, error: String) {
+        self.report.file_errors.push((file, error));
+    }
+
+    /// A raw record from a log file.
+    pub fn add_raw(&mut self, v: serde_json::Value) {
+        self.report.records_read += 1;
+        match record::parse(v) {
+            Ok(r) => self.add_parsed(&r),
+            Err(_) => self.report.bad_records += 1,
+        }
+    }
+
+    fn skip(&mut self, why: Skip) {
+        *self.report.skipped.entry(why).or_default() += 1;
+    }
+
+    /// A parsed record (counts it as read).
+    pub fn add(&mut self, r: &Record) {
+        self.report.records_read += 1;
+        self.add_parsed(r);
+    }
+
+    fn add_parsed(&mut self, r: &Record) {
+        let Ok(t) = parse_time(&r.event_time) else {
+            return self.skip(Skip::BadEventTime);
+        };
+        if !self.window.contains(t) {
+            return self.skip(Skip::OutsideWindow);
+        }
+        let m = match map::map(r) {
+            Ok(m) => m,
+            Err(NotMapped::Unmappable { source, name }) => {
+                *self.report.unmappable.entry((source, name)).or_default() += 1;
+                return;
+            }
+            Err(NotMapped::NotApiCall) => return self.skip(Skip::NotApiCall),
+            Err(NotMapped::AwsServicePrincipal) => return self.skip(Skip::AwsServicePrincipal),
+            Err(NotMapped::NoPrincipal(k)) => return self.skip(Skip::NoPrincipal(k)),
+        };
+        self.report.events_mapped += 1;
+        let logged_denied = r
+            .error_code
+            .as_deref()
+            .is_some_and(|c| ACCESS_DENIED.contains(&c));
+        let (before, after) = self.paths_of(&m.account);
+        let Some(after) = after else {
+            return self.skip(Skip::UnknownAccount);
+        };
+        let after = eval::decide(&after, &m.request);
+        let before = match (self.before, before) {
+            (None, _) => None,
+            (Some(_), Some(p)) => Some(eval::decide(&p, &m.request)),
+            (Some(_), None) => return self.skip(Skip::UnknownAccount),
+        };
+        if let Decision::NotAffected(e) = after {
+            return self.skip(Skip::Exempt(match e {
+                Exemption::ManagementAccount => "management account",
+                Exemption::ServiceLinkedRole => "service-linked role",
+            }));
+        }
+        self.report.evaluated += 1;
+        let was_denied = before.as_ref().map_or(logged_denied, Decision::is_denied);
+        match (logged_denied, was_denied, after.is_denied()) {
+            (false, false, true) => record_flip(&mut self.denied, &m, &after, &r.event_time, t),
+            (_, true, false) if before.is_some() => {
+                if let Some(was) = &before {
+                    record_flip(&mut self.allowed, &m, was, &r.event_time, t);
+                }
+            }
+            (true, _, _) => self.skip(Skip::AlreadyDenied),
+            _ => {}
+        }
+    }
+
+    fn paths_of(&mut self, account: &str) -> (Option<Path>, Option<Path>) {
+        let (before, after) = (self.before, self.after);
+        self.paths
+            .entry(account.to_owned())
+            .or_insert_with(|| (before.and_then(|b| b(account)), after(account)))
+            .clone()
+    }
+
+    pub fn finish(mut self) -> Report {
+        self.report.newly_denied = self.denied.into_values().collect();
+        self.report.newly_allowed = self.allowed.into_values().collect();
+        self.report
+    }
+}
+
+/// Adds one request to its group.
+fn record_flip(
+    groups: &mut BTreeMap<Key, Flip>,
+    m: &Mapped,
+    deciding: &Decision,
+    time: &str,
+    t: OffsetDateTime,
+) {
+    let (decided_by, policy, statement) = match deciding {
+        Decision::Deny(d) => (
+            describe_decider(d),
+            Some(d.policy.clone()),
+            Some(d.statement.clone()),
+        ),
+        Decision::NoAllow { layer, level } => (
+            format!("no {} allows it at {level}", layer.name()),
+            None,
+            None,
+        ),
+        _ => (String::new(), None, None),
+    };
+    let key = (
+        m.account.clone(),
+        m.action.clone(),
+        m.principal.clone(),
+        decided_by.clone(),
+    );
+    let g = groups.entry(key).or_insert_with(|| Flip {
+        account: m.account.clone(),
+        action: m.action.clone(),
+        principal: m.principal.clone(),
+        decided_by,
+        policy,
+        statement,
+        regions: Vec::new(),
+        count: 0,
+        first_seen: time.to_owned(),
+        last_seen: time.to_owned(),
+    });
+    g.count += 1;
+    if !m.region.is_empty() && !g.regions.contains(&m.region) {
+        g.regions.push(m.region.clone());
+        g.regions.sort();
+    }
+    if parse_time(&g.first_seen).is_ok_and(|f| t < f) {
+        g.first_seen = time.to_owned();
+    }
+    if parse_time(&g.last_seen).is_ok_and(|l| t > l) {
+        g.last_seen = time.to_owned();
+    }
+}
+
+/// An account's path in the live organization: the management account's exempts it.
+pub fn live_side(live: &LiveOrg) -> impl Fn(&str) -> Option<Path> + '_ {
+    move |account| {
+        if account == live.management_account {
+            return Some(verify::management_path());
+        }
+        let a = live.accounts.get(account)?;
+        Some(verify::live_path(live, &a.parent_id, Some(account)))
+    }
+}
+
+/// An account's path in a desired state (for plan: `plan::projected`, what will really be
+/// attached after the apply).
+pub fn desired_side(d: &Desired) -> impl Fn(&str) -> Option<Path> + '_ {
+    move |account| verify::account_levels(d, account).map(|(_, p)| p)
+}
