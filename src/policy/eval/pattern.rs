@@ -50,6 +50,15 @@ pub fn arn_like(pattern: &str, value: &str) -> bool {
     p.len() == 6 && v.len() == 6 && p.iter().zip(&v).all(|(a, b)| glob(a, b))
 }
 
+/// Whether the five segments before the resource part (partition, service, region, account)
+/// match: policy variables are resolved only after the fifth colon, so these decide a match
+/// whatever value an unresolvable variable would have had.
+pub fn arn_head_like(pattern: &str, value: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let v: Vec<&str> = value.splitn(6, ':').collect();
+    p.len() == 6 && v.len() == 6 && p[..5].iter().zip(&v[..5]).all(|(a, b)| glob(a, b))
+}
+
 /// A Resource pattern with its policy variables resolved in the resource part only; `None`
 /// when a variable there has no value (the pattern then matches nothing).
 pub fn resolve_resource(pattern: &str, req: &Request) -> Option<String> {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::condition::{parse_operator, Condition};
-use super::pattern::{arn_like, glob, resolve_resource};
+use super::pattern::{arn_head_like, arn_like, glob, resolve_resource};
 use super::request::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +168,16 @@ impl Statement {
         let resource_ok = match (&req.resource, &self.resources) {
             (None, _) | (_, Resources::Any) => true,
             (Some(r), Resources::Resource(p)) => matches_any(p, r),
-            (Some(r), Resources::NotResource(p)) => !matches_any(p, r),
+            // AWS: a policy variable it cannot resolve can make the whole statement invalid
+            // (IAM User Guide, "Policy variables with no value"). For NotResource, reading the
+            // entry as "matches nothing" would make a Deny apply to every resource, so a
+            // NotResource entry with an unresolvable variable keeps the statement from
+            // applying, unless the ARN segments before the variable already rule the
+            // resource out (then no value of the variable could have matched it).
+            (Some(r), Resources::NotResource(p)) => !p.iter().any(|pat| {
+                resolve_resource(pat, req)
+                    .map_or_else(|| arn_head_like(pat, r), |pat| arn_like(&pat, r))
+            }),
         };
         resource_ok && self.conditions.iter().all(|c| c.holds(req))
     }

@@ -531,3 +531,31 @@ fn an_explicit_deny_wins_over_a_missing_allow_in_another_layer() {
         }
     );
 }
+
+/// IAM User Guide, "Policy variables with no value": a variable AWS cannot resolve can make
+/// the whole statement invalid. A Deny whose NotResource uses a tag the principal lacks does
+/// not apply (it does not turn into a Deny on every resource).
+#[test]
+fn a_not_resource_with_an_unresolvable_policy_variable_does_not_apply() {
+    let s = json!({"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::data/${aws:PrincipalTag/team}/*","arn:aws:s3:::public/*"]});
+    let mut req = Request::new("s3:GetObject").principal("arn:aws:iam::111111111111:role/app");
+    req.resource = Some("arn:aws:s3:::data/red/x".into());
+    assert!(
+        !statement_matches(&s, &req),
+        "untagged: the statement does not apply"
+    );
+    let tagged = req.clone().with("aws:PrincipalTag/team", "blue");
+    assert!(
+        statement_matches(&s, &tagged),
+        "another team's object is denied"
+    );
+    let mut own = tagged.clone();
+    own.resource = Some("arn:aws:s3:::data/blue/x".into());
+    assert!(!statement_matches(&s, &own), "the team's own object is not");
+    let mut queue = req.clone();
+    queue.resource = Some("arn:aws:sqs:eu-west-1:1:q".into());
+    assert!(
+        statement_matches(&s, &queue),
+        "another service is outside the NotResource whatever the variable's value"
+    );
+}
