@@ -3,7 +3,7 @@
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// `--concurrency`: at least one request in flight; more than this only queues at AWS's rates.
 pub const CONCURRENCY: RangeInclusive<usize> = 1..=64;
@@ -115,6 +115,8 @@ pub enum Command {
         /// Also save the plan, with digests of the config and the live state, for `apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        replay: ReplayArgs,
     },
     /// Make the organization match the config: show the plan, confirm, apply it safely.
     Apply {
@@ -150,6 +152,8 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        replay: ReplayArgs,
     },
     /// Offline: is this request denied in this account by the configured SCPs, and by what?
     Explain {
@@ -198,6 +202,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+}
+
+/// `--replay PATH [--replay-since T] [--replay-until T]` (plan and validate).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReplayArgs {
+    /// Replay the CloudTrail log files below this directory (`*.json`, `*.json.gz`,
+    /// organization-trail folders too) and report the recorded requests the change would
+    /// newly deny or allow. Offline: reads files only.
+    #[arg(long, value_name = "PATH")]
+    pub replay: Option<PathBuf>,
+    /// Replay only events at or after this time (RFC 3339, like 2026-11-01T00:00:00Z).
+    #[arg(long, value_name = "TIME", requires = "replay", value_parser = crate::replay::parse_time)]
+    pub replay_since: Option<time::OffsetDateTime>,
+    /// Replay only events before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", requires = "replay", value_parser = crate::replay::parse_time)]
+    pub replay_until: Option<time::OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

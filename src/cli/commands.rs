@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::args::{Cli, Command, Format};
+use super::args::{Cli, Command, Format, ReplayArgs};
 use super::{files, ExitStatus};
 use crate::live::aws::{AwsBackend, ConnectOptions};
 use crate::live::iam::IamBackend;
@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             format,
             detailed_exitcode,
             out,
+            replay,
         } => {
             plan_cmd(
                 &cli,
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 *format,
                 *detailed_exitcode,
                 out.as_deref(),
+                replay,
             )
             .await
         }
@@ -71,7 +73,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             apply_locked(&cli, &connect, &opts).await
         }
         Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
-        Command::Validate { env, format } => validate_cmd(&cli, env, *format),
+        Command::Validate {
+            env,
+            format,
+            replay,
+        } => validate_cmd(&cli, env, *format, replay),
         Command::Explain {
             env,
             account,
@@ -322,17 +328,25 @@ async fn load_and_plan(
     }
 }
 
-fn print_plan(env: &str, plan: &Plan, format: Format) -> anyhow::Result<()> {
+fn print_plan(
+    env: &str,
+    plan: &Plan,
+    format: Format,
+    replay: Option<&crate::replay::Report>,
+) -> anyhow::Result<()> {
     match format {
-        Format::Human => emit(&render::plan_human(
-            env,
-            plan,
-            style_for(std::io::stdout().is_terminal()),
+        Format::Human => emit(&format!(
+            "{}{}",
+            render::plan_human(env, plan, style_for(std::io::stdout().is_terminal())),
+            replay.map(render::replay_human).unwrap_or_default()
         ))?,
-        Format::Json => emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&render::plan_json(env, plan))?
-        ))?,
+        Format::Json => {
+            let mut v = render::plan_json(env, plan);
+            if let Some(r) = replay {
+                v["replay"] = render::replay_json(r);
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
+        }
         Format::Markdown => emit(&render::plan_markdown(env, plan))?,
     }
     Ok(())
@@ -357,6 +371,7 @@ async fn plan_cmd(
     format: Format,
     detailed: bool,
     out: Option<&Path>,
+    replay: &ReplayArgs,
 ) -> anyhow::Result<ExitStatus> {
     // A saved plan must not overwrite what it is made from: checked before any request, and
     // again against every input the config named once it is loaded.
@@ -380,7 +395,11 @@ async fn plan_cmd(
     if let Some(out) = out {
         files::check_out_path(out, &cli.environments, &plan_inputs(cli, env, &desired)?)?;
     }
-    print_plan(env, &plan, format)?;
+    let replayed = match &replay.replay {
+        Some(_) => super::replay::report(replay, Some(&live), &plan::projected(&desired, &live))?,
+        None => None,
+    };
+    print_plan(env, &plan, format, replayed.as_ref())?;
     if let Some(out) = out {
         let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live, &iam);
         files::write_atomic(out, saved.to_json().as_bytes())?;
@@ -535,7 +554,7 @@ async fn apply_cmd(
                 Err(status) => return Ok(status),
             };
             if format == Format::Human {
-                print_plan(env, &plan, Format::Human)?;
+                print_plan(env, &plan, Format::Human, None)?;
             }
             if plan.is_empty() {
                 return Ok(ExitStatus::Success);
@@ -610,18 +629,34 @@ fn load_desired(cli: &Cli, env: &str) -> anyhow::Result<Result<Desired, ExitStat
     }
 }
 
-fn validate_cmd(cli: &Cli, env: &str, format: Format) -> anyhow::Result<ExitStatus> {
+fn validate_cmd(
+    cli: &Cli,
+    env: &str,
+    format: Format,
+    replay: &ReplayArgs,
+) -> anyhow::Result<ExitStatus> {
     let desired = match load_desired(cli, env)? {
         Ok(d) => d,
         Err(s) => return Ok(s),
     };
     let report = plan::verify::validate(&desired);
+    let replayed = super::replay::report(replay, None, &desired)?;
     match format {
-        Format::Json => emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&render::validation_json(env, &desired, &report))?
+        Format::Json => {
+            let mut v = render::validation_json(env, &desired, &report);
+            if let Some(r) = &replayed {
+                v["replay"] = render::replay_json(r);
+            }
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
+        }
+        _ => emit(&format!(
+            "{}{}",
+            render::validation_human(env, &desired, &report),
+            replayed
+                .as_ref()
+                .map(render::replay_human)
+                .unwrap_or_default()
         ))?,
-        _ => emit(&render::validation_human(env, &desired, &report))?,
     }
     Ok(if report.is_clean() {
         ExitStatus::Success

@@ -8,6 +8,7 @@ mod args;
 mod commands;
 pub mod files;
 mod progress;
+mod replay;
 mod report;
 
 pub use args::Cli;

@@ -13,6 +13,7 @@ mod failure;
 mod human;
 mod json;
 mod markdown;
+mod replay;
 mod validate;
 
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
@@ -24,6 +25,7 @@ pub use human::{
 };
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
 pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};
+pub use replay::{replay_human, replay_json};
 pub use validate::{explain_json, validation_human, validation_json};
 
 /// Output styling.

@@ -122,7 +122,8 @@ impl Report {
     }
 }
 
-type Resolve<'a> = dyn Fn(&str) -> Option<Path> + 'a;
+/// An account id → its path (`None`: not in the organization).
+pub type Resolve<'a> = dyn Fn(&str) -> Option<Path> + 'a;
 
 /// Error codes with which AWS refused a call for lack of permission.
 const ACCESS_DENIED: &[&str] = &[

@@ -1,0 +1,31 @@
+//! `--replay`: reads the CloudTrail logs and replays them (`crate::replay`) between a
+//! "before" (plan: the live organization; validate: the outcome the logs recorded) and an
+//! "after" (plan: what will really be attached after the apply; validate: the config).
+
+use anyhow::Context;
+
+use super::args::ReplayArgs;
+use crate::model::{Desired, LiveOrg};
+use crate::replay::{self, read, Replayer, Window};
+
+/// The replay report, or `None` without `--replay`.
+pub fn report(
+    args: &ReplayArgs,
+    live: Option<&LiveOrg>,
+    after: &Desired,
+) -> anyhow::Result<Option<replay::Report>> {
+    let Some(path) = &args.replay else {
+        return Ok(None);
+    };
+    let window = Window {
+        since: args.replay_since,
+        until: args.replay_until,
+    };
+    let after = replay::desired_side(after);
+    let before = live.map(replay::live_side);
+    let before: Option<&replay::Resolve<'_>> = before.as_ref().map(|f| f as _);
+    let mut r = Replayer::new(window, before, &after);
+    read::read_logs(path, &mut r)
+        .with_context(|| format!("cannot read --replay {}", path.display()))?;
+    Ok(Some(r.finish()))
+}
