@@ -7,6 +7,7 @@ mod boundaries;
 mod careless_paths;
 mod config_errors;
 mod dead_endpoint;
+mod differential;
 mod docs;
 mod effective;
 mod effective_props;

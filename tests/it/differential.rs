@@ -5,11 +5,15 @@
 //! IfExists, set qualifiers, policy variables, IPv4/IPv6, dates and principal types. Both get
 //! the same request context (the simulator derives no principal keys itself).
 //!
-//! They must agree on every request. Where they knowingly differ, the generator stays out of
-//! the way and `tests/differential/divergences.json` records the case, the AWS documentation
-//! rule that decides it and who is right; [`known_divergences_still_diverge`] checks each
-//! entry so a fixed simulator (or a changed guardrail) shows up.
+//! They must agree on every request except the known divergences in
+//! `tests/differential/divergences.json`. Each entry names a stable signature (the feature of
+//! the policies and request that decides it, see [`signatures`]), the AWS documentation rule
+//! that decides it and who is right. A disagreement is excused only when its request carries
+//! the signature of a listed divergence; every listed signature must occur among the random
+//! requests, and [`known_divergences_still_diverge`] replays each entry's minimal case so a
+//! fixed simulator (or a changed guardrail) shows up.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,7 +27,8 @@ fn oracle() -> PathBuf {
     let dir = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tools/oracle");
     assert!(
         dir.join("node_modules/@cloud-copilot/iam-simulate").is_dir(),
-        "the differential test's oracle is missing: run `cd tools/oracle && npm ci` (scripts/test does)"
+        "the differential test's oracle is missing: run `(cd tools/oracle && npm ci --no-audit --no-fund)` \
+         (scripts/test does; it needs node >= 20 and npm)"
     );
     dir.join("oracle.mjs")
 }
@@ -35,7 +40,7 @@ fn simulate(cases: &[Value]) -> Vec<String> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("node must be installed for the differential test");
+        .expect("`node` (>= 20) must be on PATH for the differential test's oracle");
     let mut input = String::new();
     for c in cases {
         input.push_str(&c.to_string());
@@ -126,17 +131,36 @@ const REQUESTS: &[(&str, &str)] = &[
     ("s3:GetObject", "arn:aws:s3:::data-bucket/blue/q1.csv"),
     ("s3:PutObject", "arn:aws:s3:::data-bucket/red/q2.csv"),
     ("s3:ListBucket", "arn:aws:s3:::data-bucket"),
-    ("ec2:TerminateInstances", "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc"),
-    ("iam:CreateRole", "arn:aws:iam::111122223333:role/app/team-blue-api"),
+    (
+        "ec2:TerminateInstances",
+        "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc",
+    ),
+    (
+        "iam:CreateRole",
+        "arn:aws:iam::111122223333:role/app/team-blue-api",
+    ),
     ("iam:DeleteRole", "arn:aws:iam::111122223333:role/admin-ops"),
-    ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:111122223333:orders"),
+    (
+        "sqs:SendMessage",
+        "arn:aws:sqs:eu-west-1:111122223333:orders",
+    ),
     // Not kms:Decrypt or sts:AssumeRole: the key policy or trust policy must also allow
     // them, which is outside SCPs and RCPs.
 ];
 
 const ACTION_PATTERNS: &[&str] = &[
-    "*", "s3:*", "s3:Get*", "S3:GETOBJECT", "ec2:Terminate*", "iam:*Role", "sqs:Send?essage",
-    "kms:*", "iam:CreateRole", "ec2:*Instances", "sts:Assume*", "s3:Put*",
+    "*",
+    "s3:*",
+    "s3:Get*",
+    "S3:GETOBJECT",
+    "ec2:Terminate*",
+    "iam:*Role",
+    "sqs:Send?essage",
+    "kms:*",
+    "iam:CreateRole",
+    "ec2:*Instances",
+    "sts:Assume*",
+    "s3:Put*",
 ];
 
 const RESOURCE_PATTERNS: &[&str] = &[
@@ -153,39 +177,122 @@ const RESOURCE_PATTERNS: &[&str] = &[
 
 /// (operator, key, candidate policy values)
 const CONDITIONS: &[(&str, &str, &[&str])] = &[
-    ("StringEquals", "aws:RequestedRegion", &["eu-west-1", "eu-central-1"]),
-    ("StringNotEquals", "aws:RequestedRegion", &["eu-west-1", "us-east-1"]),
-    ("StringNotEqualsIfExists", "aws:RequestedRegion", &["eu-west-1"]),
+    (
+        "StringEquals",
+        "aws:RequestedRegion",
+        &["eu-west-1", "eu-central-1"],
+    ),
+    (
+        "StringNotEquals",
+        "aws:RequestedRegion",
+        &["eu-west-1", "us-east-1"],
+    ),
+    (
+        "StringNotEqualsIfExists",
+        "aws:RequestedRegion",
+        &["eu-west-1"],
+    ),
     ("StringLike", "aws:RequestedRegion", &["eu-*", "us-?ast-1"]),
-    ("StringNotLike", "aws:PrincipalTag/team", &["bl*", "${aws:PrincipalTag/team}"]),
-    ("StringEqualsIgnoreCase", "aws:PrincipalType", &["user", "ASSUMEDROLE"]),
+    (
+        "StringNotLike",
+        "aws:PrincipalTag/team",
+        &["bl*", "${aws:PrincipalTag/team}"],
+    ),
+    (
+        "StringEqualsIgnoreCase",
+        "aws:PrincipalType",
+        &["user", "ASSUMEDROLE"],
+    ),
     ("StringEqualsIfExists", "aws:PrincipalTag/team", &["blue"]),
-    ("StringNotEqualsIfExists", "aws:PrincipalOrgID", &["o-a1b2c3d4e5"]),
+    (
+        "StringNotEqualsIfExists",
+        "aws:PrincipalOrgID",
+        &["o-a1b2c3d4e5"],
+    ),
     ("ForAnyValue:StringEquals", "aws:TagKeys", &["env", "owner"]),
     ("ForAnyValue:StringLike", "aws:TagKeys", &["cost-*"]),
-    ("ForAllValues:StringEquals", "aws:TagKeys", &["env", "owner", "cost-center"]),
-    ("ForAllValues:StringLikeIfExists", "aws:TagKeys", &["e*", "o*"]),
+    (
+        "ForAllValues:StringEquals",
+        "aws:TagKeys",
+        &["env", "owner", "cost-center"],
+    ),
+    (
+        "ForAllValues:StringLikeIfExists",
+        "aws:TagKeys",
+        &["e*", "o*"],
+    ),
     ("ForAnyValue:StringNotEquals", "aws:TagKeys", &["env"]),
     ("StringEquals", "aws:TagKeys", &["env"]),
-    ("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "2001:db8::/32", "192.0.2.10"]),
-    ("NotIpAddress", "aws:SourceIp", &["203.0.113.0/24", "2001:db8:1::/48"]),
+    (
+        "IpAddress",
+        "aws:SourceIp",
+        &["10.0.0.0/8", "2001:db8::/32", "192.0.2.10"],
+    ),
+    (
+        "NotIpAddress",
+        "aws:SourceIp",
+        &["203.0.113.0/24", "2001:db8:1::/48"],
+    ),
     ("NotIpAddressIfExists", "aws:SourceIp", &["10.0.0.0/8"]),
-    ("DateLessThan", "aws:CurrentTime", &["2026-01-01T00:00:00Z", "2026-06-01T12:00:00+02:00"]),
-    ("DateGreaterThanEquals", "aws:CurrentTime", &["2026-03-01T00:00:00Z"]),
-    ("DateNotEquals", "aws:CurrentTime", &["2026-03-01T10:00:00Z"]),
+    (
+        "DateLessThan",
+        "aws:CurrentTime",
+        &["2026-01-01T00:00:00Z", "2026-06-01T12:00:00+02:00"],
+    ),
+    (
+        "DateGreaterThanEquals",
+        "aws:CurrentTime",
+        &["2026-03-01T00:00:00Z"],
+    ),
+    (
+        "DateNotEquals",
+        "aws:CurrentTime",
+        &["2026-03-01T10:00:00Z"],
+    ),
     ("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"]),
-    ("NumericGreaterThanEqualsIfExists", "aws:MultiFactorAuthAge", &["600", "86400"]),
+    (
+        "NumericGreaterThanEqualsIfExists",
+        "aws:MultiFactorAuthAge",
+        &["600", "86400"],
+    ),
     ("NumericNotEquals", "aws:MultiFactorAuthAge", &["0"]),
     ("Bool", "aws:SecureTransport", &["false"]),
     ("BoolIfExists", "aws:MultiFactorAuthPresent", &["false"]),
-    ("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/admin*", "arn:aws:iam::111122223333:user/*"]),
-    ("ArnNotLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/app*"]),
-    ("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::111122223333:root"]),
-    ("ArnNotEqualsIfExists", "aws:SourceArn", &["arn:aws:sns:eu-west-1:111122223333:topic"]),
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        &[
+            "arn:aws:iam::*:role/admin*",
+            "arn:aws:iam::111122223333:user/*",
+        ],
+    ),
+    (
+        "ArnNotLike",
+        "aws:PrincipalArn",
+        &["arn:aws:iam::*:role/app*"],
+    ),
+    (
+        "ArnEquals",
+        "aws:PrincipalArn",
+        &["arn:aws:iam::111122223333:root"],
+    ),
+    (
+        "ArnNotEqualsIfExists",
+        "aws:SourceArn",
+        &["arn:aws:sns:eu-west-1:111122223333:topic"],
+    ),
     ("Null", "aws:SourceIp", &["true", "false"]),
     ("Null", "aws:TagKeys", &["false"]),
-    ("StringEquals", "aws:PrincipalAccount", &["${aws:ResourceAccount}", "999999999999"]),
+    (
+        "StringEquals",
+        "aws:PrincipalAccount",
+        &["${aws:ResourceAccount}", "999999999999"],
+    ),
     ("BinaryEquals", "aws:UserAgent", &["QmluYXJ5"]),
+    // Known divergences (the simulator is wrong; see divergences.json): a CIDR of every IPv4
+    // address, and a date in epoch seconds (1767225600 is 2026-01-01T00:00:00Z).
+    ("NotIpAddress", "aws:SourceIp", &["0.0.0.0/0"]),
+    ("DateGreaterThan", "aws:CurrentTime", &["1767225600"]),
 ];
 
 const PRINCIPALS: &[&str] = &[
@@ -208,7 +315,10 @@ fn values(r: &mut Rng, vals: &[&str]) -> Value {
 
 fn statement(r: &mut Rng, rcp: bool) -> Value {
     let mut s = serde_json::Map::new();
-    s.insert("Effect".into(), json!(if rcp || r.chance(70) { "Deny" } else { "Allow" }));
+    s.insert(
+        "Effect".into(),
+        json!(if rcp || r.chance(70) { "Deny" } else { "Allow" }),
+    );
     if rcp {
         s.insert("Principal".into(), json!("*"));
         let a = *r.pick(&["s3:*", "sqs:*", "kms:*", "sts:*", "s3:Get*"]);
@@ -219,8 +329,14 @@ fn statement(r: &mut Rng, rcp: bool) -> Value {
         let key = if r.chance(20) { "NotAction" } else { "Action" };
         s.insert(key.into(), json!(acts));
     }
-    let res: Vec<&str> = (0..1 + r.below(2)).map(|_| *r.pick(RESOURCE_PATTERNS)).collect();
-    let key = if r.chance(15) { "NotResource" } else { "Resource" };
+    let res: Vec<&str> = (0..1 + r.below(2))
+        .map(|_| *r.pick(RESOURCE_PATTERNS))
+        .collect();
+    let key = if r.chance(15) {
+        "NotResource"
+    } else {
+        "Resource"
+    };
     s.insert(key.into(), json!(res));
     let mut cond = serde_json::Map::new();
     for _ in 0..r.below(3) {
@@ -259,11 +375,30 @@ fn case(r: &mut Rng) -> Value {
     let principal = *r.pick(PRINCIPALS);
     let mut req = Request::new(action).principal(principal);
     if r.chance(80) {
-        req = req.region(*r.pick(&["eu-west-1", "us-east-1", "ap-south-1"]));
+        const REGIONS: &[&str] = &["eu-west-1", "us-east-1", "ap-south-1"];
+        req = req.region(r.pick::<&str>(REGIONS));
     }
     let optional: &[(&str, &[&str])] = &[
-        ("aws:SourceIp", &["10.1.2.3", "192.0.2.10", "203.0.113.9", "2001:db8::5", "2001:db8:1::9", "2001:db9::1"]),
-        ("aws:CurrentTime", &["2025-12-31T23:30:00Z", "2026-01-01T00:30:00+01:00", "2026-03-01T10:00:00Z", "2026-06-01T09:00:00Z"]),
+        (
+            "aws:SourceIp",
+            &[
+                "10.1.2.3",
+                "192.0.2.10",
+                "203.0.113.9",
+                "2001:db8::5",
+                "2001:db8:1::9",
+                "2001:db9::1",
+            ],
+        ),
+        (
+            "aws:CurrentTime",
+            &[
+                "2025-12-31T23:30:00Z",
+                "2026-01-01T00:30:00+01:00",
+                "2026-03-01T10:00:00Z",
+                "2026-06-01T09:00:00Z",
+            ],
+        ),
         ("aws:PrincipalTag/team", &["blue", "red"]),
         ("aws:MultiFactorAuthAge", &["0", "300", "7200"]),
         ("aws:SecureTransport", &["true", "false"]),
@@ -290,7 +425,11 @@ fn case(r: &mut Rng) -> Value {
         .iter()
         .map(|(k, v)| {
             let key = canonical_key(k);
-            let val = if k == "aws:tagkeys" { json!(v) } else { json!(v[0]) };
+            let val = if k == "aws:tagkeys" {
+                json!(v)
+            } else {
+                json!(v[0])
+            };
             (key, val)
         })
         .collect();
@@ -303,10 +442,19 @@ fn case(r: &mut Rng) -> Value {
 /// The documented spelling of a key (the simulator validates keys by name).
 fn canonical_key(lower: &str) -> String {
     const KEYS: &[&str] = &[
-        "aws:RequestedRegion", "aws:SourceIp", "aws:CurrentTime", "aws:MultiFactorAuthAge",
-        "aws:SecureTransport", "aws:MultiFactorAuthPresent", "aws:PrincipalOrgID",
-        "aws:ResourceAccount", "aws:UserAgent", "aws:TagKeys", "aws:PrincipalArn",
-        "aws:PrincipalAccount", "aws:PrincipalType",
+        "aws:RequestedRegion",
+        "aws:SourceIp",
+        "aws:CurrentTime",
+        "aws:MultiFactorAuthAge",
+        "aws:SecureTransport",
+        "aws:MultiFactorAuthPresent",
+        "aws:PrincipalOrgID",
+        "aws:ResourceAccount",
+        "aws:UserAgent",
+        "aws:TagKeys",
+        "aws:PrincipalArn",
+        "aws:PrincipalAccount",
+        "aws:PrincipalType",
     ];
     if let Some(tag) = lower.strip_prefix("aws:principaltag/") {
         return format!("aws:PrincipalTag/{tag}");
@@ -316,46 +464,171 @@ fn canonical_key(lower: &str) -> String {
         .map_or_else(|| lower.to_owned(), |k| (*k).to_owned())
 }
 
+/// The policy values of every condition in the case's policies, by (operator, key).
+fn conditions(case: &Value) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for layer in ["scps", "rcps"] {
+        let policies = case[layer]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|l| l.as_array().into_iter().flatten());
+        for p in policies {
+            for st in p["Statement"].as_array().into_iter().flatten() {
+                for (op, keys) in st["Condition"].as_object().into_iter().flatten() {
+                    for (key, v) in keys.as_object().into_iter().flatten() {
+                        let vals = match v {
+                            Value::Array(a) => a
+                                .iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect(),
+                            other => other.as_str().map(str::to_owned).into_iter().collect(),
+                        };
+                        out.push((op.clone(), key.clone(), vals));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The stable signatures of a case: the features that decide a known divergence, computed
+/// from the policies and the request (never from the seed).
+fn signatures(case: &Value) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    let ctx = &case["context"];
+    let ipv4 = ctx["aws:SourceIp"]
+        .as_str()
+        .is_some_and(|ip| ip.contains('.'));
+    let has_time = ctx.get("aws:CurrentTime").is_some();
+    for (op, key, vals) in conditions(case) {
+        if op.contains("IpAddress")
+            && key == "aws:SourceIp"
+            && ipv4
+            && vals.iter().any(|v| v == "0.0.0.0/0")
+        {
+            out.insert("ip-cidr-0.0.0.0/0");
+        }
+        if op.contains("Date")
+            && has_time
+            && vals
+                .iter()
+                .any(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            out.insert("date-epoch-seconds");
+        }
+    }
+    out
+}
+
+fn divergences() -> Vec<Value> {
+    let path = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/divergences.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 #[test]
 fn guardrail_decides_like_an_independent_simulator() {
+    let known: BTreeSet<String> = divergences()
+        .iter()
+        .map(|d| d["signature"].as_str().unwrap().to_owned())
+        .collect();
     let mut r = Rng(0x5eed_1234_abcd_0001);
     let cases: Vec<Value> = (0..10_000).map(|_| case(&mut r)).collect();
     let answers = simulate(&cases);
     assert_eq!(answers.len(), cases.len());
     let errors: Vec<_> = answers.iter().filter(|a| a.starts_with("Error")).collect();
-    assert!(errors.is_empty(), "{} oracle errors, first: {}", errors.len(), errors[0]);
-    let mut kinds = std::collections::BTreeMap::new();
+    assert!(
+        errors.is_empty(),
+        "{} oracle errors, first: {}",
+        errors.len(),
+        errors[0]
+    );
+    let mut kinds = BTreeMap::new();
+    let mut excused: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreements = Vec::new();
     for (c, a) in cases.iter().zip(&answers) {
         let g = guardrail(c);
         *kinds.entry(a.clone()).or_insert(0) += 1;
-        if &g != a {
+        if &g == a {
+            continue;
+        }
+        let listed: Vec<&str> = signatures(c)
+            .into_iter()
+            .filter(|s| known.contains(*s))
+            .collect();
+        if listed.is_empty() {
             disagreements.push(format!("guardrail {g}, simulator {a}: {c}"));
+        } else {
+            for s in listed {
+                *excused.entry(s.to_owned()).or_insert(0) += 1;
+            }
         }
     }
     // Every outcome is exercised, so agreement is not trivial.
     assert!(kinds.values().all(|n| *n > 500), "{kinds:?}");
     assert!(
         disagreements.is_empty(),
-        "{} of {} requests decided differently; first ones:\n{}",
+        "{} of {} requests decided differently and match no known divergence; first ones:\n{}",
         disagreements.len(),
         cases.len(),
         disagreements[..disagreements.len().min(40)].join("\n")
+    );
+    // Each listed divergence still shows up among the random requests (the generator keeps
+    // exercising it), and the excused ones stay a small share.
+    for s in &known {
+        assert!(
+            excused.contains_key(s),
+            "divergence {s} never occurred: {excused:?}"
+        );
+    }
+    let total: usize = excused.values().sum();
+    assert!(
+        total < cases.len() / 50,
+        "{total} excused disagreements: {excused:?}"
     );
 }
 
 #[test]
 fn known_divergences_still_diverge() {
-    let path = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/divergences.json");
-    let list: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let list = divergences();
     assert!(!list.is_empty());
     let cases: Vec<Value> = list.iter().map(|d| d["case"].clone()).collect();
     let answers = simulate(&cases);
     for (d, a) in list.iter().zip(&answers) {
-        for field in ["name", "rule", "right"] {
-            assert!(d[field].as_str().is_some_and(|s| !s.is_empty()), "{d}: {field}");
+        for field in ["name", "signature", "rule", "source", "right", "why"] {
+            assert!(
+                d[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{d}: {field}"
+            );
         }
-        assert_eq!(a, d["simulator"].as_str().unwrap(), "{}: the simulator changed", d["name"]);
-        assert_eq!(guardrail(&d["case"]), d["guardrail"].as_str().unwrap(), "{}: guardrail changed", d["name"]);
+        assert!(
+            ["guardrail", "simulator"].contains(&d["right"].as_str().unwrap()),
+            "{}: right is guardrail or simulator",
+            d["name"]
+        );
+        assert!(
+            signatures(&d["case"]).contains(d["signature"].as_str().unwrap()),
+            "{}: its case does not carry its signature",
+            d["name"]
+        );
+        assert_eq!(
+            a,
+            d["simulator"].as_str().unwrap(),
+            "{}: the simulator changed",
+            d["name"]
+        );
+        assert_eq!(
+            guardrail(&d["case"]),
+            d["guardrail"].as_str().unwrap(),
+            "{}: guardrail changed",
+            d["name"]
+        );
+        assert_ne!(
+            a,
+            d["guardrail"].as_str().unwrap(),
+            "{}: no longer a divergence",
+            d["name"]
+        );
     }
 }
