@@ -22,6 +22,7 @@ pub const EVENT_SOURCES: &[(&str, &str)] = &[
 /// eventNames that are not the IAM action's name: (service prefix, eventName, action name).
 /// The authorization AWS checks for the call (Service Authorization Reference).
 pub const EVENT_NAMES: &[(&str, &str, &str)] = &[
+    ("lambda", "Invoke", "InvokeFunction"),
     ("s3", "ListBuckets", "ListAllMyBuckets"),
     ("s3", "ListObjects", "ListBucket"),
     ("s3", "ListObjectsV2", "ListBucket"),

@@ -1,6 +1,6 @@
 //! The one piece of replay's IO: every CloudTrail log file below a directory (`*.json` and
 //! `*.json.gz`, as AWS delivers them, organization-trail layouts included), in path order,
-//! each record handed to a [`Replayer`]. A file that cannot be read or is not a CloudTrail
+//! each record handed to a [`Replayer`]; `CloudTrail-Digest` folders are not logs. A file that cannot be read or is not a CloudTrail
 //! log is reported and skipped; the run goes on.
 
 use std::io::Read;
@@ -16,6 +16,10 @@ fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
+        if p.file_name().is_some_and(|n| n == "CloudTrail-Digest") {
+            // Digest files (integrity validation) are JSON without records.
+            continue;
+        }
         if p.is_dir() {
             match std::fs::read_dir(&p) {
                 Ok(entries) => stack.extend(entries.flatten().map(|e| e.path())),

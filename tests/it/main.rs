@@ -24,6 +24,7 @@ mod model_check;
 mod plan_props;
 mod policy_types;
 mod render_snapshots;
+mod replay;
 mod safety;
 mod support;
 mod templates;

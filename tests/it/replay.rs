@@ -1,0 +1,303 @@
+//! `--replay`: CloudTrail records written by us in AWS's record format
+//! (tests/fixtures/cloudtrail/, made by its `make.py`: an organization trail's folders, gzip
+//! and plain files, a digest, a file that is not a log) replayed against
+//! environments/example.toml, from an organization with FullAWSAccess alone.
+
+use std::path::{Path, PathBuf};
+
+use guardrail::model::Desired;
+use guardrail::policy::eval::{EvalPolicy, Level, Path as EvalPath};
+use guardrail::replay::{
+    self, map, parse_time, read, record, Flip, Replayer, Report, Skip, Window,
+};
+
+const PROD: &str = "210987654321";
+const SANDBOX: &str = "210987654322";
+const MANAGEMENT: &str = "123456789012";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn example() -> Desired {
+    guardrail::config::load(&root().join("environments/example.toml"))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Before the change: FullAWSAccess alone, the management account exempt.
+fn bare(account: &str) -> Option<EvalPath> {
+    Some(EvalPath {
+        scp: vec![Level {
+            name: "root".into(),
+            policies: vec![EvalPolicy::allow_all("FullAWSAccess")],
+        }],
+        rcp: Vec::new(),
+        management: account == MANAGEMENT,
+    })
+}
+
+fn run(window: Window, with_before: bool) -> Report {
+    let desired = example();
+    let after = replay::desired_side(&desired);
+    let before: Option<&replay::Resolve<'_>> = if with_before { Some(&bare) } else { None };
+    let mut r = Replayer::new(window, before, &after);
+    read::read_logs(&root().join("tests/fixtures/cloudtrail"), &mut r).unwrap();
+    r.finish()
+}
+
+fn since_november() -> Window {
+    Window {
+        since: Some(parse_time("2026-11-01T00:00:00Z").unwrap()),
+        until: None,
+    }
+}
+
+fn group<'a>(flips: &'a [Flip], account: &str, action: &str) -> &'a Flip {
+    flips
+        .iter()
+        .find(|f| f.account == account && f.action == action)
+        .unwrap_or_else(|| panic!("no {action} in {account}: {flips:#?}"))
+}
+
+#[test]
+fn reads_gzip_and_plain_logs_below_an_organization_trail_and_reports_bad_files() {
+    let r = run(Window::default(), true);
+    assert_eq!(r.files_read, 3, "{r:#?}");
+    assert_eq!(r.records_read, 13);
+    assert_eq!(r.file_errors.len(), 1, "{:?}", r.file_errors);
+    assert!(r.file_errors[0].0.ends_with("not-cloudtrail.json"));
+    assert_eq!(r.bad_records, 0);
+}
+
+#[test]
+fn a_region_lock_and_a_root_deny_are_newly_denied_with_counts_and_first_and_last_seen() {
+    let r = run(since_november(), true);
+    let run_instances = group(&r.newly_denied, PROD, "ec2:RunInstances");
+    assert_eq!(run_instances.count, 2);
+    assert_eq!(
+        run_instances.principal,
+        "arn:aws:iam::210987654321:role/app/Dev"
+    );
+    assert_eq!(run_instances.first_seen, "2026-11-01T09:00:00Z");
+    assert_eq!(run_instances.last_seen, "2026-11-01T09:30:00Z");
+    assert_eq!(run_instances.regions, vec!["us-east-1".to_owned()]);
+
+    let table = group(&r.newly_denied, PROD, "dynamodb:CreateTable");
+    assert!(table.decided_by.contains("eu-only"), "{}", table.decided_by);
+    assert!(table
+        .statement
+        .as_deref()
+        .is_some_and(|s| s.contains("DenyOutsideAllowedRegions")));
+
+    let bucket = group(&r.newly_denied, SANDBOX, "s3:CreateBucket");
+    assert_eq!(bucket.principal, "arn:aws:iam::210987654322:root");
+    assert_eq!(bucket.count, 1, "the October event is outside the window");
+    assert!(
+        bucket.decided_by.contains("no-root"),
+        "{}",
+        bucket.decided_by
+    );
+
+    assert_eq!(r.newly_denied.len(), 3, "{:#?}", r.newly_denied);
+    assert!(r.newly_allowed.is_empty());
+}
+
+#[test]
+fn a_session_arn_never_becomes_the_principal() {
+    let r = run(Window::default(), true);
+    assert!(group(&r.newly_denied, PROD, "ec2:RunInstances").count > 0);
+    for f in r.newly_denied.iter().chain(&r.newly_allowed) {
+        assert!(!f.principal.contains(":sts:"), "{}", f.principal);
+        assert!(!f.principal.contains("assumed-role"), "{}", f.principal);
+    }
+}
+
+#[test]
+fn exemptions_services_errors_window_and_unmappable_events_are_counted() {
+    let r = run(since_november(), true);
+    let n = |s: Skip| r.skipped.get(&s).copied().unwrap_or(0);
+    assert_eq!(n(Skip::Exempt("service-linked role")), 1, "{:?}", r.skipped);
+    assert_eq!(n(Skip::Exempt("management account")), 1);
+    assert_eq!(n(Skip::AwsServicePrincipal), 1);
+    assert_eq!(n(Skip::NotApiCall), 1);
+    assert_eq!(n(Skip::OutsideWindow), 1);
+    assert_eq!(n(Skip::AlreadyDenied), 1);
+    assert_eq!(
+        r.unmappable
+            .get(&("sso-oauth.amazonaws.com".into(), "CreateToken".into())),
+        Some(&1)
+    );
+    // 13 records: 1 outside the window, 2 not evaluated before mapping, 1 unmappable.
+    assert_eq!(r.events_mapped, 9);
+    // Mapped but not evaluated: the two exempt ones.
+    assert_eq!(r.evaluated, 7);
+}
+
+#[test]
+fn the_window_keeps_since_and_drops_until() {
+    let only_first = Window {
+        since: Some(parse_time("2026-11-01T09:00:00Z").unwrap()),
+        until: Some(parse_time("2026-11-01T09:30:00Z").unwrap()),
+    };
+    let r = run(only_first, true);
+    assert_eq!(group(&r.newly_denied, PROD, "ec2:RunInstances").count, 1);
+    assert_eq!(r.newly_denied.len(), 1, "{:#?}", r.newly_denied);
+    assert!(parse_time("yesterday").is_err());
+}
+
+/// validate: "before" is what the log recorded; the result for allowed events is the same.
+#[test]
+fn without_a_before_side_the_logged_outcome_is_the_baseline() {
+    let r = run(since_november(), false);
+    assert_eq!(r.newly_denied.len(), 3, "{:#?}", r.newly_denied);
+    assert!(r.newly_allowed.is_empty());
+    assert_eq!(r.skipped.get(&Skip::AlreadyDenied), Some(&1));
+}
+
+/// A request the live organization denied and the change allows is newly allowed.
+#[test]
+fn an_event_denied_before_and_allowed_after_is_newly_allowed() {
+    let desired = example();
+    let before = replay::desired_side(&desired);
+    let after = |a: &str| bare(a);
+    let mut r = Replayer::new(since_november(), Some(&before), &after);
+    read::read_logs(&root().join("tests/fixtures/cloudtrail"), &mut r).unwrap();
+    let r = r.finish();
+    assert!(r.newly_denied.is_empty(), "{:#?}", r.newly_denied);
+    let bucket = group(&r.newly_allowed, SANDBOX, "s3:CreateBucket");
+    assert!(bucket.decided_by.contains("no-root"));
+    assert_eq!(r.newly_allowed.len(), 3);
+}
+
+#[test]
+fn an_assumed_role_record_maps_to_the_role_and_its_context() {
+    let rec = record::parse(serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole",
+            "arn": "arn:aws:sts::210987654321:assumed-role/Dev/alice",
+            "accountId": "210987654321",
+            "sessionContext": {"sessionIssuer": {"type": "Role",
+                "arn": "arn:aws:iam::210987654321:role/app/Dev", "accountId": "210987654321"},
+                "attributes": {"mfaAuthenticated": "true"}, "sourceIdentity": "alice"}},
+        "eventTime": "2026-11-01T09:00:00Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "ListObjectsV2", "awsRegion": "eu-west-1",
+        "sourceIPAddress": "2001:db8::1", "vpcEndpointId": "vpce-0abc",
+        "resources": [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::data"}],
+        "recipientAccountId": "210987654321", "eventCategory": "Data",
+        "someFieldAwsAddsLater": {"x": 1}
+    }))
+    .unwrap();
+    let m = map::map(&rec).unwrap();
+    let v = |k: &str| m.request.values(k).map(<[String]>::to_vec);
+    assert_eq!(m.action, "s3:ListBucket");
+    assert_eq!(m.account, "210987654321");
+    assert_eq!(m.principal, "arn:aws:iam::210987654321:role/app/Dev");
+    assert_eq!(v("aws:PrincipalArn"), Some(vec![m.principal.clone()]));
+    assert_eq!(v("aws:PrincipalType"), Some(vec!["AssumedRole".to_owned()]));
+    assert_eq!(
+        v("aws:PrincipalAccount"),
+        Some(vec!["210987654321".to_owned()])
+    );
+    assert_eq!(v("aws:RequestedRegion"), Some(vec!["eu-west-1".to_owned()]));
+    assert_eq!(v("aws:SourceIp"), Some(vec!["2001:db8::1".to_owned()]));
+    assert_eq!(v("aws:ViaAWSService"), Some(vec!["false".to_owned()]));
+    assert_eq!(
+        v("aws:MultiFactorAuthPresent"),
+        Some(vec!["true".to_owned()])
+    );
+    assert_eq!(v("aws:SourceVpce"), Some(vec!["vpce-0abc".to_owned()]));
+    assert_eq!(m.request.resource.as_deref(), Some("arn:aws:s3:::data"));
+}
+
+#[test]
+fn a_call_through_a_service_is_via_aws_service_and_a_session_without_issuer_is_not_guessed() {
+    let via = record::parse(serde_json::json!({
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::210987654322:user/ci",
+            "userName": "ci", "invokedBy": "cloudformation.amazonaws.com"},
+        "eventTime": "2026-11-01T09:00:00Z", "eventSource": "lambda.amazonaws.com",
+        "eventName": "CreateFunction20150331", "awsRegion": "eu-west-1",
+        "sourceIPAddress": "cloudformation.amazonaws.com", "recipientAccountId": "210987654322"
+    }))
+    .unwrap();
+    let m = map::map(&via).unwrap();
+    assert_eq!(m.action, "lambda:CreateFunction");
+    assert_eq!(
+        m.request.values("aws:ViaAWSService"),
+        Some(&["true".to_owned()][..])
+    );
+    assert_eq!(
+        m.request.values("aws:CalledVia"),
+        Some(&["cloudformation.amazonaws.com".to_owned()][..])
+    );
+    assert_eq!(m.request.values("aws:SourceIp"), None);
+    assert_eq!(
+        m.request.values("aws:PrincipalType"),
+        Some(&["User".to_owned()][..])
+    );
+
+    let no_issuer = record::parse(serde_json::json!({
+        "userIdentity": {"type": "AssumedRole",
+            "arn": "arn:aws:sts::210987654321:assumed-role/Dev/alice"},
+        "eventTime": "2026-11-01T09:00:00Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject", "awsRegion": "eu-west-1", "recipientAccountId": "210987654321"
+    }))
+    .unwrap();
+    assert_eq!(
+        map::map(&no_issuer),
+        Err(map::NotMapped::NoPrincipal("AssumedRole".into()))
+    );
+}
+
+/// Through the binary: `validate --replay --format json` carries the replay section, and a
+/// bad `--replay-since` is refused by the argument parser.
+#[test]
+fn validate_replay_through_the_binary() {
+    let out = assert_cmd::Command::cargo_bin("guardrail")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "validate", "--env", "example", "--format", "json", "--replay",
+        ])
+        .arg(root().join("tests/fixtures/cloudtrail"))
+        .args(["--replay-since", "2026-11-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(
+        v["replay"]["newly_denied"].as_array().map(Vec::len),
+        Some(3),
+        "{v:#}"
+    );
+    assert_eq!(v["replay"]["events_read"], 13);
+
+    let human = assert_cmd::Command::cargo_bin("guardrail")
+        .unwrap()
+        .current_dir(root())
+        .args(["validate", "--env", "example", "--replay"])
+        .arg(root().join("tests/fixtures/cloudtrail"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("What this change would have blocked"),
+        "{text}"
+    );
+    assert!(text.contains("NEWLY DENIED"), "{text}");
+
+    let bad = assert_cmd::Command::cargo_bin("guardrail")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "validate",
+            "--env",
+            "example",
+            "--replay",
+            "x",
+            "--replay-since",
+            "soon",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
