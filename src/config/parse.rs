@@ -108,6 +108,16 @@ pub(super) struct Walker<'a> {
     pub(super) environment: String,
 }
 
+/// What AWS attaches to every new root, OU and account: FullAWSAccess.
+fn aws_default(limits: &LimitsTable) -> BTreeSet<String> {
+    limits
+        .scp
+        .aws_managed_policy
+        .map(str::to_owned)
+        .into_iter()
+        .collect()
+}
+
 /// Formats one key segment the way TOML would need it.
 pub(super) fn seg(k: &str) -> String {
     if !k.is_empty()
@@ -478,6 +488,8 @@ impl Walker<'_> {
                 policies: self.policy_refs(root, "root", &d),
                 guardrails: self.guardrail_refs(root, "root", &d),
             };
+        } else {
+            d.root.policies = aws_default(&d.limits);
         }
 
         // [ous."PATH"]
@@ -670,12 +682,12 @@ impl Walker<'_> {
         self.assertions(top, &mut d);
 
         // Compile the guardrails into policies, then lint every document.
+        // Limits and lint run whatever else failed: every finding is reported at once.
         if self.sink.errors.is_empty() {
             self.compile(top, &mut d);
         }
-        if self.sink.errors.is_empty() {
-            self.lint(top, &mut d);
-        }
+        self.attachment_counts(top, &d);
+        self.lint(top, &mut d);
         d
     }
 
@@ -863,8 +875,12 @@ impl Walker<'_> {
     }
 
     /// The `policies = [...]` of a target, each checked against the declared and AWS-managed
-    /// policies.
+    /// policies. Without the key, the target carries what AWS gives every new root, OU and
+    /// account: FullAWSAccess (an empty list is what says "no SCP").
     fn policy_refs(&mut self, t: &dyn TableLike, path: &str, d: &Desired) -> BTreeSet<String> {
+        if t.get("policies").is_none() {
+            return aws_default(&d.limits);
+        }
         self.name_refs(
             t,
             path,
