@@ -316,3 +316,64 @@ fn too_many_slots_says_by_how_many() {
     assert!(errs.0[0].message.contains("would carry 3 SCPs (1 compiled from its guardrails); the limit is 2 (set in config), 1 over"), "{}", errs.0[0].message);
     assert_eq!(errs.0[0].key, "ous.X.guardrails");
 }
+
+/// Issue 12, "all at once": an oversized policy, its lint errors and a target over its SCP
+/// limit are reported together, each with its key, in one run.
+#[test]
+fn size_lint_and_attachment_limit_errors_are_reported_together() {
+    let big = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"ec2:NoSuchActionAtAll","Resource":"*","Condition":{{"StringEquals":{{"aws:RequestedRegion":[{}]}}}}}}]}}"#,
+        (0..800)
+            .map(|i| format!("\"r{i}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut files = docs();
+    files.insert(PathBuf::from("big.json"), big);
+    let mut body = String::from("[policies.big]\ndocument = \"big.json\"\n");
+    let mut names = vec!["\"FullAWSAccess\"".to_owned(), "\"big\"".to_owned()];
+    for i in 0..10 {
+        body.push_str(&format!(
+            "[policies.p{i}]\ndocument = \"test/deny-leave.json\"\n"
+        ));
+        names.push(format!("\"p{i}\""));
+    }
+    body.push_str(&format!("[ous.X]\npolicies = [{}]\n", names.join(", ")));
+    let errs = parse_with(&format!("{GUARD_HEAD}{body}"), &files).unwrap_err();
+    let keys: Vec<&str> = errs.0.iter().map(|e| e.key.as_str()).collect();
+    let size = errs
+        .0
+        .iter()
+        .find(|e| e.message.contains("characters minified"));
+    assert!(
+        size.is_some_and(|e| e.key == "policies.big.document"),
+        "{errs}"
+    );
+    let count = errs
+        .0
+        .iter()
+        .find(|e| e.message.contains("would carry 12 SCPs"));
+    assert!(
+        count.is_some_and(|e| e.key == "ous.X.policies" && e.message.contains("2 over")),
+        "{errs}"
+    );
+    assert!(
+        errs.0
+            .iter()
+            .any(|e| e.key == "policies.big.document" && e.message.contains("NoSuchActionAtAll")),
+        "the size error does not hide the document's lint errors: {keys:?}\n{errs}"
+    );
+}
+
+#[test]
+fn a_target_without_a_policies_key_carries_fullawsaccess() {
+    let text = format!(
+        "{HEAD}\n[ous.Prod]\n\n[ous.Empty]\npolicies = []\n\n[accounts.app]\nid = \"210987654321\"\nou = \"Prod\"\n"
+    );
+    let d = parse_with(&text, &docs()).unwrap_or_else(|e| panic!("{e}"));
+    let full: std::collections::BTreeSet<String> = ["FullAWSAccess".to_owned()].into();
+    assert_eq!(d.accounts["app"].policies, full);
+    assert_eq!(d.ous[&guardrail::model::OuPath::parse("Prod").unwrap()].policies, full);
+    assert_eq!(d.root.policies, full, "no [root] table: AWS's default");
+    assert!(d.ous[&guardrail::model::OuPath::parse("Empty").unwrap()].policies.is_empty());
+}
