@@ -301,3 +301,68 @@ fn validate_replay_through_the_binary() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// plan's sides: the live organization (a fake's, imported) before, and `plan::projected`
+/// with a root-user deny added at the root after.
+#[test]
+fn plan_replays_between_the_live_organization_and_the_projected_one() {
+    use guardrail::live::fake::FakeOrg;
+    use guardrail::model::{DesiredPolicy, PolicyType};
+
+    crate::support::rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let app = f
+            .add_account("app", "app@example.com", &f.root_id())
+            .await
+            .unwrap();
+        let (live, mut desired, _) = crate::support::import(&f).await;
+        desired.policies.insert(
+            "deny-root".into(),
+            DesiredPolicy {
+                name: "deny-root".into(),
+                pinned_id: None,
+                policy_type: PolicyType::ServiceControlPolicy,
+                description: "no root user".into(),
+                document: serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
+                    "Condition": {"StringLike": {"aws:PrincipalArn": "arn:*:iam::*:root"}}}]}),
+                source: PathBuf::from("deny-root.json"),
+                guardrails: vec![None],
+            },
+        );
+        desired.root.policies.insert("deny-root".into());
+        let projected = guardrail::plan::projected(&desired, &live);
+        let before = replay::live_side(&live);
+        let after = replay::desired_side(&projected);
+        let mut r = Replayer::new(Window::default(), Some(&before), &after);
+        let call = |account: &str, identity: serde_json::Value| {
+            record::parse(serde_json::json!({
+                "userIdentity": identity, "eventTime": "2026-11-01T09:00:00Z",
+                "eventSource": "s3.amazonaws.com", "eventName": "CreateBucket",
+                "awsRegion": "eu-west-1", "sourceIPAddress": "198.51.100.1",
+                "recipientAccountId": account, "eventType": "AwsApiCall"
+            }))
+            .unwrap()
+        };
+        let root =
+            |a: &str| serde_json::json!({"type": "Root", "arn": format!("arn:aws:iam::{a}:root")});
+        r.add(&call(&app, root(&app)));
+        r.add(&call(&app, root(&app)));
+        r.add(&call("999999999999", root("999999999999")));
+        r.add(&call(
+            &app,
+            serde_json::json!({"type": "IAMUser",
+            "arn": format!("arn:aws:iam::{app}:user/ci"), "userName": "ci"}),
+        ));
+        r.add(&call("000000000000", root("000000000000")));
+        let r = r.finish();
+        let bucket = group(&r.newly_denied, &app, "s3:CreateBucket");
+        assert_eq!(bucket.count, 2);
+        assert_eq!(bucket.policy.as_deref(), Some("deny-root"));
+        assert_eq!(bucket.statement.as_deref(), Some("DenyRootUser"));
+        assert_eq!(r.newly_denied.len(), 1, "{:#?}", r.newly_denied);
+        assert_eq!(r.skipped.get(&Skip::Exempt("management account")), Some(&1));
+        assert_eq!(r.skipped.get(&Skip::UnknownAccount), Some(&1));
+        assert_eq!(r.evaluated, 3);
+    });
+}
