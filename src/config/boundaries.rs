@@ -115,12 +115,16 @@ impl Walker<'_> {
             let mut ous: Vec<OuPath> = Vec::new();
             for (o, sp) in self.string_list(t, "ous", &path) {
                 match OuPath::parse(&o) {
+                    // "/" is the root: every member account.
+                    _ if o == "/" => ous.push(OuPath::root()),
                     Some(p) if d.ous.contains_key(&p) => ous.push(p),
                     _ => self.err(
                         ErrorKind::Dangling,
                         sp,
                         &join(&path, "ous"),
-                        format!("the OU `{o}` is not declared"),
+                        format!(
+                            "the OU `{o}` is not declared (\"/\" covers the whole organization)"
+                        ),
                     ),
                 }
             }
@@ -200,7 +204,9 @@ impl Walker<'_> {
                     },
                 );
                 for o in &ous {
-                    if let Some(x) = d.ous.get_mut(o) {
+                    if o.is_root() {
+                        d.root.guardrails.insert(gname.clone());
+                    } else if let Some(x) = d.ous.get_mut(o) {
                         x.guardrails.insert(gname.clone());
                     }
                 }

@@ -429,3 +429,27 @@ fn an_oversized_boundary_is_a_config_error() {
         "{errs}"
     );
 }
+
+#[test]
+fn a_boundary_over_the_root_covers_every_member_account() {
+    let accounts = vec![
+        ("a".to_owned(), "210987654321".to_owned()),
+        ("b".to_owned(), "210987654322".to_owned()),
+    ];
+    let (text, docs) = config(&accounts, r#"["deploy", "require"]"#);
+    let text = text.replace("ous = [\"Workloads\"]", "ous = [\"/\"]")
+        + "[accounts.rooted]\nid = \"210987654323\"\npolicies = [\"FullAWSAccess\"]\n";
+    let d = parse_with(&text, &docs).unwrap_or_else(|e| panic!("{e}"));
+    let b = &d.boundaries["workload"];
+    let covered: Vec<&str> = b.accounts.iter().map(String::as_str).collect();
+    assert_eq!(
+        covered,
+        vec!["210987654321", "210987654322", "210987654323"]
+    );
+    // The require guardrail sits on the root, so it reaches accounts in the root too.
+    assert!(
+        d.root.guardrails.contains("workload-require"),
+        "{:?}",
+        d.root.guardrails
+    );
+}
