@@ -509,13 +509,33 @@ impl Walker<'_> {
                 },
             };
             policies.extend(names.iter().cloned());
-            let snapshot: Vec<String> = policies.iter().cloned().collect();
+        }
+    }
+
+    /// Every target's attachments per type against AWS's per-target limit, counted from the
+    /// config's lists (and the compiled guardrail policies when they compiled). Runs whatever
+    /// else failed, so a plan's limit breaches show up in one run with the config's other
+    /// errors.
+    pub(super) fn attachment_counts(&mut self, top: &dyn TableLike, d: &Desired) {
+        let mut targets: Vec<(&str, String, &BTreeSet<String>)> =
+            vec![("root", String::new(), &d.root.policies)];
+        targets.extend(
+            d.ous
+                .iter()
+                .map(|(p, o)| ("ous", p.to_string(), &o.policies)),
+        );
+        targets.extend(
+            d.accounts
+                .iter()
+                .map(|(k, a)| ("accounts", k.clone(), &a.policies)),
+        );
+        for (kind, key, policies) in targets {
             for ty in [
                 PolicyType::ServiceControlPolicy,
                 PolicyType::ResourceControlPolicy,
             ] {
                 let lim = d.limits.for_type(ty).max_attachments_per_target;
-                let count = snapshot
+                let of_type: Vec<&String> = policies
                     .iter()
                     .filter(|n| {
                         d.policies
@@ -524,25 +544,55 @@ impl Walker<'_> {
                             .or_else(|| d.limits.aws_managed_type(n))
                             == Some(ty)
                     })
-                    .count();
-                let from_guardrails = names
-                    .iter()
-                    .filter(|n| d.policies.get(*n).map(|p| p.policy_type) == Some(ty))
-                    .count();
-                if count > lim.value {
-                    let (span, path) = Self::target_location(top, kind, key);
-                    self.err(
-                        ErrorKind::Limit,
-                        span,
-                        &path,
-                        format!(
-                            "would carry {count} {ty}s ({from_guardrails} compiled from its guardrails); the limit is {} ({}), {} over",
-                            lim.value,
-                            lim.source,
-                            count - lim.value
-                        ),
-                    );
+                    .collect();
+                let count = of_type.len();
+                if count <= lim.value {
+                    continue;
                 }
+                let from_guardrails = of_type
+                    .iter()
+                    .filter(|n| {
+                        d.policies
+                            .get(**n)
+                            .is_some_and(|p| !p.guardrails.is_empty())
+                    })
+                    .count();
+                let (span, path) = Self::target_location(top, kind, &key);
+                let table = if kind == "root" {
+                    top.get("root").and_then(Item::as_table_like)
+                } else {
+                    top.get(kind)
+                        .and_then(Item::as_table_like)
+                        .and_then(|t| t.get(&key))
+                        .and_then(Item::as_table_like)
+                };
+                // Point at the guardrails when some of the policies come from them, else at
+                // the `policies` list.
+                let policies_span = table
+                    .filter(|_| from_guardrails == 0)
+                    .and_then(|t| key_span(t, "policies"));
+                let (span, path) = match policies_span {
+                    Some(sp) => {
+                        let base = if kind == "root" {
+                            "root".to_owned()
+                        } else {
+                            join(kind, &key)
+                        };
+                        (Some(sp), join(&base, "policies"))
+                    }
+                    None => (span, path),
+                };
+                self.err(
+                    ErrorKind::Limit,
+                    span,
+                    &path,
+                    format!(
+                        "would carry {count} {ty}s ({from_guardrails} compiled from its guardrails); the limit is {} ({}), {} over",
+                        lim.value,
+                        lim.source,
+                        count - lim.value
+                    ),
+                );
             }
         }
     }

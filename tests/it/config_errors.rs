@@ -321,12 +321,13 @@ fn too_many_slots_says_by_how_many() {
 /// limit are reported together, each with its key, in one run.
 #[test]
 fn size_lint_and_attachment_limit_errors_are_reported_together() {
+    // Over the 10,240-character SCP limit, with an invalid condition operator (GR010, an error).
+    let regions = (0..1600)
+        .map(|i| format!("\"r{i}\""))
+        .collect::<Vec<_>>()
+        .join(",");
     let big = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"ec2:NoSuchActionAtAll","Resource":"*","Condition":{{"StringEquals":{{"aws:RequestedRegion":[{}]}}}}}}]}}"#,
-        (0..800)
-            .map(|i| format!("\"r{i}\""))
-            .collect::<Vec<_>>()
-            .join(",")
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"ec2:*","Resource":"*","Condition":{{"StringNotEquals":{{"aws:RequestedRegion":[{regions}]}}}}}},{{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{{"StringEqualz":{{"aws:RequestedRegion":"x"}}}}}}]}}"#
     );
     let mut files = docs();
     files.insert(PathBuf::from("big.json"), big);
@@ -360,7 +361,7 @@ fn size_lint_and_attachment_limit_errors_are_reported_together() {
     assert!(
         errs.0
             .iter()
-            .any(|e| e.key == "policies.big.document" && e.message.contains("NoSuchActionAtAll")),
+            .any(|e| e.key == "policies.big.document" && e.message.contains("StringEqualz")),
         "the size error does not hide the document's lint errors: {keys:?}\n{errs}"
     );
 }
@@ -373,7 +374,12 @@ fn a_target_without_a_policies_key_carries_fullawsaccess() {
     let d = parse_with(&text, &docs()).unwrap_or_else(|e| panic!("{e}"));
     let full: std::collections::BTreeSet<String> = ["FullAWSAccess".to_owned()].into();
     assert_eq!(d.accounts["app"].policies, full);
-    assert_eq!(d.ous[&guardrail::model::OuPath::parse("Prod").unwrap()].policies, full);
+    assert_eq!(
+        d.ous[&guardrail::model::OuPath::parse("Prod").unwrap()].policies,
+        full
+    );
     assert_eq!(d.root.policies, full, "no [root] table: AWS's default");
-    assert!(d.ous[&guardrail::model::OuPath::parse("Empty").unwrap()].policies.is_empty());
+    assert!(d.ous[&guardrail::model::OuPath::parse("Empty").unwrap()]
+        .policies
+        .is_empty());
 }
