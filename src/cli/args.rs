@@ -140,8 +140,8 @@ pub enum Command {
         #[arg(long)]
         break_lock: bool,
         /// Output format of the result.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
+        format: ResultFormat,
     },
     /// Offline: lint every document, check every [[assert]], prove the deployer and break-glass
     /// principals are not locked out. Exit 0 when clean, 1 otherwise. Sends no request.
@@ -150,8 +150,8 @@ pub enum Command {
         #[arg(long)]
         env: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
+        format: ResultFormat,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -185,8 +185,8 @@ pub enum Command {
         #[arg(long, value_name = "KEY=VALUE")]
         context: Vec<String>,
         /// Output format (human or json).
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
+        format: ResultFormat,
         /// Also read the organization and evaluate what will really be attached after an
         /// apply: the config's policies plus every unmanaged policy that stays (reads AWS).
         #[arg(long)]
@@ -218,6 +218,23 @@ pub struct ReplayArgs {
     /// Replay only events before this time (RFC 3339).
     #[arg(long, value_name = "TIME", requires = "replay", value_parser = crate::replay::parse_time)]
     pub replay_until: Option<time::OffsetDateTime>,
+}
+
+/// The formats of a result that is not a plan (apply's outcome, validate, explain): there is
+/// no Markdown rendering of those, so clap refuses `markdown` instead of printing human text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultFormat {
+    Human,
+    Json,
+}
+
+impl From<ResultFormat> for Format {
+    fn from(f: ResultFormat) -> Format {
+        match f {
+            ResultFormat::Human => Format::Human,
+            ResultFormat::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

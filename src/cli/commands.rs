@@ -65,7 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 env,
                 plan_file: plan_file.as_deref(),
                 auto_approve: *auto_approve,
-                format: *format,
+                format: (*format).into(),
                 lock_timeout: std::time::Duration::from_secs(*lock_timeout),
                 lock_ttl: std::time::Duration::from_secs(*lock_ttl),
                 break_lock: *break_lock,
@@ -77,7 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             env,
             format,
             replay,
-        } => validate_cmd(&cli, env, *format, replay),
+        } => validate_cmd(&cli, env, (*format).into(), replay),
         Command::Explain {
             env,
             account,
@@ -105,7 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             } else {
                 None
             };
-            explain_cmd(&cli, env, args, *format, live.as_ref())
+            explain_cmd(&cli, env, args, (*format).into(), live.as_ref())
         }
     }
 }

@@ -198,6 +198,8 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
         "warnings": plan.warnings.iter().map(warning_json).collect::<Vec<_>>(),
         "effects": plan.effects.iter().map(|e| json!({
             "target": target_json(&e.target), "action": e.action, "region": e.region,
+            "actions": e.action.split(", ").collect::<Vec<_>>(),
+            "regions": e.region.split(", ").collect::<Vec<_>>(),
             "principal": e.principal, "before": e.before, "after": e.after, "denied_after": e.denied_after,
         })).collect::<Vec<_>>(),
         "audit": plan.audit.iter().map(|f| json!({"boundary": f.boundary, "is_user": f.is_user, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found})).collect::<Vec<_>>(),
