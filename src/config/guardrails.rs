@@ -517,6 +517,7 @@ impl Walker<'_> {
     /// else failed, so a plan's limit breaches show up in one run with the config's other
     /// errors.
     pub(super) fn attachment_counts(&mut self, top: &dyn TableLike, d: &Desired) {
+        self.org_counts(top, d);
         let mut targets: Vec<(&str, String, &BTreeSet<String>)> =
             vec![("root", String::new(), &d.root.policies)];
         targets.extend(
@@ -594,6 +595,46 @@ impl Walker<'_> {
                     ),
                 );
             }
+        }
+    }
+
+    /// The organization-wide counts the config alone decides: policies of each type (declared
+    /// and compiled) and OUs, each against its limit.
+    fn org_counts(&mut self, top: &dyn TableLike, d: &Desired) {
+        for ty in [
+            PolicyType::ServiceControlPolicy,
+            PolicyType::ResourceControlPolicy,
+        ] {
+            let lim = d.limits.for_type(ty).max_policies_per_org;
+            let count = d.policies.values().filter(|p| p.policy_type == ty).count();
+            if count > lim.value {
+                self.err(
+                    ErrorKind::Limit,
+                    key_span(top, "policies"),
+                    "policies",
+                    format!(
+                        "{count} {ty}s; an organization holds at most {} ({}), {} over",
+                        lim.value,
+                        lim.source,
+                        count - lim.value
+                    ),
+                );
+            }
+        }
+        let lim = d.limits.org.max_ous;
+        if d.ous.len() > lim.value {
+            self.err(
+                ErrorKind::Limit,
+                key_span(top, "ous"),
+                "ous",
+                format!(
+                    "{} OUs; an organization holds at most {} ({}), {} over",
+                    d.ous.len(),
+                    lim.value,
+                    lim.source,
+                    d.ous.len() - lim.value
+                ),
+            );
         }
     }
 

@@ -331,7 +331,9 @@ fn size_lint_and_attachment_limit_errors_are_reported_together() {
     );
     let mut files = docs();
     files.insert(PathBuf::from("big.json"), big);
-    let mut body = String::from("[policies.big]\ndocument = \"big.json\"\n");
+    let mut body = String::from(
+        "[limits.scp]\nmax_policies_per_org = 10\n[limits.org]\nmax_ous = 1\n[ous.Y]\n[policies.big]\ndocument = \"big.json\"\n",
+    );
     let mut names = vec!["\"FullAWSAccess\"".to_owned(), "\"big\"".to_owned()];
     for i in 0..10 {
         body.push_str(&format!(
@@ -363,6 +365,18 @@ fn size_lint_and_attachment_limit_errors_are_reported_together() {
             .iter()
             .any(|e| e.key == "policies.big.document" && e.message.contains("StringEqualz")),
         "the size error does not hide the document's lint errors: {keys:?}\n{errs}"
+    );
+    assert!(
+        errs.0.iter().any(|e| e.key == "policies"
+            && e.message
+                .contains("11 SCPs; an organization holds at most 10")),
+        "{errs}"
+    );
+    assert!(
+        errs.0
+            .iter()
+            .any(|e| e.key == "ous" && e.message.contains("2 OUs")),
+        "{errs}"
     );
 }
 
