@@ -78,6 +78,8 @@ fn denies_by_account(
         }
     };
     let live_ous = live.ou_ids_by_path();
+    // Each policy's Deny statements, by canonical text, computed once.
+    let mut per_policy: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for a in live.accounts.values() {
         // Where the account will be: its config OU, unless it is not ACTIVE (never moved).
@@ -112,21 +114,23 @@ fn denies_by_account(
         of_names(&mut names, cfg.map(|_| a.id.clone()));
         let mut stmts = BTreeMap::new();
         for n in names {
-            let of_type = desired
-                .policies
-                .get(&n)
-                .map(|p| p.policy_type)
-                .or_else(|| live.policy_by_name(&n).map(|p| p.policy_type));
-            if of_type != Some(ty) {
-                continue;
-            }
-            for s in docs
-                .get(&n)
-                .map(denies::deny_statements)
-                .unwrap_or_default()
-            {
-                stmts.insert(s.to_string(), s);
-            }
+            let of_name = per_policy.entry(n.clone()).or_insert_with(|| {
+                let of_type = desired
+                    .policies
+                    .get(&n)
+                    .map(|p| p.policy_type)
+                    .or_else(|| live.policy_by_name(&n).map(|p| p.policy_type));
+                if of_type != Some(ty) {
+                    return Vec::new();
+                }
+                docs.get(&n)
+                    .map(denies::deny_statements)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| (s.to_string(), s))
+                    .collect()
+            });
+            stmts.extend(of_name.iter().cloned());
         }
         out.insert(a.id.clone(), stmts);
     }
@@ -153,7 +157,8 @@ pub fn plan_attachments(
         .filter(|t| t.is_managed())
         .collect();
     for ty in &types {
-        let by_account = denies_by_account(desired, live, owners, &docs, *ty);
+        // Computed only if some target is at its limit (rare), then once per type.
+        let by_account = std::cell::OnceCell::new();
         for t in targets {
             // What the new config imposes on the accounts below this target now: only those
             // denies must never lapse while a policy leaves it early.
@@ -161,8 +166,10 @@ pub fn plan_attachments(
                 let Some(id) = &t.live_id else {
                     return Vec::new();
                 };
+                let by_account =
+                    by_account.get_or_init(|| denies_by_account(desired, live, owners, &docs, *ty));
                 let mut all: BTreeMap<String, Value> = BTreeMap::new();
-                for (acct, stmts) in &by_account {
+                for (acct, stmts) in by_account {
                     if live.is_within(acct, id) {
                         all.extend(stmts.iter().map(|(k, v)| (k.clone(), v.clone())));
                     }
