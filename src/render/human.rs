@@ -363,7 +363,10 @@ pub fn refusals_human(refused: &Refused, style: Style) -> String {
             visible(&r.to_string())
         );
     }
-    let _ = writeln!(out, "Nothing was sent to AWS.");
+    let _ = writeln!(
+        out,
+        "Nothing was changed: no write was sent to AWS (only reads)."
+    );
     out
 }
 

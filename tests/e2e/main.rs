@@ -775,7 +775,10 @@ fn a_plan_that_locks_out_the_deployer_is_refused_before_any_request() {
         err.contains("lockout:") && err.contains("SCP no-iam, statement NoIam"),
         "{err}"
     );
-    assert!(err.contains("Nothing was sent to AWS."), "{err}");
+    assert!(
+        err.contains("Nothing was changed: no write was sent to AWS"),
+        "{err}"
+    );
     // Nothing was created.
     let live = org.read_live();
     assert!(
