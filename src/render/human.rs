@@ -355,12 +355,46 @@ fn boundaries_suffix(mut line: String, extra: &str) -> String {
 /// A refused plan.
 pub fn refusals_human(refused: &Refused, style: Style) -> String {
     let mut out = String::new();
+    // Lockouts come one per principal, account and action: group them by principal and by
+    // what denies, so one edit reads as a few lines, not hundreds.
+    let mut lockouts: std::collections::BTreeMap<(&str, &str), (Vec<&str>, Vec<&str>)> =
+        std::collections::BTreeMap::new();
     for r in &refused.0 {
+        if let crate::plan::Refusal::Lockout {
+            principal,
+            account,
+            action,
+            by,
+        } = r
+        {
+            let e = lockouts.entry((principal, by)).or_default();
+            if !e.0.contains(&action.as_str()) {
+                e.0.push(action);
+            }
+            if !e.1.contains(&account.as_str()) {
+                e.1.push(account);
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "{} {}",
             style.paint("31;1", "refused:"),
             visible(&r.to_string())
+        );
+    }
+    for ((principal, by), (actions, accounts)) in &lockouts {
+        let one = crate::plan::Refusal::Lockout {
+            principal: (*principal).to_owned(),
+            account: accounts.join(", "),
+            action: actions.join(", "),
+            by: (*by).to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{} {}",
+            style.paint("31;1", "refused:"),
+            visible(&one.to_string())
         );
     }
     let _ = writeln!(

@@ -559,3 +559,26 @@ fn the_lock_lets_one_of_two_racing_applies_through() {
         );
     });
 }
+
+#[test]
+fn lockouts_are_grouped_by_principal_and_cause() {
+    let l = |action: &str, account: &str| Refusal::Lockout {
+        principal: "arn:aws:iam::*:role/Deployer".into(),
+        account: account.into(),
+        action: action.into(),
+        by: "denied by SCP no-iam, statement NoIam".into(),
+    };
+    let refused = plan::Refused(vec![
+        l("iam:CreateRole", "111111111111"),
+        l("iam:PutRolePolicy", "111111111111"),
+        l("iam:CreateRole", "222222222222"),
+    ]);
+    let text = guardrail::render::refusals_human(&refused, guardrail::render::Style::default());
+    assert_eq!(text.matches("refused:").count(), 1, "{text}");
+    assert!(
+        text.contains("iam:CreateRole, iam:PutRolePolicy")
+            && text.contains("111111111111, 222222222222"),
+        "{text}"
+    );
+    assert!(text.contains("exempt the principal"), "{text}");
+}
