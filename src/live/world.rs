@@ -3,14 +3,15 @@
 //! if the world it runs in is as hard as the real one, so every world has what real
 //! organizations have:
 //!
-//! - RCPs enabled (RCPFullAWSAccess everywhere, undetachable) with customer RCPs attached;
+//! - RCPs enabled (`RESOURCE_CONTROL_POLICY`: RCPFullAWSAccess everywhere, undetachable) with
+//!   customer RCPs attached;
 //! - tag, backup and AI opt-out policy types enabled, with policies attached (types guardrail
 //!   does not manage yet: they must never break a plan or count as drift);
 //! - Control Tower-style `aws-guardrails-*` SCPs on some OUs;
 //! - targets at exactly their limit: an OU with 10 SCPs, an OU with 5 RCPs;
 //! - unmarked policies made in the console, one policy marked by another environment, and one
 //!   carrying guardrail's first-version marker;
-//! - suspended and closed accounts (where the backend can make them);
+//! - accounts not ACTIVE (SUSPENDED, PENDING_CLOSURE; where the backend can make them);
 //! - mixed-case actions (`S3:GetObject`);
 //! - OU and policy names that need quoting (spaces, unicode, `.`).
 //!

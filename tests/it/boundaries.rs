@@ -155,23 +155,29 @@ async fn plan_all(d: &Desired, f: &FakeOrg, iam: &FakeIam) -> (LiveOrg, IamLive,
     (live, state, p)
 }
 
+/// A fake organization with an OU Workloads holding `n` accounts `teamN`: `(org, [(key, id)])`.
+async fn workloads_with_teams(n: usize) -> (FakeOrg, Vec<(String, String)>) {
+    let f = FakeOrg::new("999999999999");
+    let root = f.root_id();
+    let w = f
+        .create_organizational_unit(&root, "Workloads")
+        .await
+        .unwrap();
+    let mut accounts = Vec::new();
+    for i in 0..n {
+        let id = f
+            .add_account(&format!("team{i}"), &format!("t{i}@x.com"), &w)
+            .await
+            .unwrap();
+        accounts.push((format!("team{i}"), id));
+    }
+    (f, accounts)
+}
+
 #[test]
 fn deploy_audit_and_attach_existing_converge() {
     rt().block_on(async {
-        let f = FakeOrg::new("999999999999");
-        let root = f.root_id();
-        let w = f
-            .create_organizational_unit(&root, "Workloads")
-            .await
-            .unwrap();
-        let mut accounts = Vec::new();
-        for i in 0..6 {
-            let id = f
-                .add_account(&format!("team{i}"), &format!("t{i}@x.com"), &w)
-                .await
-                .unwrap();
-            accounts.push((format!("team{i}"), id));
-        }
+        let (f, accounts) = workloads_with_teams(6).await;
         let iam = FakeIam::default();
         let (text, docs) = config(&accounts, r#"["deploy", "require", "protect", "audit"]"#);
         let d = parse_with(&text, &docs).unwrap_or_else(|e| panic!("{e}"));
@@ -364,20 +370,7 @@ async fn plan_in(
 fn boundaries_use_the_organizations_partition() {
     for partition in ["aws-us-gov", "aws-cn"] {
         rt().block_on(async {
-            let f = FakeOrg::new("999999999999");
-            let root = f.root_id();
-            let w = f
-                .create_organizational_unit(&root, "Workloads")
-                .await
-                .unwrap();
-            let mut accounts = Vec::new();
-            for i in 0..3 {
-                let id = f
-                    .add_account(&format!("team{i}"), &format!("t{i}@x.com"), &w)
-                    .await
-                    .unwrap();
-                accounts.push((format!("team{i}"), id));
-            }
+            let (f, accounts) = workloads_with_teams(3).await;
             let iam = FakeIam::in_partition(partition);
             iam.create_role(&accounts[0].1, "app", "/", None);
             let (text, docs) = config(
