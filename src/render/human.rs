@@ -353,12 +353,56 @@ fn boundaries_suffix(mut line: String, extra: &str) -> String {
 }
 
 /// A refused plan.
+/// Lockouts of one principal by one cause, with the distinct actions, resources and accounts
+/// in the order met.
+pub(crate) struct LockoutGroup<'a> {
+    pub principal: &'a str,
+    pub by: &'a str,
+    pub actions: Vec<&'a str>,
+    pub resources: Vec<&'a str>,
+    pub accounts: Vec<&'a str>,
+}
+
+/// Groups `(principal, cause, action, resource, account)` lockouts by principal and cause, so
+/// one edit reads as a few lines, not hundreds.
+pub(crate) fn group_lockouts<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str, &'a str, &'a str, &'a str)>,
+) -> Vec<LockoutGroup<'a>> {
+    let mut out: Vec<LockoutGroup<'a>> = Vec::new();
+    for (principal, by, action, resource, account) in items {
+        let i = match out
+            .iter()
+            .position(|g| g.principal == principal && g.by == by)
+        {
+            Some(i) => i,
+            None => {
+                out.push(LockoutGroup {
+                    principal,
+                    by,
+                    actions: Vec::new(),
+                    resources: Vec::new(),
+                    accounts: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let g = &mut out[i];
+        for (list, item) in [
+            (&mut g.actions, action),
+            (&mut g.resources, resource),
+            (&mut g.accounts, account),
+        ] {
+            if !item.is_empty() && !list.contains(&item) {
+                list.push(item);
+            }
+        }
+    }
+    out
+}
+
 pub fn refusals_human(refused: &Refused, style: Style) -> String {
     let mut out = String::new();
-    // Lockouts come one per principal, account and action: group them by principal and by
-    // what denies, so one edit reads as a few lines, not hundreds.
-    let mut lockouts: std::collections::BTreeMap<(&str, &str), (Vec<&str>, Vec<&str>)> =
-        std::collections::BTreeMap::new();
+    let mut lockouts = Vec::new();
     for r in &refused.0 {
         if let crate::plan::Refusal::Lockout {
             principal,
@@ -367,13 +411,13 @@ pub fn refusals_human(refused: &Refused, style: Style) -> String {
             by,
         } = r
         {
-            let e = lockouts.entry((principal, by)).or_default();
-            if !e.0.contains(&action.as_str()) {
-                e.0.push(action);
-            }
-            if !e.1.contains(&account.as_str()) {
-                e.1.push(account);
-            }
+            lockouts.push((
+                principal.as_str(),
+                by.as_str(),
+                action.as_str(),
+                "",
+                account.as_str(),
+            ));
             continue;
         }
         let _ = writeln!(
@@ -383,12 +427,13 @@ pub fn refusals_human(refused: &Refused, style: Style) -> String {
             visible(&r.to_string())
         );
     }
-    for ((principal, by), (actions, accounts)) in &lockouts {
+    // Lockouts come one per principal, account and action: one line per principal and cause.
+    for g in group_lockouts(lockouts) {
         let one = crate::plan::Refusal::Lockout {
-            principal: (*principal).to_owned(),
-            account: accounts.join(", "),
-            action: actions.join(", "),
-            by: (*by).to_owned(),
+            principal: g.principal.to_owned(),
+            account: g.accounts.join(", "),
+            action: g.actions.join(", "),
+            by: g.by.to_owned(),
         };
         let _ = writeln!(
             out,

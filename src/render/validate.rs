@@ -32,32 +32,23 @@ pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
         let _ = writeln!(out, "  {}", visible(&line));
     }
     // One line per principal and cause, listing the actions, resources and accounts.
-    let mut groups: Vec<((&str, &str), [Vec<&str>; 3])> = Vec::new();
-    for l in &v.lockouts {
-        let key = (l.principal.as_str(), l.by.as_str());
-        let i = match groups.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                groups.push((key, Default::default()));
-                groups.len() - 1
-            }
-        };
-        for (list, item) in groups[i]
-            .1
-            .iter_mut()
-            .zip([&l.action, &l.resource, &l.account])
-        {
-            if !list.contains(&item.as_str()) {
-                list.push(item);
-            }
-        }
-    }
-    for ((principal, by), [actions, resources, accounts]) in &groups {
+    let groups = super::human::group_lockouts(v.lockouts.iter().map(|l| {
+        (
+            l.principal.as_str(),
+            l.by.as_str(),
+            l.action.as_str(),
+            l.resource.as_str(),
+            l.account.as_str(),
+        )
+    }));
+    for g in groups {
         let line = format!(
-            "LOCKOUT {principal} would be denied {} on {} in {}: {by}",
-            actions.join(", "),
-            resources.join(", "),
-            accounts.join(", ")
+            "LOCKOUT {} would be denied {} on {} in {}: {}",
+            g.principal,
+            g.actions.join(", "),
+            g.resources.join(", "),
+            g.accounts.join(", "),
+            g.by
         );
         let _ = writeln!(out, "  {}", visible(&line));
     }
