@@ -342,35 +342,23 @@ async fn boundary_step(change: &Change, iam: &dyn IamBackend) -> Result<(), Erro
     }
 }
 
+/// A write whose "already so" answer (`already`) counts as done: an earlier attempt whose
+/// answer was lost, or another run, did it.
+fn done_if(r: Result<(), Error>, already: impl Fn(&Error) -> bool) -> Result<(), Error> {
+    match r {
+        Err(e) if !already(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), Error> {
     match change {
-        Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => {}
-        Change::EnablePolicyType { policy_type } => {
-            match b.enable_policy_type(&ids.root, *policy_type).await {
-                // Already so: an earlier attempt whose answer was lost, or another run.
-                Ok(()) => {}
-                Err(Error::Service { code, .. }) if code == "PolicyTypeAlreadyEnabledException" => {
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Change::CreateOu { path } => {
-            let parent = ids.ou(&path.parent().unwrap_or_default())?;
-            let name = path.name().unwrap_or_default();
-            let id = match b.create_organizational_unit(&parent, name).await {
-                Ok(id) => id,
-                // Already so (an earlier attempt whose answer was lost): use that OU.
-                Err(Error::DuplicateOrganizationalUnit(m)) => b
-                    .list_organizational_units_for_parent(&parent)
-                    .await?
-                    .into_iter()
-                    .find(|o| o.name == name)
-                    .map(|o| o.id)
-                    .ok_or(Error::DuplicateOrganizationalUnit(m))?,
-                Err(e) => return Err(e),
-            };
-            ids.ous.insert(path.clone(), id);
-        }
+        Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => Ok(()),
+        Change::EnablePolicyType { policy_type } => done_if(
+            b.enable_policy_type(&ids.root, *policy_type).await,
+            |e| matches!(e, Error::Service { code, .. } if code == "PolicyTypeAlreadyEnabledException"),
+        ),
+        Change::CreateOu { path } => create_ou(path, ids, b).await,
         Change::CreatePolicy {
             name,
             policy_type,
@@ -389,36 +377,9 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
                 Err(e) => return Err(e),
             };
             ids.policies.insert(name.clone(), id);
+            Ok(())
         }
-        Change::CreateAccount { key, email, ou } => {
-            // AWS creates the account in the root (CreateAccount is polled until it is done
-            // by the backend), then one MoveAccount puts it in its OU. A retry after the
-            // creation succeeded only moves.
-            let id = match ids.accounts.get(email) {
-                Some(id) => id.clone(),
-                None => {
-                    let id = match b.create_account(key, email).await {
-                        Ok(id) => id,
-                        Err(Error::ConstraintViolation { reason, message })
-                            if reason == "EMAIL_ALREADY_EXISTS" =>
-                        {
-                            created_by_email(b, &ids.root, email)
-                                .await?
-                                .ok_or(Error::ConstraintViolation { reason, message })?
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    ids.accounts.insert(email.clone(), id.clone());
-                    id
-                }
-            };
-            if !ou.is_root() {
-                match b.move_account(&id, &ids.root, &ids.ou(ou)?).await {
-                    Ok(()) | Err(Error::DuplicateAccount(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+        Change::CreateAccount { key, email, ou } => create_account(key, email, ou, ids, b).await,
         Change::UpdatePolicy {
             id,
             new_description,
@@ -426,49 +387,93 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
             ..
         } => {
             b.update_policy(id, Some(new_description), new_content.as_deref())
-                .await?;
-        }
-        Change::Attach { policy, target, .. } => {
-            match b
-                .attach_policy(&ids.policy(policy)?, &ids.target(target)?)
                 .await
-            {
-                Ok(()) | Err(Error::DuplicatePolicyAttachment(_)) => {}
-                Err(e) => return Err(e),
-            }
         }
-        Change::MoveAccount { id, from, to, .. } => {
-            match b.move_account(id, &ids.ou(from)?, &ids.ou(to)?).await {
-                Ok(()) | Err(Error::DuplicateAccount(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Change::Detach { policy, target, .. } => {
-            match b
-                .detach_policy(&ids.policy(policy)?, &ids.target(target)?)
-                .await
-            {
-                Ok(()) | Err(Error::PolicyNotAttached(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Change::Attach { policy, target, .. } => done_if(
+            b.attach_policy(&ids.policy(policy)?, &ids.target(target)?)
+                .await,
+            |e| matches!(e, Error::DuplicatePolicyAttachment(_)),
+        ),
+        Change::MoveAccount { id, from, to, .. } => done_if(
+            b.move_account(id, &ids.ou(from)?, &ids.ou(to)?).await,
+            |e| matches!(e, Error::DuplicateAccount(_)),
+        ),
+        Change::Detach { policy, target, .. } => done_if(
+            b.detach_policy(&ids.policy(policy)?, &ids.target(target)?)
+                .await,
+            |e| matches!(e, Error::PolicyNotAttached(_)),
+        ),
         Change::DeleteOu { id, path } => {
-            match b.delete_organizational_unit(id).await {
-                // Already gone (an earlier attempt whose answer was lost).
-                Ok(()) | Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            done_if(b.delete_organizational_unit(id).await, |e| {
+                matches!(e, Error::NotFound { .. })
+            })?;
             ids.ous.remove(path);
+            Ok(())
         }
         Change::DeletePolicy { id, name, .. } => {
-            match b.delete_policy(id).await {
-                Ok(()) | Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            done_if(b.delete_policy(id).await, |e| {
+                matches!(e, Error::NotFound { .. })
+            })?;
             ids.policies.remove(name);
+            Ok(())
         }
     }
+}
+
+/// CreateOrganizationalUnit; DuplicateOrganizationalUnit (an earlier attempt whose answer was
+/// lost) adopts the sibling of that name.
+async fn create_ou(path: &OuPath, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), Error> {
+    let parent = ids.ou(&path.parent().unwrap_or_default())?;
+    let name = path.name().unwrap_or_default();
+    let id = match b.create_organizational_unit(&parent, name).await {
+        Ok(id) => id,
+        Err(Error::DuplicateOrganizationalUnit(m)) => b
+            .list_organizational_units_for_parent(&parent)
+            .await?
+            .into_iter()
+            .find(|o| o.name == name)
+            .map(|o| o.id)
+            .ok_or(Error::DuplicateOrganizationalUnit(m))?,
+        Err(e) => return Err(e),
+    };
+    ids.ous.insert(path.clone(), id);
     Ok(())
+}
+
+/// AWS creates the account in the root (CreateAccount is polled until it is done by the
+/// backend), then one MoveAccount puts it in its OU. A retry after the creation succeeded only
+/// moves; EMAIL_ALREADY_EXISTS after a lost answer finds the account in the root.
+async fn create_account(
+    key: &str,
+    email: &str,
+    ou: &OuPath,
+    ids: &mut Ids,
+    b: &dyn OrgBackend,
+) -> Result<(), Error> {
+    let id = match ids.accounts.get(email) {
+        Some(id) => id.clone(),
+        None => {
+            let id = match b.create_account(key, email).await {
+                Ok(id) => id,
+                Err(Error::ConstraintViolation { reason, message })
+                    if reason == "EMAIL_ALREADY_EXISTS" =>
+                {
+                    created_by_email(b, &ids.root, email)
+                        .await?
+                        .ok_or(Error::ConstraintViolation { reason, message })?
+                }
+                Err(e) => return Err(e),
+            };
+            ids.accounts.insert(email.to_owned(), id.clone());
+            id
+        }
+    };
+    if ou.is_root() {
+        return Ok(());
+    }
+    done_if(b.move_account(&id, &ids.root, &ids.ou(ou)?).await, |e| {
+        matches!(e, Error::DuplicateAccount(_))
+    })
 }
 
 /// CreatePolicy answered DuplicatePolicy: adopt the existing policy only when it is exactly
