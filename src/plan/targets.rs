@@ -257,44 +257,15 @@ fn one_target(
         None => BTreeSet::new(),
     };
     if t.want.is_some() {
-        for p in &fixed {
-            if Some(p.name.as_str()) != undetachable {
-                out.unmanaged.push(UnmanagedAttachment {
-                    target: t.target.clone(),
-                    policy: p.name.clone(),
-                    id: p.id.clone(),
-                    policy_type: ty,
-                    ignored: ignored(desired, &p.name),
-                });
-            }
-        }
-        out.fixed
-            .entry(t.target.clone())
-            .or_default()
-            .extend(fixed.iter().map(|p| p.name.clone()));
+        record_fixed(desired, t, ty, &fixed, out);
     }
     let count = want.len() + fixed.len() + usize::from(arrives.is_some());
     let exists_after = t.live_id.is_some() || t.want.is_some();
-    if exists_after && count > lim.max_attachments_per_target.value {
-        out.refusals.push(Refusal::TooManyAttachments {
-            target: t.target.clone(),
-            policy_type: ty,
-            count,
-            unmanaged: fixed.len(),
-            limit: lim.max_attachments_per_target.value,
-            limit_source: lim.max_attachments_per_target.source.to_string(),
-        });
-        return;
-    }
-    if exists_after && count < lim.min_attachments_per_target.value {
-        out.refusals.push(Refusal::ZeroPolicies {
-            target: t.target.clone(),
-            policy_type: ty,
-            min: lim.min_attachments_per_target.value,
-            limit_source: lim.min_attachments_per_target.source.to_string(),
-            example: lim.aws_managed_policy.unwrap_or("FullAWSAccess").to_owned(),
-        });
-        return;
+    if exists_after {
+        if let Some(r) = count_refusal(desired, t, ty, count, fixed.len()) {
+            out.refusals.push(r);
+            return;
+        }
     }
     let slots = Slots {
         keep: have_names.intersection(&want).copied().collect(),
@@ -345,6 +316,62 @@ fn one_target(
             blocked: stuck.blocked.iter().map(|s| (*s).to_owned()).collect(),
         }),
     }
+}
+
+/// What stays on a described target without being in its list: reported to drift (but the
+/// undetachable policy), and kept for the projection.
+fn record_fixed(
+    desired: &Desired,
+    t: &Target,
+    ty: PolicyType,
+    fixed: &[&LivePolicy],
+    out: &mut Attachments,
+) {
+    let undetachable = desired.limits.undetachable(ty);
+    for p in fixed {
+        if Some(p.name.as_str()) != undetachable {
+            out.unmanaged.push(UnmanagedAttachment {
+                target: t.target.clone(),
+                policy: p.name.clone(),
+                id: p.id.clone(),
+                policy_type: ty,
+                ignored: ignored(desired, &p.name),
+            });
+        }
+    }
+    out.fixed
+        .entry(t.target.clone())
+        .or_default()
+        .extend(fixed.iter().map(|p| p.name.clone()));
+}
+
+/// The refusal when a target would end with more policies of a type than its limit, or fewer
+/// than its minimum (`unmanaged` of `count` are not ours).
+fn count_refusal(
+    desired: &Desired,
+    t: &Target,
+    ty: PolicyType,
+    count: usize,
+    unmanaged: usize,
+) -> Option<Refusal> {
+    let lim = desired.limits.for_type(ty);
+    if count > lim.max_attachments_per_target.value {
+        return Some(Refusal::TooManyAttachments {
+            target: t.target.clone(),
+            policy_type: ty,
+            count,
+            unmanaged,
+            limit: lim.max_attachments_per_target.value,
+            limit_source: lim.max_attachments_per_target.source.to_string(),
+        });
+    }
+    (count < lim.min_attachments_per_target.value).then(|| Refusal::ZeroPolicies {
+        target: t.target.clone(),
+        policy_type: ty,
+        min: lim.min_attachments_per_target.value,
+        limit_source: lim.min_attachments_per_target.source.to_string(),
+        example: lim.aws_managed_policy.unwrap_or("FullAWSAccess").to_owned(),
+    })
 }
 
 /// Whether drift ignores an unmanaged policy name (`ignore_unmanaged` patterns, `*` wildcard).
