@@ -229,17 +229,20 @@ impl<'a> Replayer<'a> {
                 Exemption::ServiceLinkedRole => "service-linked role",
             }));
         }
-        self.report.evaluated += 1;
         let was_denied = before.as_ref().map_or(logged_denied, Decision::is_denied);
         match (logged_denied, was_denied, after.is_denied()) {
-            (false, false, true) => record_flip(&mut self.denied, &m, &after, &r.event_time, t),
+            (false, false, true) => {
+                self.report.evaluated += 1;
+                record_flip(&mut self.denied, &m, &after, &r.event_time, t);
+            }
             (_, true, false) if before.is_some() => {
+                self.report.evaluated += 1;
                 if let Some(was) = &before {
                     record_flip(&mut self.allowed, &m, was, &r.event_time, t);
                 }
             }
             (true, _, _) => self.skip(Skip::AlreadyDenied),
-            _ => {}
+            _ => self.report.evaluated += 1,
         }
     }
 
