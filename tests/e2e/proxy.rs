@@ -13,7 +13,7 @@
 //! (`Connection: close`). [`Proxy::die`] closes the listening socket: from then on every
 //! connection is refused, as at a dead endpoint.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -88,32 +88,6 @@ fn xorshift(x: &mut u64) -> u64 {
     *x
 }
 
-fn read_request(stream: &mut BufReader<TcpStream>) -> Option<(Vec<String>, Vec<u8>)> {
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if stream.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end().to_owned();
-        if line.is_empty() {
-            break;
-        }
-        headers.push(line);
-    }
-    let len = headers
-        .iter()
-        .find_map(|h| {
-            h.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    stream.read_exact(&mut body).ok()?;
-    Some((headers, body))
-}
-
 fn error_response(kind: &str, status: u16) -> Vec<u8> {
     let body = format!(r#"{{"__type":"{kind}","Message":"injected by the test proxy"}}"#);
     let reason = if status == 500 {
@@ -136,7 +110,7 @@ fn handle(client: TcpStream, upstream: &str, shared: &Shared, shares: Shares, rn
         Ok(c) => c,
         Err(_) => return,
     });
-    let Some((headers, body)) = read_request(&mut reader) else {
+    let Some((headers, body)) = super::rate_proxy::read_request(&mut reader) else {
         return;
     };
     let mut client = client;

@@ -53,8 +53,9 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// One HTTP request: header lines (the request line first) and the body.
-fn read_request(stream: &mut BufReader<TcpStream>) -> Option<(Vec<String>, Vec<u8>)> {
+/// One HTTP request: header lines (the request line first) and the body. The fault proxy
+/// (`proxy.rs`) reads requests with it too.
+pub(crate) fn read_request(stream: &mut BufReader<TcpStream>) -> Option<(Vec<String>, Vec<u8>)> {
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
