@@ -5,29 +5,10 @@
 //! each read is the one `--stats` names, and that the proxy's count of requests is the
 //! binary's.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::rate_proxy::RateProxy;
 use crate::{expect_code, moto, stats, text, Org};
-
-/// The path AWS's `Paths` gives each account: `o-x/r-y/ou-a/ou-b/111122223333/`.
-fn paths_of(live: &guardrail::model::LiveOrg) -> HashMap<String, String> {
-    live.accounts
-        .values()
-        .map(|a| {
-            let mut ids = vec![a.id.clone()];
-            let mut cur = a.parent_id.as_str();
-            while let Some(ou) = live.ous.get(cur) {
-                ids.push(ou.id.clone());
-                cur = ou.parent_id.as_str();
-            }
-            ids.extend([live.root.id.clone(), live.org_id.clone()]);
-            ids.reverse();
-            (a.id.clone(), format!("{}/", ids.join("/")))
-        })
-        .collect()
-}
 
 /// Runs the binary at AWS's own rates through `proxy`, from full buckets.
 fn at_aws_rates(org: &Org, proxy: &RateProxy, args: &[&str]) -> std::process::Output {
@@ -58,7 +39,7 @@ fn neither_read_draws_a_throttle_at_awss_rates() {
     );
 
     // With Paths, as AWS answers: ListAccounts places every account.
-    proxy.set_paths(paths_of(&org.read_live()));
+    proxy.set_paths(crate::rate_proxy::paths_of(&org.read_live()));
     let out = at_aws_rates(&org, &proxy, &["plan", "--env", "r", "--detailed-exitcode"]);
     expect_code(&out, 0);
     let err = text(&out.stderr);

@@ -317,3 +317,22 @@ impl Drop for RateProxy {
         let _ = TcpStream::connect(self.endpoint.trim_start_matches("http://"));
     }
 }
+
+/// The path AWS's `Paths` gives each account (for `RateProxy::set_paths`; the e2e tests and the
+/// benchmark share it): `o-x/r-y/ou-a/ou-b/111122223333/`.
+pub(crate) fn paths_of(live: &guardrail::model::LiveOrg) -> HashMap<String, String> {
+    live.accounts
+        .values()
+        .map(|a| {
+            let mut ids = vec![a.id.clone()];
+            let mut cur = a.parent_id.as_str();
+            while let Some(ou) = live.ous.get(cur) {
+                ids.push(ou.id.clone());
+                cur = ou.parent_id.as_str();
+            }
+            ids.extend([live.root.id.clone(), live.org_id.clone()]);
+            ids.reverse();
+            (a.id.clone(), format!("{}/", ids.join("/")))
+        })
+        .collect()
+}

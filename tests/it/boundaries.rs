@@ -140,7 +140,11 @@ fn config(accounts: &[(String, String)], enforce: &str) -> (String, BTreeMap<Pat
 }
 
 async fn plan_all(d: &Desired, f: &FakeOrg, iam: &FakeIam) -> (LiveOrg, IamLive, plan::Plan) {
-    let live = read(f).await;
+    plan_live(d, read(f).await, iam).await
+}
+
+/// Reads IAM for `live` and plans.
+async fn plan_live(d: &Desired, live: LiveOrg, iam: &FakeIam) -> (LiveOrg, IamLive, plan::Plan) {
     let state = read_boundaries(
         d,
         &|a| live.accounts.contains_key(a),
@@ -349,17 +353,7 @@ async fn plan_in(
 ) -> (LiveOrg, plan::Plan) {
     let mut live = read(f).await;
     live.partition = partition.to_owned();
-    let state = read_boundaries(
-        d,
-        &|a| live.accounts.contains_key(a),
-        &live.partition,
-        iam,
-        4,
-        &|| {},
-    )
-    .await
-    .unwrap();
-    let p = plan::plan_with_iam(d, &live, &state).unwrap_or_else(|e| panic!("{e}"));
+    let (live, _, p) = plan_live(d, live, iam).await;
     (live, p)
 }
 

@@ -68,25 +68,6 @@ impl Run {
     }
 }
 
-/// The path AWS's `Paths` gives each account of `live`: `o-x/r-y/ou-a/ou-b/111122223333/`.
-fn paths_of(live: &LiveOrg) -> HashMap<String, String> {
-    live.accounts
-        .values()
-        .map(|a| {
-            let mut ids = vec![a.id.clone()];
-            let mut cur = a.parent_id.as_str();
-            while let Some(ou) = live.ous.get(cur) {
-                ids.push(ou.id.clone());
-                cur = ou.parent_id.as_str();
-            }
-            ids.push(live.root.id.clone());
-            ids.push(live.org_id.clone());
-            ids.reverse();
-            (a.id.clone(), format!("{}/", ids.join("/")))
-        })
-        .collect()
-}
-
 impl Org {
     async fn new(moto: &str, shape: Shape, account: u64, work: &Path) -> anyhow::Result<Org> {
         let account = format!("{account:012}");
@@ -202,7 +183,7 @@ async fn one_org(
     let read = if paths { "Paths" } else { "per parent" };
     let set_paths = |live: &LiveOrg| {
         proxy.set_paths(if paths {
-            paths_of(live)
+            super::rate_proxy::paths_of(live)
         } else {
             HashMap::new()
         })
