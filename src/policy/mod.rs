@@ -13,4 +13,5 @@ pub mod iam;
 pub mod limits;
 pub mod lint;
 pub mod marker;
+pub mod reason;
 pub mod template;
