@@ -112,6 +112,10 @@ pub enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Exit 3 unless the access proof says PROVED: no request is newly allowed anywhere
+        /// the change reaches (NEW ACCESS or UNKNOWN fail). See docs/access-proof.md.
+        #[arg(long)]
+        fail_on_new_access: bool,
         /// Also save the plan, with digests of the config and the live state, for `apply FILE`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,

@@ -38,15 +38,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             env,
             format,
             detailed_exitcode,
+            fail_on_new_access,
             out,
             replay,
+            ..
         } => {
+            let exit = PlanExit {
+                detailed: *detailed_exitcode,
+                fail_on_new_access: *fail_on_new_access,
+            };
             plan_cmd(
                 &cli,
                 &connect,
                 env,
                 *format,
-                *detailed_exitcode,
+                exit,
                 out.as_deref(),
                 replay,
             )
@@ -364,12 +370,19 @@ fn plan_inputs(cli: &Cli, env: &str, desired: &Desired) -> anyhow::Result<Vec<Pa
     Ok(inputs)
 }
 
+/// What decides `plan`'s exit code besides errors.
+#[derive(Debug, Clone, Copy)]
+struct PlanExit {
+    detailed: bool,
+    fail_on_new_access: bool,
+}
+
 async fn plan_cmd(
     cli: &Cli,
     connect: &ConnectOptions,
     env: &str,
     format: Format,
-    detailed: bool,
+    exit: PlanExit,
     out: Option<&Path>,
     replay: &ReplayArgs,
 ) -> anyhow::Result<ExitStatus> {
@@ -387,7 +400,7 @@ async fn plan_cmd(
         desired,
         live,
         iam,
-        plan,
+        mut plan,
     } = match load_and_plan(cli, &backend, env).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
@@ -395,8 +408,10 @@ async fn plan_cmd(
     if let Some(out) = out {
         files::check_out_path(out, &cli.environments, &plan_inputs(cli, env, &desired)?)?;
     }
+    let projected = plan::projected(&desired, &live);
+    plan.access_proof = Some(super::access_proof::prove(&plan, &projected, &live));
     let replayed = match &replay.replay {
-        Some(_) => super::replay::report(replay, Some(&live), &plan::projected(&desired, &live))?,
+        Some(_) => super::replay::report(replay, Some(&live), &projected)?,
         None => None,
     };
     print_plan(env, &plan, format, replayed.as_ref())?;
@@ -409,7 +424,11 @@ async fn plan_cmd(
             out.display()
         );
     }
-    Ok(if detailed && !plan.is_empty() {
+    Ok(if exit.fail_on_new_access && super::access_proof::fails(&plan) {
+        ExitStatus::NewAccess
+    } else if super::replay::fails(replay, replayed.as_ref()) {
+        ExitStatus::NewlyDenied
+    } else if exit.detailed && !plan.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

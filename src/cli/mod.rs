@@ -4,6 +4,7 @@
 //! Architecture invariant: thin. Every decision lives in `config`, `plan`, `apply`; every
 //! layout in `render`; every AWS call in `live`.
 
+mod access_proof;
 mod args;
 mod commands;
 pub mod files;
@@ -26,6 +27,8 @@ pub enum ExitStatus {
     /// `apply FILE`: the saved plan is stale or was modified (planning again makes other
     /// changes); nothing was written.
     StalePlan,
+    /// `plan --fail-on-new-access`: the access proof did not say PROVED.
+    NewAccess,
 }
 
 impl ExitStatus {
@@ -34,7 +37,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
-            ExitStatus::StalePlan => 3,
+            ExitStatus::StalePlan | ExitStatus::NewAccess => 3,
         }
     }
 }

@@ -113,6 +113,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     let effects = super::effects::effects(&changes, &projected, live);
     let headroom = super::headroom::headroom(&changes, &projected, live);
     Ok(Plan {
+        access_proof: None,
         audit,
         effects,
         headroom,

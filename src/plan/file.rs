@@ -311,6 +311,7 @@ impl SavedPlan {
             account_paths: Default::default(),
             policy_ids: Default::default(),
             ou_ids: Default::default(),
+            access_proof: None,
         }
     }
 }

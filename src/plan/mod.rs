@@ -10,6 +10,7 @@
 //! detached or deleted. Everything else is *unmanaged*: reported, counted against the limits,
 //! never touched.
 
+pub mod access_proof;
 mod boundaries;
 mod diff;
 pub mod effects;
@@ -268,6 +269,9 @@ pub struct Plan {
     /// For every account the plan touches or moves: each OU path it is under during the
     /// apply (before and after), so apply can order steps along the tree.
     pub account_paths: std::collections::BTreeMap<String, Vec<OuPath>>,
+    /// Whether the change grants new access (`plan::access_proof`); computed by `plan`
+    /// commands, not by [`plan`] itself (the model check plans thousands of times).
+    pub access_proof: Option<access_proof::AccessProof>,
 }
 
 /// A role in a covered account that lacks the boundary or carries another one.

@@ -219,6 +219,9 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
             );
         }
     }
+    if let Some(p) = &plan.access_proof {
+        out.push_str(&super::access_proof::access_proof_human(p, style));
+    }
     if !plan.headroom.is_empty() {
         let _ = writeln!(out, "\n  {}", style.paint("1", "headroom after the plan"));
         for h in &plan.headroom {

@@ -189,7 +189,7 @@ fn warning_json(w: &Warning) -> Value {
 /// The plan as JSON.
 pub fn plan_json(env: &str, plan: &Plan) -> Value {
     let s = plan.summary();
-    json!({
+    let mut v = json!({
         "format_version": PLAN_FORMAT_VERSION,
         "environment": env,
         "organization_id": plan.org_id,
@@ -222,7 +222,11 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
             "attachments_to_add": s.attachments_to_add,
             "attachments_to_remove": s.attachments_to_remove,
         },
-    })
+    });
+    if let Some(p) = &plan.access_proof {
+        v["access_proof"] = super::access_proof::access_proof_json(p);
+    }
+    v
 }
 
 /// What an apply did, as JSON.

@@ -72,6 +72,9 @@ fn line(c: &Change) -> String {
 /// The plan as a PR comment.
 pub fn plan_markdown(env: &str, plan: &Plan) -> String {
     let mut out = String::new();
+    if let Some(p) = &plan.access_proof {
+        let _ = writeln!(out, "{}", super::access_proof::access_proof_markdown_opener(p));
+    }
     let _ = writeln!(out, "### guardrail plan: `{env}`\n");
     if plan.is_empty() {
         let _ = writeln!(out, "No changes. The organization matches the config.");
@@ -151,6 +154,9 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
                 escape(&e.after)
             );
         }
+    }
+    if let Some(p) = &plan.access_proof {
+        out.push_str(&super::access_proof::access_proof_markdown(p));
     }
     if !plan.audit.is_empty() {
         let _ = writeln!(

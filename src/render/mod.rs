@@ -7,6 +7,7 @@
 //!
 //! Architecture invariant: renders what it is given; never reads config or AWS.
 
+mod access_proof;
 mod drift;
 mod escape;
 mod failure;
@@ -16,6 +17,9 @@ mod markdown;
 mod replay;
 mod validate;
 
+pub use access_proof::{
+    access_proof_human, access_proof_json, access_proof_markdown, access_proof_markdown_opener,
+};
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
 pub use escape::{is_hostile, visible, visible_lines};
 pub use failure::{failure_line, retry_line, step_line, FailureContext};

@@ -96,6 +96,7 @@ async fn deploy_many(iam: &FakeIam, docs: &[String]) -> Vec<String> {
             effects: Vec::new(),
             headroom: Vec::new(),
             audit: Vec::new(),
+            access_proof: None,
         };
         apply_all(&p, &LiveOrg::default(), &FakeOrg::new("111111111111"), iam).await;
         let st = iam.get_policy(&a, &arn).await.unwrap().unwrap();

@@ -1,0 +1,234 @@
+//! The access proof of a plan: does the change allow any request, anywhere in the
+//! organization, that the organization denies today? Each account class the change touches
+//! (`classes`) is decided by `policy::reason` on its example account, old path (live) against
+//! new path (what will really be attached after the apply); the verdicts combine into one:
+//! any NEW ACCESS wins, then any UNKNOWN, else PROVED. The reverse question (requests newly
+//! denied) is summarised per class by the action patterns of the statements that deny them.
+//!
+//! Pure: paths from `plan::verify`, decisions from `policy::reason` and `policy::eval`. The
+//! work is bounded by counted steps, never by a clock: a step budget per class and at most
+//! [`MAX_CLASSES`] classes, so a plan's proof is the same on every machine.
+
+mod classes;
+
+pub use classes::{same_meaning, Subject, FRESH_ACCOUNT_ID};
+
+use crate::model::{Desired, LiveOrg};
+use crate::plan::Change;
+use crate::policy::eval::{self, Actions, Decision, Path, Request};
+use crate::policy::reason::{self, Budget, Unknown, Verdict};
+
+/// Counterexamples shown at most, over every class.
+pub const MAX_COUNTEREXAMPLES: usize = 10;
+/// Search steps for one class and one direction.
+pub const CLASS_STEPS: u64 = 200_000;
+/// Classes decided at most; the others are reported as not decided.
+pub const MAX_CLASSES: usize = 200;
+
+/// The combined answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofVerdict {
+    /// No request is newly allowed in any class the change touches.
+    Proved,
+    /// At least one request is newly allowed.
+    NewAccess,
+    /// Some class could not be decided, and none has new access.
+    Unknown,
+}
+
+impl ProofVerdict {
+    /// The stable machine name (`proved`, `new_access`, `unknown`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofVerdict::Proved => "proved",
+            ProofVerdict::NewAccess => "new_access",
+            ProofVerdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// A request the new policies allow and the old ones deny, replayed through the evaluator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counterexample {
+    /// The class's example (the request's account).
+    pub subject: Subject,
+    /// Real accounts in the class.
+    pub accounts: usize,
+    pub request: Request,
+    /// The decision today: the statement (or the missing Allow) that no longer denies.
+    pub old: Decision,
+    pub new: Decision,
+}
+
+/// Why a class got no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undecided {
+    /// The procedure's own reason (a construct outside its fragment, its step budget).
+    Reason(Unknown),
+    /// More classes than [`MAX_CLASSES`]: this one was not searched.
+    TooManyClasses { limit: usize },
+}
+
+/// A class without an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndecidedClass {
+    pub subject: Subject,
+    pub accounts: usize,
+    pub why: Undecided,
+}
+
+/// What one class loses: the statements that newly deny, with their action patterns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeniedPatterns {
+    pub subject: Subject,
+    pub accounts: usize,
+    /// `(action patterns, what denies them)`, one per distinct denying statement.
+    pub patterns: Vec<(Vec<String>, String)>,
+    /// The search stopped early: there may be more.
+    pub incomplete: Option<Undecided>,
+}
+
+/// The whole proof.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessProof {
+    pub verdict: ProofVerdict,
+    /// Touched classes, and the real accounts and fresh-account OUs they stand for.
+    pub classes: usize,
+    pub accounts: usize,
+    pub fresh_ous: usize,
+    /// Classes with new access (their counterexamples are capped, not this count).
+    pub classes_with_new_access: usize,
+    pub counterexamples: Vec<Counterexample>,
+    pub undecided: Vec<UndecidedClass>,
+    pub newly_denied: Vec<DeniedPatterns>,
+}
+
+/// Proves (or refutes) that `changes` grant no new access: `projected` is the desired state
+/// as it will really be after the apply (`plan::projected`), `live` the organization now.
+pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessProof {
+    let classes = classes::touched(changes, projected, live);
+    let budget = Budget {
+        max_steps: CLASS_STEPS,
+        max_witnesses: MAX_COUNTEREXAMPLES,
+    };
+    let mut proof = AccessProof {
+        verdict: ProofVerdict::Proved,
+        classes: classes.len(),
+        accounts: classes.iter().map(|c| c.accounts).sum(),
+        fresh_ous: classes.iter().map(|c| c.fresh_ous).sum(),
+        classes_with_new_access: 0,
+        counterexamples: Vec::new(),
+        undecided: Vec::new(),
+        newly_denied: Vec::new(),
+    };
+    for (i, class) in classes.iter().enumerate() {
+        if i >= MAX_CLASSES {
+            proof.undecided.push(UndecidedClass {
+                subject: class.example.clone(),
+                accounts: class.accounts,
+                why: Undecided::TooManyClasses { limit: MAX_CLASSES },
+            });
+            continue;
+        }
+        let forward = reason::new_access(&class.old, &class.new, &class.constants, budget);
+        record_forward(&mut proof, class, forward);
+        let backward = reason::newly_denied(&class.old, &class.new, &class.constants, budget);
+        if let Some(d) = denied_patterns(class, backward) {
+            proof.newly_denied.push(d);
+        }
+    }
+    proof.verdict = if proof.classes_with_new_access > 0 {
+        ProofVerdict::NewAccess
+    } else if !proof.undecided.is_empty() {
+        ProofVerdict::Unknown
+    } else {
+        ProofVerdict::Proved
+    };
+    proof
+}
+
+fn record_forward(proof: &mut AccessProof, class: &classes::Class, verdict: Verdict) {
+    match verdict {
+        Verdict::Proved => {}
+        Verdict::NewAccess(witnesses) => {
+            proof.classes_with_new_access += 1;
+            for w in witnesses {
+                if proof.counterexamples.len() >= MAX_COUNTEREXAMPLES {
+                    break;
+                }
+                // The decisions are taken again from the evaluator, so what is shown is what
+                // `explain` says.
+                let old = eval::decide(&class.old, &w.request);
+                let new = eval::decide(&class.new, &w.request);
+                proof.counterexamples.push(Counterexample {
+                    subject: class.example.clone(),
+                    accounts: class.accounts,
+                    request: w.request,
+                    old,
+                    new,
+                });
+            }
+        }
+        Verdict::Unknown(u) => proof.undecided.push(UndecidedClass {
+            subject: class.example.clone(),
+            accounts: class.accounts,
+            why: Undecided::Reason(u),
+        }),
+    }
+}
+
+/// The reverse direction for one class: `None` when nothing is newly denied.
+fn denied_patterns(class: &classes::Class, verdict: Verdict) -> Option<DeniedPatterns> {
+    let (witnesses, incomplete) = match verdict {
+        Verdict::Proved => return None,
+        Verdict::NewAccess(w) => (w, None),
+        Verdict::Unknown(u) => (Vec::new(), Some(Undecided::Reason(u))),
+    };
+    let mut patterns: Vec<(Vec<String>, String)> = Vec::new();
+    for w in &witnesses {
+        let decision = eval::decide(&class.new, &w.request);
+        let actions = denying_actions(&class.new, &decision)
+            .unwrap_or_else(|| vec![w.request.action.clone()]);
+        let by = crate::plan::verify::describe_decision(&decision);
+        match patterns.iter_mut().find(|(_, b)| *b == by) {
+            Some((acts, _)) => {
+                for a in actions {
+                    if !acts.contains(&a) {
+                        acts.push(a);
+                    }
+                }
+            }
+            None => patterns.push((actions, by)),
+        }
+    }
+    Some(DeniedPatterns {
+        subject: class.example.clone(),
+        accounts: class.accounts,
+        patterns,
+        incomplete,
+    })
+}
+
+/// The action patterns of the Deny statement that decided (`NotAction` ones prefixed with
+/// `all but`); `None` for a missing Allow.
+fn denying_actions(path: &Path, decision: &Decision) -> Option<Vec<String>> {
+    let Decision::Deny(by) = decision else {
+        return None;
+    };
+    let levels = match by.layer {
+        eval::Layer::Scp => &path.scp,
+        eval::Layer::Rcp => &path.rcp,
+    };
+    let statement = levels
+        .iter()
+        .filter(|l| l.name == by.level)
+        .flat_map(|l| &l.policies)
+        .filter(|p| p.name == by.policy)
+        .flat_map(|p| &p.policy.statements)
+        .find(|s| s.name == by.statement)?;
+    match &statement.actions {
+        Actions::Action(a) => Some(a.clone()),
+        Actions::NotAction(a) => Some(vec![format!("all but {}", a.join(", "))]),
+        Actions::Missing => None,
+    }
+}
