@@ -6,6 +6,9 @@
 //! Architecture invariant: this is the only module that knows the AWS SDK. It speaks `model`
 //! types outward and makes no decisions: what to change is `plan`'s job.
 
+pub mod access_report;
+pub mod access_report_aws;
+pub mod access_report_fake;
 pub mod aws;
 pub mod demo;
 mod error;

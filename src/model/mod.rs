@@ -7,10 +7,12 @@
 //! travels with the desired state). Policy documents are carried as `serde_json::Value`;
 //! `policy` gives them meaning.
 
+mod access;
 mod desired;
 mod iam;
 mod live;
 
+pub use access::{AccessDetail, AccessReport};
 pub use desired::{
     AssertSubject, Assertion, Desired, DesiredAccount, DesiredBoundary, DesiredGuardrail,
     DesiredOu, DesiredPolicy, DesiredRoot, LintNote,

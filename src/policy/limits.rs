@@ -248,6 +248,14 @@ impl PolicyTypeLimits {
     }
 }
 
+/// IAM's organizations access report (`suggest service-allowlist`): IAM tracks service access
+/// for the last 400 days (AWS's service last accessed data pages), and
+/// `GetOrganizationsAccessReport` pages hold 1 to 1,000 services, 100 unless `MaxItems` says
+/// otherwise (its API reference).
+pub const ACCESS_REPORT_TRACKING_DAYS: Limit = Limit::aws(400);
+pub const ACCESS_REPORT_MAX_ITEMS: Limit = Limit::aws(1_000);
+pub const ACCESS_REPORT_DEFAULT_ITEMS: Limit = Limit::aws(100);
+
 impl OrgLimits {
     pub fn set(&mut self, key: &str, value: usize) -> bool {
         let slot = match key {
