@@ -96,9 +96,12 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         }
     }
     let mut out = DocumentMut::new();
+    // The `#:schema` directive first: taplo (Even Better TOML) then completes and checks keys.
     out.decor_mut().set_prefix(format!(
-        "# guardrail config for environment `{env}`, imported from organization {}.\n\
+        "#:schema {}\n\
+         # guardrail config for environment `{env}`, imported from organization {}.\n\
          # Every key is documented in docs/config.md.\n",
+        super::schema::SCHEMA_URL,
         live.org_id
     ));
 

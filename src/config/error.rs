@@ -34,6 +34,42 @@ pub enum ErrorKind {
     Template,
 }
 
+impl ErrorKind {
+    /// Every kind, for tools that list them (SARIF's rules).
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Unreadable,
+        ErrorKind::Syntax,
+        ErrorKind::UnknownKey,
+        ErrorKind::MissingKey,
+        ErrorKind::InvalidValue,
+        ErrorKind::Dangling,
+        ErrorKind::Duplicate,
+        ErrorKind::BadDocument,
+        ErrorKind::Limit,
+        ErrorKind::Lint,
+        ErrorKind::Template,
+    ];
+
+    /// One sentence saying what the kind means.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::Unreadable => "The config file could not be read.",
+            ErrorKind::Syntax => "The config is not valid TOML.",
+            ErrorKind::UnknownKey => "A key the config schema does not know.",
+            ErrorKind::MissingKey => "A required key is absent.",
+            ErrorKind::InvalidValue => "A value of the wrong type or shape.",
+            ErrorKind::Dangling => "A reference to something the config does not declare.",
+            ErrorKind::Duplicate => "The same name, id or email used twice.",
+            ErrorKind::BadDocument => {
+                "A policy document that cannot be read or is not a JSON object."
+            }
+            ErrorKind::Limit => "A value over a limit of the limits table.",
+            ErrorKind::Lint => "A lint error in a policy document or guardrail (docs/lint.md).",
+            ErrorKind::Template => "A guardrail template that cannot be found, read or expanded.",
+        }
+    }
+}
+
 /// One config error.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
@@ -48,6 +84,8 @@ pub struct ConfigError {
     pub message: String,
     /// An optional hint that says what to do.
     pub help: Option<String>,
+    /// The lint rule (`GR0xx`) of an [`ErrorKind::Lint`] error.
+    pub rule: Option<&'static str>,
     /// Byte span in the source text.
     pub span: Range<usize>,
     pub source_text: Arc<str>,
@@ -169,6 +207,7 @@ impl Sink {
             key: key.to_owned(),
             message: message.into(),
             help,
+            rule: None,
             span,
             source_text: self.text.clone(),
             named: self.named.clone(),

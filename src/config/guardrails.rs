@@ -660,7 +660,7 @@ impl Walker<'_> {
             for f in lint::lint(&p.document, p.policy_type, &ctx) {
                 self.report(
                     f,
-                    &format!("policy {}", p.name),
+                    (&format!("policy {}", p.name), Some(&p.source)),
                     span.clone(),
                     &join(&join("policies", &p.name), "document"),
                     &mut notes,
@@ -678,7 +678,10 @@ impl Walker<'_> {
             for f in lint::lint(&doc, g.policy_type, &ctx) {
                 self.report(
                     f,
-                    &format!("guardrail {} (template {})", g.name, g.template),
+                    (
+                        &format!("guardrail {} (template {})", g.name, g.template),
+                        None,
+                    ),
                     span.clone(),
                     &join("guardrails", &g.name),
                     &mut notes,
@@ -691,7 +694,7 @@ impl Walker<'_> {
     fn report(
         &mut self,
         f: lint::Finding,
-        subject: &str,
+        (subject, document): (&str, Option<&std::path::PathBuf>),
         span: Option<Range<usize>>,
         key: &str,
         notes: &mut Vec<LintNote>,
@@ -709,13 +712,20 @@ impl Walker<'_> {
                 format!("{} {}{st}: {}", f.code, subject, f.message),
                 format!("see docs/lint.md#{}", f.code.to_ascii_lowercase()),
             );
+            if let Some(e) = self.sink.errors.last_mut() {
+                e.rule = Some(f.code);
+            }
         } else {
+            let (line, column) = self.sink.line_col(span.map_or(0, |s| s.start));
             notes.push(LintNote {
                 subject: subject.to_owned(),
                 code: f.code,
                 severity: f.severity.name(),
                 statement: f.statement,
                 message: f.message,
+                line,
+                column,
+                document: document.cloned(),
             });
         }
     }

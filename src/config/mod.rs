@@ -13,11 +13,14 @@ mod documents;
 mod emit;
 mod error;
 mod guardrails;
+mod locate;
 mod parse;
+pub mod schema;
 
 pub use docpath::Confine;
 pub use emit::{emit, Emitted};
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
+pub use locate::key_location;
 pub use parse::{parse, parse_confined};
 
 use std::path::{Path, PathBuf};

@@ -130,6 +130,13 @@ pub struct LintNote {
     pub severity: &'static str,
     pub statement: Option<String>,
     pub message: String,
+    /// 1-based line and column in the config of the key the note is about (the policy's
+    /// `document`, the guardrail's table), for SARIF and editors.
+    pub line: usize,
+    pub column: usize,
+    /// The policy's JSON document as the config names it (relative to the config's
+    /// directory); none for a guardrail.
+    pub document: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,7 @@ mod human;
 mod json;
 mod markdown;
 mod replay;
+pub mod sarif;
 mod validate;
 
 pub use access_proof::{

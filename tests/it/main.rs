@@ -26,6 +26,8 @@ mod policy_types;
 mod render_snapshots;
 mod replay;
 mod safety;
+mod sarif;
+mod schema;
 mod support;
 mod templates;
 mod walk_paths;

@@ -1,0 +1,1 @@
+//! `validate --format sarif` (filled in below).
