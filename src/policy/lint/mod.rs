@@ -1,7 +1,9 @@
 //! Lint: every document, templated or plain, is checked before anything else. Each finding has
 //! a stable code (`GR0xx`), a severity graded like AWS's own policy validation (error,
 //! security, warning, suggestion) and names the statement. The rule table [`RULES`] carries
-//! each rule's documentation; `docs/lint.md` is generated from it.
+//! each rule's documentation; `docs/lint.md` is generated from it. Management policy documents
+//! (tag, backup, declarative, ...) are checked by `management.rs` against their type's
+//! published syntax, kept as data in [`management_syntax`].
 
 use serde_json::Value;
 
@@ -10,6 +12,8 @@ use super::iam::catalogue;
 use crate::model::PolicyType;
 
 mod catalogue_checks;
+mod management;
+pub mod management_syntax;
 mod rules;
 
 pub use rules::*;
@@ -82,6 +86,9 @@ pub struct LintContext {
 
 /// Lints one document of a policy type.
 pub fn lint(doc: &Value, ty: PolicyType, ctx: &LintContext) -> Vec<Finding> {
+    if !ty.is_authorization() {
+        return management::lint(doc, ty);
+    }
     let mut out = Vec::new();
     let Some(top) = doc.as_object() else {
         out.push(finding(
@@ -295,8 +302,8 @@ fn lint_statement(
                 ));
             }
         }
-        // The management policy types (tag, backup, ...) are not IAM policy documents and
-        // guardrail never lints them; nothing type-specific to check.
+        // The management policy types (tag, backup, ...) are not IAM policy documents:
+        // `lint` hands them to `management::lint` before any statement is read.
         _ => {}
     }
 
@@ -436,6 +443,10 @@ pub fn docs_page() -> String {
     }
     for r in RULES {
         let _ = writeln!(out, "\n## {} {}\n\n**Severity:** {}\n\n**What it does.** {}\n\n**Why is this bad.** {}\n\n**Example.**\n\n```json\n{}\n```\n\n**Use instead.**\n\n```json\n{}\n```", r.code, r.name, r.severity.name(), r.what, r.why, r.example, r.instead);
+    }
+    out.push_str("\n## Management policy syntax\n\nGR027-GR029 check tag, backup, AI opt-out, chat applications, declarative (EC2), Security Hub, Inspector, upgrade rollout, Bedrock, S3 and Shield network security director policies against each type's syntax, written from these pages of the AWS Organizations User Guide (`src/policy/lint/management_syntax.rs`). Subtrees a page shows only by example (Security Hub `features` entries excepted, Microsoft Teams tenants and overrides of chat applications policies, backup `index_actions`, `scan_actions`, `scan_settings` and selection `conditions`, allowed-images date conditions) get the operator rules (GR028) only. The size limit of each type is checked with the configuration's limits (docs/config.md).\n\n| type | syntax page |\n|---|---|\n");
+    for s in management_syntax::SYNTAXES {
+        let _ = writeln!(out, "| `{}` | {} |", s.policy_type.api_name(), s.source);
     }
     let rcp: Vec<String> = cat.rcp_services.iter().map(|s| format!("`{s}`")).collect();
     let _ = writeln!(

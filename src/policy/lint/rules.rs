@@ -141,4 +141,16 @@ rules! {
         "Warns when an RCP statement names actions of a service that RCPs do not cover (the IAM catalogue's list of RCP-supported services).",
         "RCPs apply only to the services AWS lists; a statement on any other service denies nothing.",
         r#"{"Effect":"Deny","Principal":"*","Action":"ec2:*","Resource":"*"}"#, r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}"#;
+    MGMT_KEY = "GR027", "management-unknown-key", Warning,
+        "Management policies (every type but SCPs and RCPs): warns about a key the type's published syntax does not have at that place (`tag_keys` for `tag_key`, an attribute of another service under `ec2_attributes`, an AI service not in AWS's list), or a key written under a setting instead of an inheritance operator. The syntax of each type is a data table (`src/policy/lint/management_syntax.rs`).",
+        "A misspelt key configures nothing: the setting the author meant keeps its inherited value, silently. A warning, not an error: AWS adds attributes, and a brand-new one may be newer than the table.",
+        r#"{"tags":{"costcenter":{"tag_keys":{"@@assign":"CostCenter"}}}}"#, r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"}}}}"#;
+    MGMT_OPERATOR = "GR028", "management-operator", Error,
+        "Management policies: checks the inheritance operators. Only `@@assign`, `@@append`, `@@remove` and `@@operators_allowed_for_child_policies` exist; the three value-setting operators stand on a setting, not on an object that holds settings; `@@append` and `@@remove` apply to list settings only and take a list; `@@operators_allowed_for_child_policies` takes a list of `@@all`, `@@none`, `@@assign`, `@@append`, `@@remove`, with `@@all` and `@@none` alone.",
+        "AWS rejects such a document, or (for an operator its parent forbids) reports the account's effective policy as invalid.",
+        r#"{"services":{"default":{"opt_out_policy":{"@@append":"optOut"}}}}"#, r#"{"services":{"default":{"opt_out_policy":{"@@assign":"optOut"}}}}"#;
+    MGMT_VALUE = "GR029", "management-value", Error,
+        "Management policies: checks each setting's value against the type's syntax: one value or a list, the accepted words (case matters: `optOut`, not `optout`), whole numbers in range (`http_put_response_hop_limit` from -1 to 64), and an object where the syntax holds settings.",
+        "A value the service does not accept makes the effective policy invalid, so the guardrail does not apply; AWS's own pages warn that wrong capitalization breaks these policies.",
+        r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"require"}}}}"#, r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"}}}}"#;
 }

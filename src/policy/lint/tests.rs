@@ -148,6 +148,21 @@ fn rules_table() {
             RCP,
             "GR026",
         ),
+        (
+            json!({"tags":{"cc":{"tag_keys":{"@@assign":"CostCenter"}}}}),
+            PolicyType::TagPolicy,
+            "GR027",
+        ),
+        (
+            json!({"services":{"default":{"opt_out_policy":{"@@append":["optOut"]}}}}),
+            PolicyType::AiServicesOptOutPolicy,
+            "GR028",
+        ),
+        (
+            json!({"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"require"}}}}),
+            PolicyType::DeclarativePolicyEc2,
+            "GR029",
+        ),
     ];
     for (doc, ty, code) in cases {
         let got = codes(doc.clone(), ty, true);
@@ -156,7 +171,7 @@ fn rules_table() {
             "{code} expected for {doc}, got {got:?}"
         );
     }
-    assert_eq!(RULES.len(), 25);
+    assert_eq!(RULES.len(), 28);
 }
 
 /// AWS matches service prefixes and action names case-insensitively: any case is valid,
