@@ -165,7 +165,8 @@ impl Walker<'_> {
             let mut values: BTreeMap<String, ParamValue> = BTreeMap::new();
             let mut ok = true;
             for (k, v) in t.iter() {
-                if k == "template" {
+                if k == "template" || k == "stage" {
+                    // `stage` is the rollout's (`rollout.rs`), not a template parameter.
                     continue;
                 }
                 let key = join(&path, k);
@@ -645,13 +646,8 @@ impl Walker<'_> {
         };
         let mut notes = Vec::new();
         let pols = top.get("policies").and_then(Item::as_table_like);
-        // Management policies (tag, backup, ...) use AWS's inheritance operators, not the IAM
-        // policy language: the SCP/RCP rules do not apply to them.
-        for p in d
-            .policies
-            .values()
-            .filter(|p| p.guardrails.is_empty() && p.policy_type.is_authorization())
-        {
+        // Management policies (tag, backup, ...) are linted against their type's syntax.
+        for p in d.policies.values().filter(|p| p.guardrails.is_empty()) {
             let span = pols
                 .and_then(|t| t.get(&p.name))
                 .and_then(Item::as_table_like)
@@ -668,13 +664,12 @@ impl Walker<'_> {
             }
         }
         let gs = top.get("guardrails").and_then(Item::as_table_like);
-        for g in d
-            .guardrails
-            .values()
-            .filter(|g| g.policy_type.is_authorization())
-        {
+        for g in d.guardrails.values() {
             let span = gs.and_then(|t| key_span(t, &g.name));
-            let doc = compile::envelope(&g.statements);
+            let doc = g
+                .document
+                .clone()
+                .unwrap_or_else(|| compile::envelope(&g.statements));
             for f in lint::lint(&doc, g.policy_type, &ctx) {
                 self.report(
                     f,

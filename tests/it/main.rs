@@ -20,6 +20,7 @@ mod import_quoting;
 mod invariants;
 mod layering;
 mod lint_corpus;
+mod management_lint;
 mod model_check;
 mod plan_props;
 mod policy_types;
