@@ -1,10 +1,24 @@
 //! Automated reasoning over SCP/RCP changes: is there a request that the new policy set
 //! allows and the old one denies, at one position in the organization?
 //!
-//! Pure: no IO. Works from the evaluator's typed form (`policy::eval`) and follows its
-//! semantics exactly; every counterexample is replayed through [`crate::policy::eval::decide`].
+//! Pure: no IO. It works from the evaluator's typed form (`policy::eval`), never from the
+//! JSON, and follows the evaluator's semantics: `formula` states the question as a Boolean
+//! formula over atoms (one statement part reading one request variable), `search` walks its
+//! disjunctions, `glob` and `domain` decide each variable (automata for strings, covering
+//! candidates for numbers, dates and addresses), `values` makes counterexamples readable.
+//! Every counterexample is replayed through [`decide`] on both sides before it is reported.
+//!
+//! The fragment it decides, and what makes it answer UNKNOWN, is in docs/access-proof.md.
 
-use crate::policy::eval::{Decision, Path, Request};
+mod domain;
+mod formula;
+mod glob;
+mod search;
+mod values;
+
+use crate::policy::eval::{decide, Decision, Level, Path, Request};
+use formula::{Compiler, Var, F};
+use search::{Model, Search, Value};
 
 /// Constants fixed for one account class: policy variables that resolve to them are decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +57,10 @@ pub struct Witness {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unknown {
     /// A construct outside the decided fragment; `statement` is `policy/Sid`.
-    Unsupported { construct: String, statement: String },
+    Unsupported {
+        construct: String,
+        statement: String,
+    },
     /// The search budget ran out.
     Budget,
 }
@@ -56,16 +73,116 @@ pub enum Verdict {
     Unknown(Unknown),
 }
 
+fn levels(p: &Path, rcp: bool) -> Vec<&Level> {
+    let rcps = if rcp { p.rcp.as_slice() } else { &[] };
+    p.scp.iter().chain(rcps).collect()
+}
+
+/// "New allows and old denies", for requests with and without `kms:RetireGrant` (which
+/// RCPs never see), by a caller that is not a service-linked role (exempt on both sides).
+fn question(c: &mut Compiler, old: &Path, new: &Path) -> F {
+    let retire = c.retire_grant();
+    let slr = c.service_linked();
+    let mut cases = Vec::new();
+    for rcp in [true, false] {
+        let allowed = if new.management {
+            F::And(Vec::new())
+        } else {
+            c.allowed(&levels(new, rcp))
+        };
+        let denied = if old.management {
+            F::Or(Vec::new())
+        } else {
+            c.denied(&levels(old, rcp))
+        };
+        cases.push(F::And(vec![
+            F::Lit(retire, !rcp),
+            F::Lit(slr, false),
+            allowed,
+            denied,
+        ]));
+    }
+    F::Or(cases)
+}
+
 /// Is there a request that `new` allows and `old` denies, at one position?
 pub fn new_access(old: &Path, new: &Path, constants: &Constants, budget: Budget) -> Verdict {
-    let _ = (old, new, constants, budget);
-    Verdict::Unknown(Unknown::Unsupported {
-        construct: "not implemented yet".into(),
-        statement: String::new(),
-    })
+    let mut c = Compiler::new([old, new], constants);
+    let root = question(&mut c, old, new);
+    let steps = glob::Steps {
+        used: 0,
+        max: budget.max_steps,
+    };
+    let want = budget.max_witnesses.max(1);
+    let mut s = Search::new(&c.atoms, &c.pins, constants, steps, want);
+    let exhausted = s.run(&root).is_err();
+    let mut witnesses: Vec<Witness> = Vec::new();
+    let mut approx = s.approx.clone();
+    for m in &s.models {
+        let request = request(m, &c.pins);
+        let (o, n) = (decide(old, &request), decide(new, &request));
+        if !n.is_denied() && o.is_denied() {
+            if !witnesses.iter().any(|w| w.request == request) {
+                witnesses.push(Witness {
+                    request,
+                    old: o,
+                    new: n,
+                });
+            }
+        } else if m.approx {
+            approx = approx.or(Some((
+                "a counterexample on an approximation".into(),
+                "".into(),
+            )));
+        } else {
+            return Verdict::Unknown(Unknown::Unsupported {
+                construct: format!("internal error: the evaluator does not confirm {request:?}"),
+                statement: String::new(),
+            });
+        }
+    }
+    if !witnesses.is_empty() {
+        return Verdict::NewAccess(witnesses);
+    }
+    match approx {
+        Some((construct, statement)) => Verdict::Unknown(Unknown::Unsupported {
+            construct,
+            statement,
+        }),
+        None if exhausted => Verdict::Unknown(Unknown::Budget),
+        None => Verdict::Proved,
+    }
+}
+
+/// The request a model stands for: its values, the pinned keys, and a region when nothing
+/// reads one.
+fn request(m: &Model, pins: &[(String, String, bool)]) -> Request {
+    let mut r = Request::default();
+    for (k, v, _) in pins {
+        r = r.set(k, vec![v.clone()]);
+    }
+    for (var, v) in &m.values {
+        match (var, v) {
+            (Var::Action, Value::Action(a)) => r.action = values::canonical_action(a),
+            (Var::Resource, Value::Resource(res)) => r.resource = res.clone(),
+            (Var::Key(k), Value::Key(Some(vals))) => r = r.set(k, vals.clone()),
+            (Var::Key(k), Value::Key(None)) => {
+                r.context.remove(k);
+            }
+            _ => {}
+        }
+    }
+    let region = Var::Key("aws:requestedregion".into());
+    if !m.values.contains_key(&region) && r.values("aws:requestedregion").is_none() {
+        r = r.region("us-east-1");
+    }
+    r
 }
 
 /// The reverse question, for the "newly denied" summary: requests `old` allows and `new` denies.
 pub fn newly_denied(old: &Path, new: &Path, constants: &Constants, budget: Budget) -> Verdict {
     new_access(new, old, constants, budget)
 }
+
+#[cfg(test)]
+mod tests;

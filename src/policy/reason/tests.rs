@@ -1,0 +1,144 @@
+use serde_json::{json, Value};
+
+use super::glob::{member, Nfa};
+use super::*;
+use crate::policy::eval::{arn_like, glob, EvalPolicy};
+
+fn path(scps: &[Value]) -> Path {
+    let level = |i: usize, docs: Vec<EvalPolicy>| Level {
+        name: format!("level{i}"),
+        policies: docs,
+    };
+    let mut policies = vec![EvalPolicy::allow_all("FullAWSAccess")];
+    policies.extend(
+        scps.iter()
+            .enumerate()
+            .map(|(i, d)| EvalPolicy::new(&format!("p{i}"), d, Vec::new())),
+    );
+    Path {
+        scp: vec![
+            level(0, vec![EvalPolicy::allow_all("FullAWSAccess")]),
+            level(1, policies),
+        ],
+        rcp: Vec::new(),
+        management: false,
+    }
+}
+
+fn deny(actions: &[&str]) -> Value {
+    json!({"Statement": [{"Sid": "D", "Effect": "Deny", "Action": actions, "Resource": "*"}]})
+}
+
+fn check(old: &Path, new: &Path) -> Verdict {
+    new_access(old, new, &Constants::default(), Budget::default())
+}
+
+#[test]
+fn adding_a_deny_is_proved() {
+    let old = path(&[]);
+    let new = path(&[deny(&["s3:DeleteBucket"])]);
+    assert_eq!(check(&old, &new), Verdict::Proved);
+}
+
+#[test]
+fn removing_a_deny_names_its_action() {
+    let old = path(&[deny(&["s3:DeleteBucket", "iam:*"])]);
+    let new = path(&[deny(&["iam:*"])]);
+    let Verdict::NewAccess(ws) = check(&old, &new) else {
+        panic!("expected new access");
+    };
+    assert_eq!(ws[0].request.action, "s3:DeleteBucket");
+    assert!(matches!(ws[0].old, Decision::Deny(_)));
+    assert_eq!(ws[0].new, Decision::Allow);
+}
+
+#[test]
+fn a_region_lock_removed_gives_a_region_outside_it() {
+    let lock = json!({"Statement": [{"Effect": "Deny", "NotAction": ["iam:*", "sts:*"],
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]});
+    let Verdict::NewAccess(ws) = check(&path(&[lock]), &path(&[])) else {
+        panic!("expected new access");
+    };
+    let r = &ws[0].request;
+    assert!(!r.action.to_ascii_lowercase().starts_with("iam:"), "{r:?}");
+    assert_ne!(
+        r.values("aws:RequestedRegion"),
+        Some(&["eu-west-1".to_owned()][..])
+    );
+}
+
+#[test]
+fn narrowing_a_condition_is_proved_and_widening_is_not() {
+    let ip = |cidr: &str| {
+        json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": [cidr]}}}]})
+    };
+    // Allowing fewer addresses (a smaller network) is a tightening.
+    assert_eq!(
+        check(&path(&[ip("10.0.0.0/8")]), &path(&[ip("10.1.0.0/16")])),
+        Verdict::Proved
+    );
+    let Verdict::NewAccess(ws) = check(&path(&[ip("10.1.0.0/16")]), &path(&[ip("10.0.0.0/8")]))
+    else {
+        panic!("expected new access");
+    };
+    assert!(ws[0].request.values("aws:SourceIp").is_some());
+}
+
+#[test]
+fn an_unknown_policy_variable_is_not_proved() {
+    let d = |p: &[&str]| {
+        json!({"Statement": [{"Sid": "Home", "Effect": "Deny", "Action": "s3:*",
+            "NotResource": p}]})
+    };
+    let home = "arn:aws:s3:::home/${aws:PrincipalTag/team}/*";
+    // A statement both sides keep is decided whatever the variable holds...
+    let same = check(&path(&[d(&[home])]), &path(&[d(&[home]), deny(&["ec2:*"])]));
+    assert_eq!(same, Verdict::Proved);
+    // ...but a tightening that rests on the variable's value is not proved.
+    let v = check(
+        &path(&[d(&[home, "arn:aws:s3:::home/shared/*"])]),
+        &path(&[d(&[home])]),
+    );
+    let Verdict::Unknown(Unknown::Unsupported {
+        construct,
+        statement,
+    }) = v
+    else {
+        panic!("{v:?}");
+    };
+    assert!(construct.contains("aws:principaltag/team"), "{construct}");
+    assert_eq!(statement, "p0/Home");
+}
+
+#[test]
+fn the_automata_read_patterns_as_the_evaluator_does() {
+    let pats = [
+        "s3:get*",
+        "a?c",
+        "*:*:*:*:*:role/x/*",
+        "arn:aws:s3:::b/*",
+        "*",
+        "x*y*z",
+    ];
+    let texts = [
+        "s3:getobject",
+        "abc",
+        "ac",
+        "a:b:c:d:e:role/x/y",
+        "a:b:c:d:e:f:role/x/y",
+        "arn:aws:s3:::b/k:1",
+        "xyz",
+        "xaybz",
+        "xzy",
+        "",
+        ":::::",
+    ];
+    for p in pats {
+        for t in texts {
+            assert_eq!(member(&vec![Nfa::glob(p)], t), glob(p, t), "glob {p} {t}");
+            let arn: Vec<Nfa> = Nfa::arn(p).into_iter().collect();
+            assert_eq!(member(&arn, t), arn_like(p, t), "arn {p} {t}");
+        }
+    }
+}
