@@ -15,11 +15,13 @@ mod error;
 mod guardrails;
 mod locate;
 mod parse;
+mod rollout;
 pub mod schema;
 
 pub use docpath::Confine;
 pub use emit::{emit, Emitted};
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
+pub use guardrails::exempt_principals;
 pub use locate::key_location;
 pub use parse::{parse, parse_confined};
 

@@ -20,6 +20,7 @@ pub type ReadDoc<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
 const TOP_KEYS: &[&str] = &[
     "documents_root",
+    "rollout",
     "boundaries",
     "guardrails",
     "assert",
@@ -677,6 +678,9 @@ impl Walker<'_> {
 
         // [boundaries.NAME] (adds its require/protect guardrails to the covered targets)
         self.boundaries(top, &mut d);
+
+        // [rollout] and `stage`: canary guardrails only where they reach the canary OUs.
+        self.rollout(top, &mut d);
 
         // [[assert]]
         self.assertions(top, &mut d);

@@ -126,8 +126,47 @@ impl ProvideCredentials for MemberCredentials {
     }
 }
 
+/// A config with a time source: `AssumeRoleProvider::build` requires one (it panics without
+/// one); a config from `aws_config::load` always has one, a hand-built one may not, so it gets
+/// the system clock.
+pub(super) fn with_time_source(base: &SdkConfig) -> SdkConfig {
+    if base.time_source().is_some() {
+        base.clone()
+    } else {
+        base.to_builder()
+            .time_source(SharedTimeSource::default())
+            .build()
+    }
+}
+
+/// Credentials for `account.role` in a member account, for any client built from `base` (IAM,
+/// CloudTrail): the SDK's refreshing AssumeRole provider, each AssumeRole counted in `counter`.
+/// Nothing is sent until a client first needs them. `base` must have a time source
+/// ([`with_time_source`]).
+pub(super) async fn member_credentials(
+    base: &SdkConfig,
+    partition: &str,
+    account: &IamAccount,
+    counter: &Counter,
+) -> impl ProvideCredentials + 'static {
+    let role_arn = role_arn(partition, account);
+    let provider = AssumeRoleProvider::builder(&role_arn)
+        .configure(base)
+        .session_name(SESSION_NAME)
+        .build()
+        .await;
+    MemberCredentials {
+        provider,
+        role_arn,
+        account: account.id.clone(),
+        counter: counter.clone(),
+    }
+}
+
 /// AWS's answers by error code, everything else by its class (`sdk_error`).
-fn map_err<E>(err: SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> Error
+pub(super) fn map_err<E>(
+    err: SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -141,18 +180,8 @@ impl AwsIam {
     /// IAM in the member accounts of an organization in `partition` (from the root's ARN:
     /// `aws`, `aws-us-gov`, `aws-cn`), with the management account's config as the base.
     pub fn new(base: &SdkConfig, partition: &str, concurrency: usize) -> Self {
-        // `AssumeRoleProvider::build` requires a time source (it panics without one); a config
-        // from `aws_config::load` always has one, a hand-built one may not: give it the
-        // system clock, so that requirement always holds.
-        let base = if base.time_source().is_some() {
-            base.clone()
-        } else {
-            base.to_builder()
-                .time_source(SharedTimeSource::default())
-                .build()
-        };
         AwsIam {
-            base,
+            base: with_time_source(base),
             // An empty partition is a snapshot not read by a walk: the commercial one.
             partition: if partition.is_empty() {
                 "aws"
@@ -175,18 +204,7 @@ impl AwsIam {
         if let Some(c) = clients.get(account) {
             return Ok(c.clone());
         }
-        let role_arn = role_arn(&self.partition, account);
-        let provider = AssumeRoleProvider::builder(&role_arn)
-            .configure(&self.base)
-            .session_name(SESSION_NAME)
-            .build()
-            .await;
-        let creds = MemberCredentials {
-            provider,
-            role_arn,
-            account: account.id.clone(),
-            counter: self.counter.clone(),
-        };
+        let creds = member_credentials(&self.base, &self.partition, account, &self.counter).await;
         let conf = iam::config::Builder::from(&self.base)
             .credentials_provider(creds)
             .build();

@@ -74,6 +74,9 @@ pub const RATES: &[(&[&str], f64, f64)] = &[
     (&["TagResource", "UntagResource"], 4.0, 6.0),
     (&["DescribeAccount"], 20.0, 30.0),
     (&["CreateAccount", "DescribeCreateAccountStatus"], 0.1, 3.0),
+    // CloudTrail, not Organizations: 2 per second per account *and region*, so its user
+    // (`cloudtrail_aws`) keeps one limiter per account and region.
+    (&["LookupEvents"], 2.0, 2.0),
 ];
 
 /// The client paces at this share of each of AWS's rates (3% slower than AWS allows), so the

@@ -39,6 +39,9 @@ pub struct Desired {
     pub accounts: BTreeMap<String, DesiredAccount>,
     /// Per-type limit overrides already merged over AWS's defaults.
     pub limits: crate::policy::limits::LimitsTable,
+    /// `[rollout]` and the guardrails at the canary stage (already held back from the targets
+    /// outside the canary OUs).
+    pub rollout: super::Rollout,
     /// SHA-256 (hex) of every input read: the config file and each document, by path as
     /// written. Saved plans compare these to tell whether the config moved.
     pub inputs: BTreeMap<String, String>,

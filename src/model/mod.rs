@@ -11,6 +11,7 @@ mod access;
 mod desired;
 mod iam;
 mod live;
+mod rollout;
 
 pub use access::{AccessDetail, AccessReport};
 pub use desired::{
@@ -19,6 +20,7 @@ pub use desired::{
 };
 pub use iam::{BoundaryState, IamLive, IamPolicyState, RoleInfo};
 pub use live::{AccountState, LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
+pub use rollout::{Rollout, DEFAULT_MIN_DAYS, EVENT_HISTORY_DAYS};
 
 use std::fmt;
 

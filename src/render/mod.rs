@@ -14,6 +14,7 @@ mod failure;
 mod human;
 mod json;
 mod markdown;
+pub mod observe;
 mod replay;
 pub mod sarif;
 mod validate;

@@ -14,6 +14,7 @@
 pub mod map;
 pub mod read;
 pub mod record;
+pub mod sink;
 
 use std::collections::BTreeMap;
 

@@ -23,6 +23,9 @@ pub struct Record {
     pub source_ip_address: Option<String>,
     pub user_identity: UserIdentity,
     pub error_code: Option<String>,
+    /// AWS's message for the error; since 2026 an access-denied message ends with the ARN of
+    /// the policy that denied (`observe` attributes denials with it).
+    pub error_message: Option<String>,
     pub resources: Vec<Resource>,
     /// `AwsApiCall`, `AwsServiceEvent`, `AwsConsoleAction`, `AwsConsoleSignIn`, ...
     pub event_type: Option<String>,

@@ -22,6 +22,7 @@ mod layering;
 mod lint_corpus;
 mod management_lint;
 mod model_check;
+mod observe;
 mod plan_props;
 mod policy_types;
 mod render_snapshots;
