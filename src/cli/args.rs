@@ -205,7 +205,13 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-    },
+    },    /// After apply: the access-denied events of the last days (CloudTrail's event history in
+    /// each member account, or log files), attributed to the guardrail that denied them. Exit
+    /// 0, or 2 when the deployer or a break-glass principal was denied; 1 on error.
+    Observe(super::observe::ObserveArgs),
+    /// Move a guardrail from stage "canary" to "all" in the config, unless it denied requests
+    /// on the canary within `[rollout] min_days`. Then plan and apply as usual.
+    Promote(super::observe::PromoteArgs),
 }
 
 /// `--replay PATH [--replay-since T] [--replay-until T]` (plan and validate).

@@ -19,7 +19,7 @@ use crate::{apply, config, plan, render};
 
 /// Writes data to stdout. A closed pipe (`guardrail plan | head`) is not an error: the
 /// reader has what it wanted, and the exit code still tells the result.
-fn emit(s: &str) -> anyhow::Result<()> {
+pub(super) fn emit(s: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
@@ -79,6 +79,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             apply_locked(&cli, &connect, &opts).await
         }
         Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
+        Command::Observe(args) => {
+            super::observe::observe_cmd(&cli.environments, &connect, args).await
+        }
+        Command::Promote(args) => {
+            super::observe::promote_cmd(&cli.environments, &connect, args).await
+        }
         Command::Validate {
             env,
             format,
@@ -122,7 +128,7 @@ fn style_for(stream_is_tty: bool) -> render::Style {
     }
 }
 
-fn config_path(dir: &Path, env: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn config_path(dir: &Path, env: &str) -> anyhow::Result<PathBuf> {
     if env.is_empty()
         || !env
             .chars()

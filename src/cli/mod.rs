@@ -8,6 +8,7 @@ mod access_proof;
 mod args;
 mod commands;
 pub mod files;
+mod observe;
 mod progress;
 mod replay;
 mod report;
@@ -27,6 +28,8 @@ pub enum ExitStatus {
     /// `apply FILE`: the saved plan is stale or was modified (planning again makes other
     /// changes); nothing was written.
     StalePlan,
+    /// `observe`: the deployer or a break-glass principal was denied by an organization policy.
+    ProtectedDenied,
     /// `plan --fail-on-new-access`: the access proof did not say PROVED.
     NewAccess,
 }
@@ -36,7 +39,7 @@ impl ExitStatus {
         match self {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
-            ExitStatus::Changes => 2,
+            ExitStatus::Changes | ExitStatus::ProtectedDenied => 2,
             ExitStatus::StalePlan | ExitStatus::NewAccess => 3,
         }
     }

@@ -179,7 +179,7 @@ pub fn observe_markdown(src: &Source<'_>, r: &Report) -> String {
     let accounts = r.by(|g| vec![g.account.clone()]).len();
     let _ = writeln!(
         out,
-        "### guardrail observe: `{}`\n\n{} access-denied request(s) from {principals} principal(s) in {accounts} account(s) ({}).\n",
+        "### guardrail observe: {}\n\n{} access-denied request(s) from {principals} principal(s) in {accounts} account(s) ({}).\n",
         escape(src.env),
         r.denials,
         escape(&src.from)

@@ -952,6 +952,7 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
 mod at_aws_rates;
 #[path = "../common/invariants.rs"]
 mod invariants;
+mod observe;
 mod proxy;
 mod rate_proxy;
 mod replay;

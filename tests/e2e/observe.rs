@@ -1,0 +1,244 @@
+//! Staged rollout and `observe` through the real binary on moto: a canary-stage guardrail is
+//! applied only on the canary OU; `observe` attributes access-denied records (CloudTrail log
+//! files: moto does not implement LookupEvents) to it and exits 2 when a break-glass principal
+//! was denied; `promote` is refused while the canary shows its denials and rewrites the stage
+//! when it shows none; the next plan attaches the guardrail everywhere it is listed.
+
+use serde_json::{json, Value};
+
+use super::{expect_code, text, Org};
+
+fn config(mgmt: &str, stage: &str) -> String {
+    format!(
+        r#"[organization]
+management_account = "{mgmt}"
+deployer = "arn:aws:iam::{mgmt}:role/guardrail-deployer"
+break_glass = ["arn:aws:iam::*:role/BreakGlass"]
+
+# The canary: new guardrails land here first.
+[rollout]
+canary = ["Workloads/Canary"]
+min_days = 7
+
+[guardrails.eu-only]
+template = "region-lock"
+stage = "{stage}" # promote moves it on
+allowed_regions = ["eu-west-1"]
+
+[root]
+policies = ["FullAWSAccess"]
+
+[ous.Workloads]
+policies = ["FullAWSAccess"]
+guardrails = ["eu-only"]
+
+[ous."Workloads/Canary"]
+policies = ["FullAWSAccess"]
+
+[ous."Workloads/Prod"]
+policies = ["FullAWSAccess"]
+
+[accounts.canary-1]
+email = "canary-1@example.com"
+ou = "Workloads/Canary"
+
+[accounts.prod-1]
+email = "prod-1@example.com"
+ou = "Workloads/Prod"
+"#
+    )
+}
+
+/// `eventTime` an hour ago, RFC 3339 in UTC.
+fn an_hour_ago() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3600;
+    let (days, secs) = ((now / 86_400) as i64, now % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// An access-denied RunInstances in us-west-2 by `role` in `account`, naming `policy_arn`.
+fn denial(account: &str, role: &str, policy_arn: &str) -> Value {
+    json!({
+        "eventVersion": "1.11",
+        "userIdentity": {"type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/s"), "accountId": account,
+            "sessionContext": {"sessionIssuer": {"type": "Role",
+                "arn": format!("arn:aws:iam::{account}:role/{role}"), "accountId": account}}},
+        "eventTime": an_hour_ago(),
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "RunInstances",
+        "awsRegion": "us-west-2",
+        "sourceIPAddress": "203.0.113.9",
+        "errorCode": "Client.UnauthorizedOperation",
+        "errorMessage": format!("You are not authorized to perform this operation. User: arn:aws:sts::{account}:assumed-role/{role}/s is not authorized to perform: ec2:RunInstances with an explicit deny in a service control policy: {policy_arn}"),
+        "eventType": "AwsApiCall",
+        "eventCategory": "Management",
+        "recipientAccountId": account,
+    })
+}
+
+fn write_logs(org: &Org, dir: &str, records: &[Value]) {
+    let path = org.path(dir);
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(
+        path.join("trail.json"),
+        json!({ "Records": records }).to_string(),
+    )
+    .unwrap();
+}
+
+/// Where the live policy compiled from `eu-only` is attached, as OU paths.
+fn eu_only_targets(org: &Org) -> (Vec<String>, String, String) {
+    let live = org.read_live();
+    let p = live
+        .policy_by_name("gr-eu-only")
+        .expect("gr-eu-only in moto");
+    let mut at: Vec<String> = p
+        .targets
+        .iter()
+        .filter_map(|t| live.path_of(t).map(|p| p.to_string()))
+        .collect();
+    at.sort();
+    let arn = format!(
+        "arn:aws:organizations::{}:policy/{}/service_control_policy/{}",
+        live.management_account, live.org_id, p.id
+    );
+    let canary = live
+        .accounts
+        .values()
+        .find(|a| a.email == "canary-1@example.com")
+        .map(|a| a.id.clone())
+        .expect("canary-1 created");
+    (at, arn, canary)
+}
+
+#[test]
+fn a_canary_guardrail_rolls_out_through_observe_and_promote() {
+    let org = Org::bare();
+    let mgmt = org.var("GUARDRAIL_DEMO_ACCOUNT");
+    std::fs::create_dir_all(org.path("environments")).unwrap();
+    let cfg_path = org.path("environments/r.toml");
+    std::fs::write(&cfg_path, config(&mgmt, "canary")).unwrap();
+    expect_code(
+        &org.guardrail(&["apply", "--env", "r", "--auto-approve"]),
+        0,
+    );
+    let (at, arn, canary) = eu_only_targets(&org);
+    assert_eq!(at, vec!["Workloads/Canary"], "the canary OU only");
+
+    // The canary's developers hit the region lock.
+    let dev = denial(&canary, "Dev", &arn);
+    write_logs(&org, "logs/dev", &[dev.clone(), dev.clone()]);
+    let out = org.guardrail(&[
+        "observe",
+        "--env",
+        "r",
+        "--cloudtrail",
+        "logs/dev",
+        "--format",
+        "json",
+    ]);
+    expect_code(&out, 0);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["denials"], 2, "{v:#}");
+    assert_eq!(v["groups"][0]["guardrails"], json!(["eu-only"]));
+    assert_eq!(v["groups"][0]["ou"], "Workloads/Canary");
+    assert_eq!(v["groups"][0]["attributed"], "named by AWS");
+    assert_eq!(
+        v["summary"]["by_guardrail"][0],
+        json!({"name": "eu-only", "count": 2})
+    );
+
+    // A break-glass principal denied by it: exit 2, in every format.
+    write_logs(&org, "logs/glass", &[denial(&canary, "BreakGlass", &arn)]);
+    for format in ["human", "json", "markdown"] {
+        let out = org.guardrail(&[
+            "observe",
+            "--env",
+            "r",
+            "--cloudtrail",
+            "logs/glass",
+            "--format",
+            format,
+        ]);
+        expect_code(&out, 2);
+    }
+
+    // Promotion is refused while the canary shows denials, and nothing is written.
+    let before = std::fs::read_to_string(&cfg_path).unwrap();
+    let out = org.guardrail(&[
+        "promote",
+        "--env",
+        "r",
+        "eu-only",
+        "--cloudtrail",
+        "logs/dev",
+    ]);
+    expect_code(&out, 1);
+    assert!(
+        text(&out.stderr).contains("refusing to promote"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&cfg_path).unwrap(), before);
+
+    // A quiet canary: promoted, only the stage changed, and the plan attaches it everywhere.
+    write_logs(&org, "logs/quiet", &[]);
+    let out = org.guardrail(&[
+        "promote",
+        "--env",
+        "r",
+        "eu-only",
+        "--cloudtrail",
+        "logs/quiet",
+    ]);
+    expect_code(&out, 0);
+    assert_eq!(
+        std::fs::read_to_string(&cfg_path).unwrap(),
+        config(&mgmt, "all")
+    );
+    let out = org.guardrail(&["plan", "--env", "r", "--format", "json"]);
+    expect_code(&out, 0);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let moves: Vec<String> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["action"].as_str().unwrap_or("?"),
+                c["target"]["path"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    assert!(moves.contains(&"attach Workloads".to_owned()), "{moves:?}");
+    assert!(
+        moves.contains(&"detach Workloads/Canary".to_owned()),
+        "{moves:?}"
+    );
+    expect_code(
+        &org.guardrail(&["apply", "--env", "r", "--auto-approve"]),
+        0,
+    );
+    assert_eq!(eu_only_targets(&org).0, vec!["Workloads"]);
+}
