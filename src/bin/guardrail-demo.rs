@@ -6,6 +6,9 @@
 //! role in a random 12-digit account, creates a fresh organization there (so tests can share
 //! one moto server), writes that account's credentials to F as `export` lines, and seeds the
 //! tree through the same `OrgBackend` the product uses.
+//!
+//! `guardrail-demo cloudtrail --out DIR --management ID --accounts ID,ID` writes synthetic
+//! CloudTrail logs for those accounts (`guardrail::replay::synth`), offline.
 
 use std::io::Write as _;
 
@@ -13,6 +16,9 @@ use anyhow::{bail, Context};
 use aws_config::{BehaviorVersion, Region};
 use clap::Parser;
 use guardrail::live::OrgBackend;
+
+#[path = "guardrail-demo/cloudtrail.rs"]
+mod cloudtrail;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,6 +28,8 @@ use guardrail::live::OrgBackend;
 enum Cmd {
     /// Create (optionally) and populate a demo organization.
     Seed(SeedArgs),
+    /// Write synthetic CloudTrail logs for an organization's accounts (offline).
+    Cloudtrail(cloudtrail::CloudtrailArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,7 +82,10 @@ fn random_account(seed: Option<u64>) -> String {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Cmd::Seed(args) = Cmd::parse();
+    let args = match Cmd::parse() {
+        Cmd::Seed(args) => args,
+        Cmd::Cloudtrail(args) => return cloudtrail::run(&args),
+    };
     let host = args
         .endpoint_url
         .split("://")

@@ -271,3 +271,7 @@ mod tests {
         }
     }
 }
+    /// Exit 3 when the replay finds any recorded request the change would newly deny (a hard
+    /// gate for pipelines).
+    #[arg(long, requires = "replay")]
+    pub replay_fail_on_deny: bool,

@@ -359,7 +359,7 @@ fn print_plan(
             }
             emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
         }
-        Format::Markdown => emit(&render::plan_markdown(env, plan))?,
+        Format::Markdown => emit(&render::plan_markdown_with(env, plan, replay))?,
     }
     Ok(())
 }

@@ -35,12 +35,14 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// `--replay-fail-on-deny`: the CloudTrail replay found requests the change newly denies.
+    NewlyDenied,
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes | ExitStatus::ProtectedDenied => 2,
-            ExitStatus::StalePlan | ExitStatus::NewAccess => 3,
+            ExitStatus::StalePlan | ExitStatus::NewAccess | ExitStatus::NewlyDenied => 3,
         }
     }
 }

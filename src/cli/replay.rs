@@ -29,3 +29,8 @@ pub fn report(
         .with_context(|| format!("cannot read --replay {}", path.display()))?;
     Ok(Some(r.finish()))
 }
+
+/// `--replay-fail-on-deny` and the replay found a request the change newly denies.
+pub fn fails(args: &ReplayArgs, report: Option<&replay::Report>) -> bool {
+    args.replay_fail_on_deny && report.is_some_and(|r| !r.newly_denied.is_empty())
+}

@@ -71,9 +71,26 @@ fn line(c: &Change) -> String {
 
 /// The plan as a PR comment.
 pub fn plan_markdown(env: &str, plan: &Plan) -> String {
+    plan_markdown_with(env, plan, None)
+}
+
+/// The plan as a PR comment, with the CloudTrail replay (`--replay`): its one-line verdict
+/// after the access proof's, and its section after the effects.
+pub fn plan_markdown_with(
+    env: &str,
+    plan: &Plan,
+    replay: Option<&crate::replay::Report>,
+) -> String {
     let mut out = String::new();
     if let Some(p) = &plan.access_proof {
-        let _ = writeln!(out, "{}", super::access_proof::access_proof_markdown_opener(p));
+        let _ = writeln!(
+            out,
+            "{}",
+            super::access_proof::access_proof_markdown_opener(p)
+        );
+    }
+    if let Some(r) = replay {
+        let _ = writeln!(out, "{}\n", super::replay::replay_markdown_opener(r));
     }
     let _ = writeln!(out, "### guardrail plan: `{env}`\n");
     if plan.is_empty() {
@@ -159,6 +176,9 @@ pub fn plan_markdown(env: &str, plan: &Plan) -> String {
         out.push_str(&super::access_proof::access_proof_markdown(p));
     }
     if !plan.audit.is_empty() {
+    if let Some(r) = replay {
+        out.push_str(&super::replay::replay_markdown(r));
+    }
         let _ = writeln!(
             out,
             "\n#### Roles outside their boundary ({})\n",

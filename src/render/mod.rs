@@ -30,8 +30,8 @@ pub use human::{
     WalkCost,
 };
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};
-pub use markdown::{plan_markdown, MAX_COMMENT_CHARS};
-pub use replay::{replay_human, replay_json};
+pub use markdown::{plan_markdown, plan_markdown_with, MAX_COMMENT_CHARS};
+pub use replay::{replay_human, replay_json, replay_markdown, replay_markdown_opener};
 pub use validate::{explain_json, validation_human, validation_json};
 
 /// Output styling.

@@ -11,12 +11,16 @@
 //! that failed with an access-denied error can only become newly allowed; when it stays
 //! denied, or the "before" side is the log, it is counted as already denied.
 
+pub mod dedup;
 pub mod map;
 pub mod read;
 pub mod record;
 pub mod sink;
+pub mod synth;
+mod synth_record;
+pub mod synth_write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -36,6 +40,11 @@ pub struct BadTime(pub String);
 /// Parses an RFC 3339 time.
 pub fn parse_time(s: &str) -> Result<OffsetDateTime, BadTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| BadTime(s.to_owned()))
+}
+
+/// A time as RFC 3339 in UTC, to the second (`2026-11-01T09:00:00Z`).
+pub fn format_time(t: OffsetDateTime) -> String {
+    synth::rfc3339(t.unix_timestamp())
 }
 
 /// The window of events to replay: `since` inclusive, `until` exclusive.
@@ -109,6 +118,10 @@ pub struct Report {
     pub bad_records: usize,
     pub events_mapped: usize,
     pub evaluated: usize,
+    /// Distinct requests evaluated (the rest were answered from [`dedup`]'s cache).
+    pub distinct_requests: usize,
+    /// The earliest and latest `eventTime` replayed (within the window).
+    pub span: Option<(OffsetDateTime, OffsetDateTime)>,
     pub unmappable: BTreeMap<(String, String), usize>,
     pub skipped: BTreeMap<Skip, usize>,
     pub newly_denied: Vec<Flip>,
@@ -116,6 +129,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// Requests newly denied, the distinct principals and accounts they came from.
+    pub fn denied_totals(&self) -> (usize, usize, usize) {
+        let requests = self.newly_denied.iter().map(|f| f.count).sum();
+        let principals: BTreeSet<&str> = self
+            .newly_denied
+            .iter()
+            .map(|f| f.principal.as_str())
+            .collect();
+        let accounts: BTreeSet<&str> = self
+            .newly_denied
+            .iter()
+            .map(|f| f.account.as_str())
+            .collect();
+        (requests, principals.len(), accounts.len())
+    }
+
     pub fn not_evaluated(&self) -> usize {
         self.skipped.values().sum::<usize>()
             + self.unmappable.values().sum::<usize>()
@@ -137,12 +166,21 @@ const ACCESS_DENIED: &[&str] = &[
 
 type Key = (String, String, String, String);
 
+/// One account's paths before and after, and the context keys their policies read.
+struct Sides {
+    before: Option<Path>,
+    after: Option<Path>,
+    reads: dedup::Relevant,
+}
+
 /// Replays records one at a time; [`Replayer::finish`] gives the report.
 pub struct Replayer<'a> {
     window: Window,
     before: Option<&'a Resolve<'a>>,
     after: &'a Resolve<'a>,
-    paths: BTreeMap<String, (Option<Path>, Option<Path>)>,
+    accounts: HashMap<String, usize>,
+    sides: Vec<Sides>,
+    cache: dedup::Cache,
     denied: BTreeMap<Key, Flip>,
     allowed: BTreeMap<Key, Flip>,
     report: Report,
@@ -156,7 +194,9 @@ impl<'a> Replayer<'a> {
             window,
             before,
             after,
-            paths: BTreeMap::new(),
+            accounts: HashMap::new(),
+            sides: Vec::new(),
+            cache: dedup::Cache::default(),
             denied: BTreeMap::new(),
             allowed: BTreeMap::new(),
             report: Report::default(),
@@ -199,6 +239,10 @@ impl<'a> Replayer<'a> {
         if !self.window.contains(t) {
             return self.skip(Skip::OutsideWindow);
         }
+        self.report.span = Some(match self.report.span {
+            Some((first, last)) => (first.min(t), last.max(t)),
+            None => (t, t),
+        });
         let m = match map::map(r) {
             Ok(m) => m,
             Err(NotMapped::Unmappable { source, name }) => {
@@ -214,15 +258,8 @@ impl<'a> Replayer<'a> {
             .error_code
             .as_deref()
             .is_some_and(|c| ACCESS_DENIED.contains(&c));
-        let (before, after) = self.paths_of(&m.account);
-        let Some(after) = after else {
+        let Some((before, after)) = self.outcome(&m) else {
             return self.skip(Skip::UnknownAccount);
-        };
-        let after = eval::decide(&after, &m.request);
-        let before = match (self.before, before) {
-            (None, _) => None,
-            (Some(_), Some(p)) => Some(eval::decide(&p, &m.request)),
-            (Some(_), None) => return self.skip(Skip::UnknownAccount),
         };
         if let Decision::NotAffected(e) = after {
             return self.skip(Skip::Exempt(match e {
@@ -247,12 +284,45 @@ impl<'a> Replayer<'a> {
         }
     }
 
-    fn paths_of(&mut self, account: &str) -> (Option<Path>, Option<Path>) {
-        let (before, after) = (self.before, self.after);
-        self.paths
-            .entry(account.to_owned())
-            .or_insert_with(|| (before.and_then(|b| b(account)), after(account)))
-            .clone()
+    /// The account's sides, resolved once.
+    fn side(&mut self, account: &str) -> usize {
+        if let Some(i) = self.accounts.get(account) {
+            return *i;
+        }
+        let before = self.before.and_then(|b| b(account));
+        let after = (self.after)(account);
+        let reads = dedup::relevant(before.iter().chain(&after));
+        self.sides.push(Sides {
+            before,
+            after,
+            reads,
+        });
+        self.accounts
+            .insert(account.to_owned(), self.sides.len() - 1);
+        self.sides.len() - 1
+    }
+
+    /// The decisions before (`None` when the before side is the log) and after, evaluated
+    /// once per distinct request; `None` when the account is not in the organization.
+    fn outcome(&mut self, m: &Mapped) -> Option<(Option<Decision>, Decision)> {
+        let i = self.side(&m.account);
+        let sides = &self.sides[i];
+        let after = sides.after.as_ref()?;
+        let before = match (self.before, &sides.before) {
+            (None, _) => None,
+            (Some(_), Some(p)) => Some(p),
+            (Some(_), None) => return None,
+        };
+        let key = dedup::Key::new(i, &m.request, &sides.reads);
+        let (out, fresh) = self.cache.get_or(key, || {
+            (
+                before.map(|p| eval::decide(p, &m.request)),
+                eval::decide(after, &m.request),
+            )
+        });
+        let out = out.clone();
+        self.report.distinct_requests += usize::from(fresh);
+        Some(out)
     }
 
     pub fn finish(mut self) -> Report {

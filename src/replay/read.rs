@@ -1,15 +1,16 @@
 //! The one piece of replay's IO: every CloudTrail log file below a directory (`*.json` and
 //! `*.json.gz`, as AWS delivers them, organization-trail layouts included), in path order,
-//! each record handed to a [`Replayer`]; `CloudTrail-Digest` folders are not logs. A file that cannot be read or is not a CloudTrail
-//! log is reported and skipped; the run goes on.
+//! each record handed to a [`Sink`] (the replay, `observe`) as soon as it is parsed (one file open and one record in
+//! memory at a time); `CloudTrail-Digest` folders are not logs. A file that cannot be read, is
+//! cut short or is not a CloudTrail log is reported; the run goes on.
 
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::record::LogFile;
-use super::Replayer;
+use super::sink::Sink;
 
 /// Log files below `root` (or `root` itself), sorted, so every run reads in the same order.
 fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
@@ -38,20 +39,106 @@ fn is_log(p: &Path) -> bool {
     name.ends_with(".json") || name.ends_with(".json.gz")
 }
 
-/// One file's text, gunzipped when its name ends in `.gz`.
-fn read_text(p: &Path) -> std::io::Result<Vec<u8>> {
-    let raw = std::fs::read(p)?;
-    if p.extension().is_some_and(|x| x == "gz") {
-        let mut out = Vec::new();
-        MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out)?;
-        Ok(out)
-    } else {
-        Ok(raw)
+/// Streams one log's records into `replayer`, one record in memory at a time: `{"Records":
+/// [...]}`, other top-level keys ignored. Returns how many records it handed over; on error,
+/// the records before the error have been replayed and the error says after how many.
+pub fn read_log<R: Read, S: Sink + ?Sized>(reader: R, replayer: &mut S) -> Result<usize, String> {
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, reader));
+    let mut seen = 0;
+    let found = LogSeed {
+        replayer,
+        seen: &mut seen,
+    }
+    .deserialize(&mut de)
+    .and_then(|found| de.end().map(|()| found));
+    match found {
+        Ok(true) => Ok(seen),
+        Ok(false) => Err("not a CloudTrail log: no \"Records\" list".into()),
+        Err(e) if seen > 0 => Err(format!("{e} (after {seen} record(s), which were replayed)")),
+        Err(e) => Err(e.to_string()),
     }
 }
 
-/// Reads every log file below `root` into `replayer`. `root` must exist.
-pub fn read_logs(root: &Path, replayer: &mut Replayer<'_>) -> std::io::Result<()> {
+/// The top-level object of a log file; `true` when it had `Records`.
+struct LogSeed<'r, S: ?Sized> {
+    replayer: &'r mut S,
+    seen: &'r mut usize,
+}
+
+impl<'de, S: Sink + ?Sized> DeserializeSeed<'de> for LogSeed<'_, S> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, S: Sink + ?Sized> Visitor<'de> for LogSeed<'_, S> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a CloudTrail log: {\"Records\": [...]}")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<bool, M::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                found = true;
+                map.next_value_seed(RecordsSeed {
+                    replayer: &mut *self.replayer,
+                    seen: &mut *self.seen,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The `Records` list: each element is handed to the replayer as soon as it is parsed.
+struct RecordsSeed<'r, S: ?Sized> {
+    replayer: &'r mut S,
+    seen: &'r mut usize,
+}
+
+impl<'de, S: Sink + ?Sized> DeserializeSeed<'de> for RecordsSeed<'_, S> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: Sink + ?Sized> Visitor<'de> for RecordsSeed<'_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of CloudTrail records")
+    }
+
+    fn visit_seq<Q: SeqAccess<'de>>(self, mut seq: Q) -> Result<(), Q::Error> {
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            *self.seen += 1;
+            self.replayer.add_raw(v);
+        }
+        Ok(())
+    }
+}
+
+/// Opens one file, gunzipping when its name ends in `.gz`, and streams it.
+fn read_file<S: Sink + ?Sized>(p: &Path, replayer: &mut S) -> Result<usize, String> {
+    let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+    if p.extension().is_some_and(|x| x == "gz") {
+        read_log(MultiGzDecoder::new(BufReader::new(f)), replayer)
+    } else {
+        read_log(f, replayer)
+    }
+}
+
+/// Reads every log file below `root` into `replayer`, one file at a time. `root` must exist.
+pub fn read_logs<S: Sink + ?Sized>(root: &Path, replayer: &mut S) -> std::io::Result<()> {
     std::fs::metadata(root)?;
     let mut errors = Vec::new();
     let files = log_files(root, &mut errors);
@@ -59,18 +146,9 @@ pub fn read_logs(root: &Path, replayer: &mut Replayer<'_>) -> std::io::Result<()
         replayer.file_error(f, e);
     }
     for f in files {
-        let name = f.display().to_string();
-        let parsed = read_text(&f)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<LogFile>(&b).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(log) => {
-                replayer.file_read();
-                for r in log.records {
-                    replayer.add_raw(r);
-                }
-            }
-            Err(e) => replayer.file_error(name, e),
+        match read_file(&f, replayer) {
+            Ok(_) => replayer.file_read(),
+            Err(e) => replayer.file_error(f.display().to_string(), e),
         }
     }
     Ok(())

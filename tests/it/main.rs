@@ -33,3 +33,5 @@ mod schema;
 mod support;
 mod templates;
 mod walk_paths;
+mod replay_reference;
+mod replay_synth;

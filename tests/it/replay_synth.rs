@@ -1,0 +1,337 @@
+//! `--replay` on generated logs (`replay::synth`): the newly denied set is exactly the one the
+//! generator's own facts give (computed without the replay code), on gzip files in an
+//! organization trail's folders; and on bad input (a truncated `.gz`, JSON that is not a
+//! CloudTrail log, records with unknown fields or wrong types) the run reports each file and
+//! goes on, replaying what it could read.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use guardrail::model::Desired;
+use guardrail::policy::eval::{EvalPolicy, Level, Path as EvalPath};
+use guardrail::replay::synth::{Event, Generator, Identity, Options};
+use guardrail::replay::{self, read, synth_write, Replayer, Report, Window};
+
+const MGMT: &str = "111111111111";
+const LOCKED: [&str; 3] = ["222222222201", "222222222202", "222222222203"];
+const OPEN: [&str; 2] = ["333333333301", "333333333302"];
+const ALLOWED: [&str; 2] = ["eu-west-1", "eu-central-1"];
+
+/// A config: a region lock (eu-west-1, eu-central-1) on OU Locked, break-glass exempt.
+fn config(dir: &Path) -> Desired {
+    let mut cfg = format!(
+        r#"[organization]
+management_account = "{MGMT}"
+deployer = "arn:aws:iam::{MGMT}:role/guardrail-deployer"
+break_glass = ["arn:aws:iam::*:role/BreakGlass"]
+
+[guardrails.eu-only]
+template = "region-lock"
+allowed_regions = ["eu-west-1", "eu-central-1"]
+
+[root]
+policies = ["FullAWSAccess"]
+[ous.Locked]
+policies = ["FullAWSAccess"]
+guardrails = ["eu-only"]
+[ous.Open]
+policies = ["FullAWSAccess"]
+
+[accounts.management]
+id = "{MGMT}"
+policies = ["FullAWSAccess"]
+"#
+    );
+    for (ou, ids) in [("Locked", &LOCKED[..]), ("Open", &OPEN[..])] {
+        for id in ids {
+            cfg.push_str(&format!(
+                "\n[accounts.a{id}]\nid = \"{id}\"\nou = \"{ou}\"\npolicies = [\"FullAWSAccess\"]\n"
+            ));
+        }
+    }
+    let path = dir.join("synth.toml");
+    std::fs::write(&path, cfg).unwrap();
+    guardrail::config::load(&path).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Before the change: FullAWSAccess alone, the management account exempt.
+fn bare(account: &str) -> Option<EvalPath> {
+    Some(EvalPath {
+        scp: vec![Level {
+            name: "root".into(),
+            policies: vec![EvalPolicy::allow_all("FullAWSAccess")],
+        }],
+        rcp: Vec::new(),
+        management: account == MGMT,
+    })
+}
+
+fn options(seed: u64) -> Options {
+    Options {
+        seed,
+        org_id: "o-synthetic01".into(),
+        management: MGMT.into(),
+        accounts: LOCKED.iter().chain(&OPEN).map(|s| s.to_string()).collect(),
+        regions: ["us-east-1", "eu-west-1", "eu-central-1", "us-west-2"]
+            .map(String::from)
+            .to_vec(),
+        exempt_role: "BreakGlass".into(),
+        files: 40,
+        records_per_file: 60,
+        start: replay::parse_time("2026-10-01T00:00:00Z")
+            .unwrap()
+            .unix_timestamp(),
+        days: 30,
+    }
+}
+
+/// Writes the logs; returns the generator's facts about every record.
+fn generate(dir: &Path, seed: u64) -> Vec<Event> {
+    let mut events = Vec::new();
+    for (i, f) in Generator::new(options(seed)).enumerate() {
+        synth_write::write(dir, &f, i % 4 != 0).unwrap();
+        events.extend(f.events);
+    }
+    events
+}
+
+fn replay_dir(desired: &Desired, dir: &Path) -> Report {
+    let after = replay::desired_side(desired);
+    let mut r = Replayer::new(Window::default(), Some(&bare), &after);
+    read::read_logs(dir, &mut r).unwrap();
+    r.finish()
+}
+
+type Groups = BTreeMap<(String, String, String), usize>;
+
+/// The newly denied set from the generator's facts alone.
+fn expected(events: &[Event]) -> Groups {
+    let allowed = ALLOWED.map(String::from);
+    let locked = |a: &str| LOCKED.contains(&a);
+    let mut out = Groups::new();
+    for e in events.iter().filter(|e| e.out_of_region(&locked, &allowed)) {
+        let p = e.principal.clone().expect("an IAM principal");
+        *out.entry((e.account.clone(), e.action.to_owned(), p))
+            .or_default() += 1;
+    }
+    out
+}
+
+fn got(r: &Report) -> Groups {
+    let mut out = Groups::new();
+    for f in &r.newly_denied {
+        *out.entry((f.account.clone(), f.action.clone(), f.principal.clone()))
+            .or_default() += f.count;
+    }
+    out
+}
+
+#[test]
+fn generated_logs_replay_to_exactly_the_out_of_region_requests_of_the_locked_accounts() {
+    for seed in [1, 7, 42] {
+        let tmp = tempfile::tempdir().unwrap();
+        let desired = config(tmp.path());
+        let logs = tmp.path().join("logs");
+        let events = generate(&logs, seed);
+        let want = expected(&events);
+        assert!(want.len() >= 10, "seed {seed}: a meaningful set: {want:?}");
+        let r = replay_dir(&desired, &logs);
+        assert_eq!(r.records_read, events.len());
+        assert!(r.file_errors.is_empty(), "{:?}", r.file_errors);
+        assert_eq!(r.bad_records, 0);
+        assert!(r.unmappable.is_empty(), "{:?}", r.unmappable);
+        assert_eq!(got(&r), want, "seed {seed}");
+        // Every flip is the region lock's statement, on a locked account.
+        for f in &r.newly_denied {
+            assert!(LOCKED.contains(&f.account.as_str()), "{f:?}");
+            let statement = f.statement.as_deref().unwrap_or_default();
+            assert!(statement.contains("DenyOutsideAllowedRegions"), "{f:?}");
+        }
+        assert!(r.newly_allowed.is_empty());
+        // Repeated requests were evaluated once.
+        assert!(
+            r.distinct_requests < r.events_mapped,
+            "{} distinct of {}",
+            r.distinct_requests,
+            r.events_mapped
+        );
+    }
+}
+
+#[test]
+fn generated_logs_hold_every_identity_and_the_exempt_ones_are_never_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desired = config(tmp.path());
+    let logs = tmp.path().join("logs");
+    let events = generate(&logs, 3);
+    for id in [
+        Identity::Workload,
+        Identity::SsoRole,
+        Identity::IamUser,
+        Identity::Root,
+        Identity::FederatedUser,
+        Identity::Exempt,
+        Identity::ServiceLinkedRole,
+        Identity::AwsService,
+        Identity::Saml,
+    ] {
+        assert!(events.iter().any(|e| e.identity == id), "no {id:?}");
+    }
+    // Out-of-region calls the lock must not list: the management account's, service-linked
+    // roles', the break-glass role's.
+    let exempt_out_of_region = |f: &dyn Fn(&Event) -> bool| {
+        events
+            .iter()
+            .any(|e| f(e) && e.regional && !ALLOWED.contains(&e.region.as_str()) && e.api_call)
+    };
+    assert!(exempt_out_of_region(&|e| e.account == MGMT));
+    assert!(exempt_out_of_region(&|e| e.identity
+        == Identity::ServiceLinkedRole
+        && LOCKED.contains(&e.account.as_str())));
+    assert!(exempt_out_of_region(
+        &|e| e.identity == Identity::Exempt && LOCKED.contains(&e.account.as_str())
+    ));
+    let r = replay_dir(&desired, &logs);
+    for f in &r.newly_denied {
+        assert_ne!(f.account, MGMT);
+        assert!(!f.principal.contains("aws-service-role"), "{}", f.principal);
+        assert!(!f.principal.ends_with("role/BreakGlass"), "{}", f.principal);
+    }
+    let skipped = |label: &str| {
+        r.skipped
+            .iter()
+            .find(|(k, _)| k.label() == label)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert!(skipped("exempt (management account)") > 0);
+    assert!(skipped("exempt (service-linked role)") > 0);
+    assert!(skipped("AWS service principal") > 0);
+    assert!(skipped("not an API call") > 0);
+    assert!(skipped("no IAM principal (SAMLUser)") > 0);
+    assert!(skipped("already denied") > 0);
+    // The organization trail's folders and gzip.
+    let some = walk(&logs);
+    assert!(some.iter().any(|p| p.ends_with(".json.gz")));
+    assert!(some.iter().any(|p| p.ends_with(".json")));
+    assert!(some
+        .iter()
+        .all(|p| p.contains("/AWSLogs/o-synthetic01/") && p.contains("/CloudTrail/")));
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_generator_is_deterministic_per_seed() {
+    let a: Vec<_> = Generator::new(options(5))
+        .map(|f| (f.path, f.records))
+        .collect();
+    let b: Vec<_> = Generator::new(options(5))
+        .map(|f| (f.path, f.records))
+        .collect();
+    let c: Vec<_> = Generator::new(options(6))
+        .map(|f| (f.path, f.records))
+        .collect();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+fn record(t: &str, region: &str) -> serde_json::Value {
+    serde_json::json!({"eventVersion": "1.11", "eventTime": t,
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{}:user/ci", LOCKED[0]),
+            "accountId": LOCKED[0], "userName": "ci", "somethingNew": {"x": [1, 2]}},
+        "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances", "awsRegion": region,
+        "sourceIPAddress": "198.51.100.1", "recipientAccountId": LOCKED[0],
+        "eventType": "AwsApiCall", "eventCategory": "Management", "aFieldFrom2030": true})
+}
+
+#[test]
+fn bad_files_are_reported_one_by_one_and_the_run_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desired = config(tmp.path());
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let gz = |records: Vec<serde_json::Value>| {
+        let body = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&body).unwrap();
+        e.finish().unwrap()
+    };
+    // A truncated .gz: many records, cut in the middle of the stream.
+    let many: Vec<_> = (0..2000)
+        .map(|i| {
+            record(
+                &format!("2026-11-01T10:{:02}:{:02}Z", i / 60 % 60, i % 60),
+                "us-west-2",
+            )
+        })
+        .collect();
+    let full = gz(many);
+    std::fs::write(logs.join("a-truncated.json.gz"), &full[..full.len() / 2]).unwrap();
+    std::fs::write(logs.join("b-not-gzip.json.gz"), b"{\"Records\": []}").unwrap();
+    std::fs::write(
+        logs.join("c-not-cloudtrail.json"),
+        b"{\"hello\": [1, 2, 3]}",
+    )
+    .unwrap();
+    std::fs::write(logs.join("d-array.json"), b"[{\"eventName\": \"x\"}]").unwrap();
+    std::fs::write(logs.join("e-empty.json"), b"").unwrap();
+    let mut wrong_type = record("2026-11-01T11:00:00Z", "us-west-2");
+    wrong_type["eventName"] = serde_json::json!(42);
+    let good = serde_json::json!({"Records": [record("2026-11-01T12:00:00Z", "us-west-2"),
+        wrong_type, record("2026-11-01T12:05:00Z", "eu-west-1")]});
+    std::fs::write(logs.join("f-good.json"), good.to_string()).unwrap();
+
+    let r = replay_dir(&desired, &logs);
+    let errors: BTreeMap<String, String> = r
+        .file_errors
+        .iter()
+        .map(|(f, e)| {
+            (
+                Path::new(f).file_name().unwrap().to_string_lossy().into(),
+                e.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors.keys().cloned().collect::<Vec<_>>(),
+        [
+            "a-truncated.json.gz",
+            "b-not-gzip.json.gz",
+            "c-not-cloudtrail.json",
+            "d-array.json",
+            "e-empty.json"
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors["c-not-cloudtrail.json"].contains("not a CloudTrail log"));
+    assert_eq!(r.files_read, 1, "only the good file read whole");
+    assert_eq!(r.bad_records, 1, "the record with a number for eventName");
+    // Records stream: the truncated file's records before the cut were replayed (a reader
+    // that parsed whole files first would have none).
+    let cut = &errors["a-truncated.json.gz"];
+    assert!(cut.contains("which were replayed"), "{cut}");
+    let streamed = r.records_read - 3;
+    assert!(streamed > 100 && streamed < 2000, "{streamed}");
+    let run = r
+        .newly_denied
+        .iter()
+        .find(|f| f.action == "ec2:RunInstances")
+        .unwrap();
+    assert_eq!(
+        run.count,
+        streamed + 1,
+        "the cut file's and the good file's us-west-2 calls"
+    );
+}
