@@ -49,45 +49,110 @@ fn rate_scale(s: &str) -> Result<f64, String> {
 #[derive(Debug, Parser)]
 #[command(name = "guardrail", version, about)]
 pub struct Cli {
-    /// AWS profile to use (default: AWS_PROFILE, else the standard credential chain). Refused
-    /// when AWS_ACCESS_KEY_ID is also set, since the SDK would use the keys instead.
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
-    /// AWS region (Organizations lives in us-east-1, the default when none is configured).
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// Endpoint URL for an emulator such as moto (also AWS_ENDPOINT_URL).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
-    pub endpoint_url: Option<String>,
     /// Directory holding `<env>.toml` files.
     #[arg(long, global = true, default_value = "environments")]
     pub environments: PathBuf,
-    /// Print the AWS requests made, by operation, to stderr.
-    #[arg(long, global = true)]
-    pub stats: bool,
     /// On an error, also print the technical detail (the SDK's description), and log
     /// guardrail's debug messages (as RUST_LOG=guardrail=debug).
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What an offline command reads of the AWS options: nothing it offers, so the defaults
+/// (it never connects; `explain` without `--live` included).
+const OFFLINE: AwsConn = AwsConn {
+    profile: None,
+    endpoint_url: None,
+    stats: false,
+    request_timeout: crate::live::aws::REQUEST_TIMEOUT.as_secs(),
+    concurrency: DEFAULT_CONCURRENCY,
+    rate_scale: 1.0,
+};
+
+impl Cli {
+    /// The AWS options of the command: those typed for an online command, the defaults for
+    /// an offline one (`validate`, `graph`), which offers none and never connects.
+    pub fn aws(&self) -> &AwsConn {
+        match &self.command {
+            Command::Import { aws, .. }
+            | Command::Plan { aws, .. }
+            | Command::Apply { aws, .. }
+            | Command::Drift { aws, .. }
+            | Command::Observe { aws, .. }
+            | Command::Promote { aws, .. } => &aws.conn,
+            Command::Suggest(what) => &what.aws().conn,
+            Command::Explain { aws, .. } => aws,
+            Command::Validate { .. } | Command::Graph { .. } | Command::Tool(_) => &OFFLINE,
+        }
+    }
+
+    /// `--region` of an online command. `explain`'s `--region` is the request's region, not
+    /// AWS's: `explain --live` reads in the region of the credential chain (AWS_REGION, the
+    /// profile), else us-east-1, where Organizations lives.
+    pub fn aws_region(&self) -> Option<&str> {
+        match &self.command {
+            Command::Import { aws, .. }
+            | Command::Plan { aws, .. }
+            | Command::Apply { aws, .. }
+            | Command::Drift { aws, .. }
+            | Command::Observe { aws, .. }
+            | Command::Promote { aws, .. } => aws.region.as_deref(),
+            Command::Suggest(what) => what.aws().region.as_deref(),
+            Command::Explain { .. }
+            | Command::Validate { .. }
+            | Command::Graph { .. }
+            | Command::Tool(_) => None,
+        }
+    }
+}
+
+/// `--concurrency`'s default.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// How to reach AWS: offered by the commands that read or write the organization only
+/// (`import`, `plan`, `apply`, `drift`, and `explain` for `--live`), never by the offline ones.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "AWS options")]
+pub struct AwsArgs {
+    /// AWS region (Organizations lives in us-east-1, the default when none is configured).
+    #[arg(long)]
+    pub region: Option<String>,
+    #[command(flatten)]
+    pub conn: AwsConn,
+}
+
+/// The AWS options but `--region` (which `explain` uses for the request it explains).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "AWS options")]
+pub struct AwsConn {
+    /// AWS profile to use (default: AWS_PROFILE, else the standard credential chain). Refused
+    /// when AWS_ACCESS_KEY_ID is also set, since the SDK would use the keys instead.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Endpoint URL for an emulator such as moto (also AWS_ENDPOINT_URL).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the AWS requests made, by operation, to stderr.
+    #[arg(long)]
+    pub stats: bool,
     /// Seconds one AWS request may wait for its answer before it is tried again (1 to 600).
-    #[arg(long, global = true, default_value_t = crate::live::aws::REQUEST_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, default_value_t = crate::live::aws::REQUEST_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub request_timeout: u64,
     /// Organizations requests in flight at once (1 to 64).
-    #[arg(long, global = true, default_value_t = 8, value_parser = concurrency)]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = concurrency)]
     pub concurrency: usize,
     /// Multiply AWS's documented request rates by this (1 against AWS; an emulator such as
     /// moto can take far more), from 0.001 to 1000000.
     #[arg(
         long,
-        global = true,
         env = "GUARDRAIL_RATE_SCALE",
         default_value_t = 1.0,
         value_parser = rate_scale
     )]
     pub rate_scale: f64,
-
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +165,8 @@ pub enum Command {
         /// Overwrite an existing config and its documents.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Show what would change to make the organization match the config.
     Plan {
@@ -121,6 +188,8 @@ pub enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         replay: ReplayArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Make the organization match the config: show the plan, confirm, apply it safely.
     Apply {
@@ -143,9 +212,12 @@ pub enum Command {
         /// Check that no other apply is running.
         #[arg(long)]
         break_lock: bool,
-        /// Output format of the result.
+        /// Output format on stdout: `human` prints the plan, then the outcome; `json` only the
+        /// outcome. Progress goes to stderr.
         #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
         format: ResultFormat,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Offline: lint every document, check every [[assert]], prove the deployer and break-glass
     /// principals are not locked out. Exit 0 when clean, 1 otherwise. Sends no request.
@@ -154,8 +226,8 @@ pub enum Command {
         #[arg(long)]
         env: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
-        format: ResultFormat,
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+        format: ValidateFormat,
         #[command(flatten)]
         replay: ReplayArgs,
     },
@@ -192,9 +264,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ResultFormat::Human)]
         format: ResultFormat,
         /// Also read the organization and evaluate what will really be attached after an
-        /// apply: the config's policies plus every unmanaged policy that stays (reads AWS).
+        /// apply: the config's policies plus every unmanaged policy that stays (reads AWS;
+        /// the AWS options apply only then).
         #[arg(long)]
         live: bool,
+        /// Used with `--live` only (`--region` above is the request's region).
+        #[command(flatten)]
+        aws: AwsConn,
     },
     /// Check whether the organization still matches the config: exit 0 if it does, 2 if it
     /// drifted, 1 on error. Never prompts.
@@ -205,13 +281,43 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-    },    /// After apply: the access-denied events of the last days (CloudTrail's event history in
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// After apply: the access-denied events of the last days (CloudTrail's event history in
     /// each member account, or log files), attributed to the guardrail that denied them. Exit
     /// 0, or 2 when the deployer or a break-glass principal was denied; 1 on error.
-    Observe(super::observe::ObserveArgs),
+    Observe {
+        #[command(flatten)]
+        args: super::observe::ObserveArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Move a guardrail from stage "canary" to "all" in the config, unless it denied requests
     /// on the canary within `[rollout] min_days`. Then plan and apply as usual.
-    Promote(super::observe::PromoteArgs),
+    Promote {
+        #[command(flatten)]
+        args: super::observe::PromoteArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Offline: draw the tree the config describes (root, OUs, accounts) with each target's
+    /// guardrails and policies, as a Mermaid or Graphviz DOT graph. Sends no request.
+    Graph {
+        /// Environment name.
+        #[arg(long)]
+        env: String,
+        /// Output format: `mermaid` (GitHub renders it in Markdown) or `dot` (Graphviz).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Suggest config from how the organization is used (reads AWS, writes nothing):
+    /// `service-allowlist`.
+    #[command(subcommand)]
+    Suggest(super::suggest::Suggest),
+    /// `completions`, `man`, `schema` (`tooling.rs`).
+    #[command(flatten)]
+    Tool(super::tooling::Tool),
 }
 
 /// `--replay PATH [--replay-since T] [--replay-until T]` (plan and validate).
@@ -228,10 +334,18 @@ pub struct ReplayArgs {
     /// Replay only events before this time (RFC 3339).
     #[arg(long, value_name = "TIME", requires = "replay", value_parser = crate::replay::parse_time)]
     pub replay_until: Option<time::OffsetDateTime>,
+    /// Exit 3 when the replay finds any recorded request the change would newly deny (a hard
+    /// gate for pipelines).
+    #[arg(long, requires = "replay")]
+    pub replay_fail_on_deny: bool,
 }
 
-/// The formats of a result that is not a plan (apply's outcome, validate, explain): there is
-/// no Markdown rendering of those, so clap refuses `markdown` instead of printing human text.
+/// Each command accepts only the formats it implements (clap refuses the others instead of
+/// printing something else): `Format` for plan and drift, `ResultFormat` for apply's
+/// outcome and explain, `ValidateFormat` for validate.
+///
+/// The formats of a result that is not a plan (apply's outcome, explain): there is no
+/// Markdown rendering of those.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ResultFormat {
     Human,
@@ -247,6 +361,23 @@ impl From<ResultFormat> for Format {
     }
 }
 
+/// `validate --format`: its own enum, so a format only validate implements is added here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning: each finding with its rule, level and line.
+    Sarif,
+}
+
+/// `graph --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// `plan` and `drift`: the reports with a Markdown rendering (for a pull request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
@@ -271,7 +402,3 @@ mod tests {
         }
     }
 }
-    /// Exit 3 when the replay finds any recorded request the change would newly deny (a hard
-    /// gate for pipelines).
-    #[arg(long, requires = "replay")]
-    pub replay_fail_on_deny: bool,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::args::{Cli, Command, Format, ReplayArgs};
+use super::args::{Cli, Command, Format, ReplayArgs, ValidateFormat};
 use super::{files, ExitStatus};
 use crate::live::aws::{AwsBackend, ConnectOptions};
 use crate::live::iam::IamBackend;
@@ -33,7 +33,7 @@ pub(super) fn emit(s: &str) -> anyhow::Result<()> {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let connect = super::report::connect_options(&cli);
     match &cli.command {
-        Command::Import { env, force } => import(&cli, &connect, env, *force).await,
+        Command::Import { env, force, .. } => import(&cli, &connect, env, *force).await,
         Command::Plan {
             env,
             format,
@@ -47,16 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 detailed: *detailed_exitcode,
                 fail_on_new_access: *fail_on_new_access,
             };
-            plan_cmd(
-                &cli,
-                &connect,
-                env,
-                *format,
-                exit,
-                out.as_deref(),
-                replay,
-            )
-            .await
+            plan_cmd(&cli, &connect, env, *format, exit, out.as_deref(), replay).await
         }
         Command::Apply {
             env,
@@ -66,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             lock_timeout,
             lock_ttl,
             break_lock,
+            ..
         } => {
             let opts = ApplyOpts {
                 env,
@@ -78,18 +70,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             apply_locked(&cli, &connect, &opts).await
         }
-        Command::Drift { env, format } => drift_cmd(&cli, &connect, env, *format).await,
-        Command::Observe(args) => {
+        Command::Drift { env, format, .. } => drift_cmd(&cli, &connect, env, *format).await,
+        Command::Graph { env, format } => super::graph::graph_cmd(&cli, env, *format),
+        Command::Tool(tool) => super::tooling::run(tool),
+        Command::Suggest(what) => super::suggest::run(&cli, &connect, what).await,
+        Command::Observe { args, .. } => {
             super::observe::observe_cmd(&cli.environments, &connect, args).await
         }
-        Command::Promote(args) => {
+        Command::Promote { args, .. } => {
             super::observe::promote_cmd(&cli.environments, &connect, args).await
         }
         Command::Validate {
             env,
             format,
             replay,
-        } => validate_cmd(&cli, env, (*format).into(), replay),
+        } => validate_cmd(&cli, env, *format, replay),
         Command::Explain {
             env,
             account,
@@ -101,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             context,
             format,
             live,
+            ..
         } => {
             let args = ExplainArgs {
                 account,
@@ -145,7 +141,7 @@ async fn read_live(
     types: Vec<PolicyType>,
 ) -> anyhow::Result<LiveOrg> {
     let opts = WalkOptions {
-        concurrency: cli.concurrency,
+        concurrency: cli.aws().concurrency,
         policy_types: types,
     };
     let phase = super::progress::Phase::start("reading the organization", 0);
@@ -160,7 +156,7 @@ async fn read_live(
         live.policies.len(),
         backend.stats().total()
     ));
-    if cli.stats {
+    if cli.aws().stats {
         eprint!("{}", walk_stats(&backend.stats(), &live));
     }
     Ok(live)
@@ -262,7 +258,7 @@ async fn read_iam(
     if desired.boundaries.is_empty() {
         return Ok(IamLive::default());
     }
-    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.concurrency);
+    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.aws().concurrency);
     let total: usize = desired
         .boundaries
         .values()
@@ -282,13 +278,13 @@ async fn read_iam(
         &|a| live.accounts.contains_key(a),
         &live.partition,
         &iam,
-        cli.concurrency,
+        cli.aws().concurrency,
         &|| phase.inc(),
     )
     .await
     .context("could not read IAM in the member accounts")?;
     phase.finish("read IAM boundaries");
-    if cli.stats {
+    if cli.aws().stats {
         eprint!("{}", render::stats_human(&iam.stats(), None));
     }
     Ok(state)
@@ -430,15 +426,17 @@ async fn plan_cmd(
             out.display()
         );
     }
-    Ok(if exit.fail_on_new_access && super::access_proof::fails(&plan) {
-        ExitStatus::NewAccess
-    } else if super::replay::fails(replay, replayed.as_ref()) {
-        ExitStatus::NewlyDenied
-    } else if exit.detailed && !plan.is_empty() {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    })
+    Ok(
+        if exit.fail_on_new_access && super::access_proof::fails(&plan) {
+            ExitStatus::NewAccess
+        } else if super::replay::fails(replay, replayed.as_ref()) {
+            ExitStatus::NewlyDenied
+        } else if exit.detailed && !plan.is_empty() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        },
+    )
 }
 
 async fn drift_cmd(
@@ -448,19 +446,34 @@ async fn drift_cmd(
     format: Format,
 ) -> anyhow::Result<ExitStatus> {
     let backend = super::report::connect(connect).await?;
-    let Planned { plan, .. } = match load_and_plan(cli, &backend, env).await? {
+    let Planned { plan, live, .. } = match load_and_plan(cli, &backend, env).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
+    // What AWS itself found invalid in the effective management policies (docs/drift.md).
+    let effective =
+        live::effective_check::check_effective_policies(&backend, &live.root.enabled_policy_types)
+            .await?;
     match format {
-        Format::Human => emit(&render::drift_human(env, &plan))?,
-        Format::Json => emit(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&render::drift_json(env, &plan))?
+        Format::Human => emit(&format!(
+            "{}{}",
+            render::drift_human(env, &plan),
+            render::effective_human(&effective)
         ))?,
-        Format::Markdown => emit(&render::drift_markdown(env, &plan))?,
+        Format::Json => {
+            let mut v = render::drift_json(env, &plan);
+            v["effective_policies"] = render::effective_json(&effective);
+            v["drifted"] =
+                serde_json::json!(render::drifted(&plan) || !effective.invalid.is_empty());
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
+        }
+        Format::Markdown => emit(&format!(
+            "{}{}",
+            render::drift_markdown(env, &plan),
+            render::effective_markdown(&effective)
+        ))?,
     }
-    Ok(if render::drifted(&plan) {
+    Ok(if render::drifted(&plan) || !effective.invalid.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
@@ -596,7 +609,7 @@ async fn apply_cmd(
             (plan, live)
         }
     };
-    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.concurrency);
+    let iam = AwsIam::new(backend.sdk_config(), &live.partition, cli.aws().concurrency);
     let total = plan.changes.len();
     let phase = super::progress::Phase::start(
         &format!(
@@ -618,18 +631,19 @@ async fn apply_cmd(
         "applied: {} of {total} step(s) done",
         outcome.count(|s| *s == apply::StepStatus::Done)
     ));
+    // The outcome is data: stdout, in the chosen format (progress went to stderr).
     match format {
         Format::Json => emit(&format!(
             "{}\n",
             serde_json::to_string_pretty(&render::outcome_json(&outcome))?
         ))?,
-        _ => eprint!(
-            "{}",
-            render::outcome_human(&outcome, style_for(std::io::stderr().is_terminal()))
-        ),
+        _ => emit(&render::outcome_human(
+            &outcome,
+            style_for(std::io::stdout().is_terminal()),
+        ))?,
     }
     super::report::after_stopped_apply(cli, &outcome).await;
-    if cli.stats {
+    if cli.aws().stats {
         eprint!("{}", render::stats_human(&backend.stats(), None));
     }
     Ok(if outcome.succeeded() {
@@ -640,7 +654,7 @@ async fn apply_cmd(
 }
 
 /// Loads the config only; `Err(status)` when errors were reported.
-fn load_desired(cli: &Cli, env: &str) -> anyhow::Result<Result<Desired, ExitStatus>> {
+pub(super) fn load_desired(cli: &Cli, env: &str) -> anyhow::Result<Result<Desired, ExitStatus>> {
     let path = config_path(&cli.environments, env)?;
     match config::load(&path) {
         Ok(d) => Ok(Ok(d)),
@@ -657,9 +671,15 @@ fn load_desired(cli: &Cli, env: &str) -> anyhow::Result<Result<Desired, ExitStat
 fn validate_cmd(
     cli: &Cli,
     env: &str,
-    format: Format,
+    format: ValidateFormat,
     replay: &ReplayArgs,
 ) -> anyhow::Result<ExitStatus> {
+    if format == ValidateFormat::Sarif {
+        if replay.replay.is_some() {
+            bail!("--replay has no SARIF form (it reports requests, not lines); use --format human or json");
+        }
+        return super::tooling::validate_sarif(cli, env);
+    }
     let desired = match load_desired(cli, env)? {
         Ok(d) => d,
         Err(s) => return Ok(s),
@@ -667,14 +687,15 @@ fn validate_cmd(
     let report = plan::verify::validate(&desired);
     let replayed = super::replay::report(replay, None, &desired)?;
     match format {
-        Format::Json => {
+        ValidateFormat::Json => {
             let mut v = render::validation_json(env, &desired, &report);
             if let Some(r) = &replayed {
                 v["replay"] = render::replay_json(r);
             }
             emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
         }
-        _ => emit(&format!(
+        // (SARIF returned above.)
+        ValidateFormat::Human | ValidateFormat::Sarif => emit(&format!(
             "{}{}",
             render::validation_human(env, &desired, &report),
             replayed
@@ -683,10 +704,12 @@ fn validate_cmd(
                 .unwrap_or_default()
         ))?,
     }
-    Ok(if report.is_clean() {
-        ExitStatus::Success
-    } else {
+    Ok(if !report.is_clean() {
         ExitStatus::Failure
+    } else if super::replay::fails(replay, replayed.as_ref()) {
+        ExitStatus::NewlyDenied
+    } else {
+        ExitStatus::Success
     })
 }
 

@@ -8,10 +8,13 @@ mod access_proof;
 mod args;
 mod commands;
 pub mod files;
+mod graph;
 mod observe;
 mod progress;
 mod replay;
 mod report;
+mod suggest;
+mod tooling;
 
 pub use args::Cli;
 pub use report::run;
@@ -32,11 +35,11 @@ pub enum ExitStatus {
     ProtectedDenied,
     /// `plan --fail-on-new-access`: the access proof did not say PROVED.
     NewAccess,
+    /// `--replay-fail-on-deny`: the CloudTrail replay found requests the change newly denies.
+    NewlyDenied,
 }
 
 impl ExitStatus {
-    /// `--replay-fail-on-deny`: the CloudTrail replay found requests the change newly denies.
-    NewlyDenied,
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,

@@ -15,9 +15,11 @@ use crate::render;
 
 /// How to reach AWS, from the command line.
 pub(super) fn connect_options(cli: &Cli) -> ConnectOptions {
+    let region = cli.aws_region().map(str::to_owned);
+    let cli = cli.aws();
     ConnectOptions {
         profile: cli.profile.clone(),
-        region: cli.region.clone(),
+        region,
         endpoint_url: cli.endpoint_url.clone().filter(|s| !s.is_empty()),
         max_attempts: None,
         request_timeout: Some(Duration::from_secs(cli.request_timeout)),
@@ -39,7 +41,25 @@ pub(super) async fn connect(opts: &ConnectOptions) -> anyhow::Result<AwsBackend>
             render::visible(&p)
         );
     }
+    if let Some(hint) = rate_scale_hint(opts) {
+        eprintln!("{hint}");
+    }
     Ok(AwsBackend::connect(opts).await)
+}
+
+/// Against an emulator on this machine at AWS's own pacing, a newcomer waits for nothing:
+/// one line saying how to lift it.
+fn rate_scale_hint(opts: &ConnectOptions) -> Option<&'static str> {
+    let loopback = opts
+        .endpoint_url
+        .as_deref()
+        .is_some_and(live::endpoint::is_loopback);
+    #[allow(clippy::float_cmp)] // 1.0 is the default, exactly representable
+    let at_aws_rates = opts.rate_scale == 1.0;
+    (loopback && at_aws_rates).then_some(
+        "hint: the endpoint is on loopback (an emulator?) and requests are paced at AWS's rates; \
+         --rate-scale 1000 (or GUARDRAIL_RATE_SCALE=1000) lifts the pacing",
+    )
 }
 
 /// Runs the command; an error of a known class is told in its one line (exit 1), any other

@@ -117,6 +117,7 @@ pub fn plan_markdown_with(
             let _ = writeln!(out, "| {label} | {n} |");
         }
     }
+    out.push_str(&super::graph_plan::plan_diagram_markdown(plan));
     let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         groups.entry(c.group()).or_default().push(c);
@@ -175,10 +176,10 @@ pub fn plan_markdown_with(
     if let Some(p) = &plan.access_proof {
         out.push_str(&super::access_proof::access_proof_markdown(p));
     }
-    if !plan.audit.is_empty() {
     if let Some(r) = replay {
         out.push_str(&super::replay::replay_markdown(r));
     }
+    if !plan.audit.is_empty() {
         let _ = writeln!(
             out,
             "\n#### Roles outside their boundary ({})\n",

@@ -9,8 +9,11 @@
 
 mod access_proof;
 mod drift;
+mod effective_check;
 mod escape;
 mod failure;
+pub mod graph;
+mod graph_plan;
 mod human;
 mod json;
 mod markdown;
@@ -23,8 +26,10 @@ pub use access_proof::{
     access_proof_human, access_proof_json, access_proof_markdown, access_proof_markdown_opener,
 };
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
+pub use effective_check::{effective_human, effective_json, effective_markdown};
 pub use escape::{is_hostile, visible, visible_lines};
 pub use failure::{failure_line, retry_line, step_line, FailureContext};
+pub use graph_plan::{affected_graph, collapse, plan_diagram_markdown, MAX_NODES};
 pub use human::{
     config_errors, outcome_human, plan_human, refusals_human, stats_human, walk_costs_human,
     WalkCost,

@@ -13,8 +13,8 @@ use crate::{expect_code, moto, stats, text, Org};
 /// Runs the binary at AWS's own rates through `proxy`, from full buckets.
 fn at_aws_rates(org: &Org, proxy: &RateProxy, args: &[&str]) -> std::process::Output {
     proxy.reset();
-    let mut cmd = org.command_via(&proxy.endpoint, &["--stats"]);
-    cmd.env("GUARDRAIL_RATE_SCALE", "1").args(args);
+    let mut cmd = org.command_via(&proxy.endpoint, args);
+    cmd.env("GUARDRAIL_RATE_SCALE", "1").arg("--stats");
     cmd.output().unwrap()
 }
 

@@ -226,7 +226,7 @@ fn a_silent_endpoint_times_out_within_the_budget_then_is_told() {
         &ep.url,
         true,
         &[],
-        &["--request-timeout", "1", "import", "--env", "x"],
+        &["import", "--env", "x", "--request-timeout", "1"],
     );
     let line = one_error_line(&out);
     assert!(
@@ -290,7 +290,7 @@ fn credential_problems_are_told_before_any_request() {
         &ep.url,
         false,
         &[],
-        &["--profile", "nope", "import", "--env", "x"],
+        &["import", "--env", "x", "--profile", "nope"],
     ));
     assert!(
         line.contains("profile `nope` does not exist")
@@ -304,7 +304,7 @@ fn credential_problems_are_told_before_any_request() {
         &ep.url,
         true,
         &[],
-        &["--profile", "dev", "import", "--env", "x"],
+        &["import", "--env", "x", "--profile", "dev"],
     ));
     assert!(line.contains("--profile dev would be ignored"), "{line}");
     assert_eq!(ep.connections(), 0, "no request was sent");
@@ -406,9 +406,10 @@ fn an_apply_whose_endpoint_dies_stops_and_says_what_was_done() {
     let (org, _) = crate::org_with_large_change("dd");
     let proxy = crate::proxy::Proxy::start(&crate::moto::moto().endpoint, 17, 0);
     let log = tempfile::NamedTempFile::new().unwrap();
+    let data = tempfile::NamedTempFile::new().unwrap();
     let mut child = org
         .command_via(&proxy.endpoint, &["apply", "--env", "dd", "--auto-approve"])
-        .stdout(std::process::Stdio::null())
+        .stdout(data.reopen().unwrap())
         .stderr(log.reopen().unwrap())
         .spawn()
         .unwrap();
@@ -418,10 +419,13 @@ fn an_apply_whose_endpoint_dies_stops_and_says_what_was_done() {
     assert_eq!(status.code(), Some(1));
     let lines = lines_of(log.path());
     let err = lines.join("\n");
+    // The outcome is data (stdout); the error line is a diagnostic (stderr).
+    let outcome = lines_of(data.path());
+    let out = outcome.join("\n");
     assert!(
-        lines.iter().any(|l| l.starts_with("Stopped: steps ")
+        outcome.iter().any(|l| l.starts_with("Stopped: steps ")
             && l.ends_with("in a row could not reach AWS, so the rest was not attempted.")),
-        "{err}"
+        "{out}"
     );
     assert!(
         lines.iter().any(|l| l.starts_with(&format!(
@@ -430,11 +434,11 @@ fn an_apply_whose_endpoint_dies_stops_and_says_what_was_done() {
         ))),
         "{err}"
     );
-    let done = lines.iter().filter(|l| l.starts_with("done ")).count();
-    let skipped = lines
+    let done = outcome.iter().filter(|l| l.starts_with("done ")).count();
+    let skipped = outcome
         .iter()
         .filter(|l| l.starts_with("skipped ") && l.ends_with("(the run stopped)"))
         .count();
-    assert!(done >= 3 && skipped >= 1, "{err}");
-    assert!(done as u64 <= proxy.writes(), "{err}");
+    assert!(done >= 3 && skipped >= 1, "{out}");
+    assert!(done as u64 <= proxy.writes(), "{out}");
 }

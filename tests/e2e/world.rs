@@ -167,7 +167,7 @@ fn two_concurrent_applies_never_both_write() {
     let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
     let wrote: Vec<bool> = outs
         .iter()
-        .map(|o| text(&o.stderr).contains(" done, 0 failed"))
+        .map(|o| text(&o.stdout).contains(" done, 0 failed"))
         .collect();
     for o in &outs {
         let err = text(&o.stderr);
@@ -241,5 +241,13 @@ fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
         &org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]),
         0,
     );
-    expect_code(&org.guardrail(&["drift", "--env", "t"]), 0);
+    // moto 5.2 does not implement AWS's validation of effective policies: drift says so and
+    // does not fail (on AWS, or the fake, an invalid effective policy makes drift exit 2).
+    let out = org.guardrail(&["drift", "--env", "t"]);
+    expect_code(&out, 0);
+    assert!(
+        text(&out.stdout).contains("Effective policies not validated"),
+        "{}",
+        text(&out.stdout)
+    );
 }

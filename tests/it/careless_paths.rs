@@ -284,8 +284,9 @@ fn numeric_options_out_of_range_are_clap_errors() {
         (vec![], Some("1e-20"), "--rate-scale"),
     ] {
         let mut cmd = assert_cmd::Command::cargo_bin("guardrail").unwrap();
-        cmd.args(&args)
-            .args(["validate", "--env", "x"])
+        // AWS options belong to the online commands; clap refuses before any request.
+        cmd.args(["plan", "--env", "x"])
+            .args(&args)
             .env_remove("GUARDRAIL_RATE_SCALE");
         if let Some(v) = env {
             cmd.env("GUARDRAIL_RATE_SCALE", v);

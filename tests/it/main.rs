@@ -1,18 +1,23 @@
 //! Integration tests against the in-memory fake and the pure modules: config errors, the
 //! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
+mod access_proof;
+mod access_report;
 mod action_case;
 mod apply_props;
 mod boundaries;
 mod careless_paths;
+mod cli_tools;
 mod config_errors;
 mod dead_endpoint;
 mod differential;
 mod docs;
 mod effective;
 mod effective_props;
+mod effective_validation;
 mod engine_props;
 mod fake_rules;
+mod graph;
 mod hostile;
 mod hostile_names;
 mod import_quoting;
@@ -25,13 +30,15 @@ mod model_check;
 mod observe;
 mod plan_props;
 mod policy_types;
+mod reason_props;
 mod render_snapshots;
 mod replay;
+mod replay_reference;
+mod replay_synth;
 mod safety;
 mod sarif;
 mod schema;
+mod suggest;
 mod support;
 mod templates;
 mod walk_paths;
-mod replay_reference;
-mod replay_synth;

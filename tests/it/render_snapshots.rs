@@ -12,7 +12,8 @@ use guardrail::render::{self, Style};
 use crate::plan_props::doc;
 use crate::support::{import, rt};
 
-fn plans() -> (Plan, Plan) {
+/// A clean plan and one with a change of every kind (also used by `graph.rs`).
+pub(crate) fn plans() -> (Plan, Plan) {
     rt().block_on(async {
         let f = FakeOrg::new("111122223333");
         let root = f.root_id();

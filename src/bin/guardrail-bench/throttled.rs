@@ -103,8 +103,8 @@ impl Org {
             .env("NO_COLOR", "1")
             .env("AWS_ENDPOINT_URL", &proxy.endpoint)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .arg("--stats")
-            .args(args);
+            .args(args)
+            .arg("--stats");
         let t = Instant::now();
         let out = cmd
             .output()
