@@ -49,10 +49,22 @@ pub fn validation_sarif(src: &Sources<'_>, d: &Desired, v: &Validation) -> Value
         );
         results.push(result(ASSERT_RULE, "error", &text, location(file, line, 1)));
     }
-    for l in &v.lockouts {
-        let key = if d.deployer.as_deref() == Some(l.principal.as_str()) {
+    // One result per principal and cause, as the human report groups them.
+    let groups = super::human::group_lockouts(v.lockouts.iter().map(|l| {
+        (
+            l.principal.as_str(),
+            l.by.as_str(),
+            l.action.as_str(),
+            l.resource.as_str(),
+            l.account.as_str(),
+        )
+    }));
+    for g in groups {
+        // The principal's key: the deployer, break-glass, else the member role (or the
+        // `[organization]` table, where its default applies).
+        let key = if d.deployer.as_deref() == Some(g.principal) {
             "deployer"
-        } else if d.break_glass.contains(&l.principal) {
+        } else if d.break_glass.iter().any(|b| b == g.principal) {
             "break_glass"
         } else {
             "member_role"
@@ -60,8 +72,12 @@ pub fn validation_sarif(src: &Sources<'_>, d: &Desired, v: &Validation) -> Value
         let (line, column) =
             key_location(src.config_text, &["organization", key]).unwrap_or((1, 1));
         let text = format!(
-            "{} would be denied {} on {} in account {}: {}",
-            l.principal, l.action, l.resource, l.account, l.by
+            "{} would be denied {} on {} in account(s) {}: {}",
+            g.principal,
+            g.actions.join(", "),
+            g.resources.join(", "),
+            g.accounts.join(", "),
+            g.by
         );
         results.push(result(
             LOCKOUT_RULE,
