@@ -218,6 +218,8 @@ paged!(
     list_accounts::ListAccountsOutput,
     list_policies::ListPoliciesOutput,
     list_targets_for_policy::ListTargetsForPolicyOutput,
+    list_accounts_with_invalid_effective_policy::ListAccountsWithInvalidEffectivePolicyOutput,
+    list_effective_policy_validation_errors::ListEffectivePolicyValidationErrorsOutput,
     list_tags_for_resource::ListTagsForResourceOutput,
 );
 
@@ -303,6 +305,8 @@ fn sdk_type(t: PolicyType) -> org::types::PolicyType {
 }
 
 const PAGE: i32 = super::walk::PAGE_SIZE as i32;
+
+mod effective;
 
 #[async_trait]
 impl OrgBackend for AwsBackend {
@@ -716,6 +720,25 @@ impl OrgBackend for AwsBackend {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn disable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
+        self.disable_type(root_id, policy_type).await
+    }
+
+    async fn list_accounts_with_invalid_effective_policy(
+        &self,
+        policy_type: PolicyType,
+    ) -> Result<Vec<AccountInfo>> {
+        self.invalid_accounts(policy_type).await
+    }
+
+    async fn list_effective_policy_validation_errors(
+        &self,
+        account_id: &str,
+        policy_type: PolicyType,
+    ) -> Result<Vec<crate::model::EffectivePolicyError>> {
+        self.validation_errors(account_id, policy_type).await
     }
 
     fn stats(&self) -> RequestStats {

@@ -43,6 +43,16 @@ pub const RATES: &[(&[&str], f64, f64)] = &[
         8.0,
     ),
     (&["EnablePolicyType", "DisablePolicyType"], 1.0, 1.0),
+    // AWS publishes no rate for the effective-policy validation reads (added in 2025):
+    // assumed, as for the other per-account reads of that age, 1 per second.
+    (
+        &[
+            "ListAccountsWithInvalidEffectivePolicy",
+            "ListEffectivePolicyValidationErrors",
+        ],
+        1.0,
+        2.0,
+    ),
     (
         &["CreateOrganizationalUnit", "DescribeOrganization"],
         1.0,

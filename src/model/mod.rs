@@ -11,9 +11,11 @@ mod access;
 mod desired;
 mod iam;
 mod live;
+mod validation;
 mod rollout;
 
 pub use access::{AccessDetail, AccessReport};
+pub use validation::{EffectivePolicyError, EffectiveValidation, InvalidEffectivePolicy};
 pub use desired::{
     AssertSubject, Assertion, Desired, DesiredAccount, DesiredBoundary, DesiredGuardrail,
     DesiredOu, DesiredPolicy, DesiredRoot, LintNote,

@@ -15,6 +15,7 @@ mod docs;
 mod effective;
 mod effective_props;
 mod effective_validation;
+mod effective_validation;
 mod engine_props;
 mod fake_rules;
 mod graph;

@@ -20,6 +20,7 @@ use crate::model::PolicyType;
 use crate::policy::limits::LimitsTable;
 
 mod faults;
+mod mgmt;
 mod rules;
 
 pub use faults::Fault;
@@ -767,6 +768,25 @@ impl OrgBackend for FakeOrg {
             t.remove(key);
         }
         Ok(())
+    }
+
+    async fn disable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
+        self.disable_type(root_id, policy_type).await
+    }
+
+    async fn list_accounts_with_invalid_effective_policy(
+        &self,
+        ty: PolicyType,
+    ) -> Result<Vec<AccountInfo>> {
+        self.invalid_accounts(ty).await
+    }
+
+    async fn list_effective_policy_validation_errors(
+        &self,
+        account_id: &str,
+        ty: PolicyType,
+    ) -> Result<Vec<crate::model::EffectivePolicyError>> {
+        self.validation_errors(account_id, ty).await
     }
 
     fn stats(&self) -> RequestStats {

@@ -1,0 +1,94 @@
+//! The SDK backend's management-type operations beyond the walk: disabling a policy type
+//! (waiting until the root reports it disabled) and AWS's validation of effective policies.
+//! Every request goes through the client-side limiter (`lane` / `next_page`).
+
+use std::time::Duration;
+
+use super::{account_info, map_err, org, sdk_type, AwsBackend, Listing, PAGE};
+use crate::live::{AccountInfo, Error, OrgBackend, Result};
+use crate::model::{EffectivePolicyError, PolicyType};
+
+fn effective_type(t: PolicyType) -> org::types::EffectivePolicyType {
+    org::types::EffectivePolicyType::from(t.api_name())
+}
+
+impl AwsBackend {
+    pub(super) async fn disable_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
+        {
+            let _lane = self.lane("DisablePolicyType").await;
+            self.client
+                .disable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_type(policy_type))
+                .send()
+                .await
+                .map_err(map_err)?;
+        }
+        // Like enabling, disabling is asynchronous on AWS (PENDING_DISABLE): wait, reading
+        // the root, until the type is gone. At most about two minutes.
+        let mut delay = Duration::from_millis(500);
+        for _ in 0..20 {
+            let still = self
+                .list_roots()
+                .await?
+                .iter()
+                .any(|r| r.id == root_id && r.enabled_policy_types.contains(&policy_type));
+            if !still {
+                return Ok(());
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+        Err(Error::Service {
+            code: "PolicyChangesInProgressException".into(),
+            message: format!("{} is still being disabled", policy_type.api_name()),
+        })
+    }
+
+    pub(super) async fn invalid_accounts(
+        &self,
+        policy_type: PolicyType,
+    ) -> Result<Vec<AccountInfo>> {
+        let pages = self
+            .client
+            .list_accounts_with_invalid_effective_policy()
+            .policy_type(effective_type(policy_type))
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        let mut pages = Listing::new(pages, "ListAccountsWithInvalidEffectivePolicy");
+        let mut out = Vec::new();
+        while let Some(page) = self.next_page(&mut pages).await {
+            out.extend(page?.accounts().iter().map(account_info));
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn validation_errors(
+        &self,
+        account_id: &str,
+        policy_type: PolicyType,
+    ) -> Result<Vec<EffectivePolicyError>> {
+        let pages = self
+            .client
+            .list_effective_policy_validation_errors()
+            .account_id(account_id)
+            .policy_type(effective_type(policy_type))
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        let mut pages = Listing::new(pages, "ListEffectivePolicyValidationErrors");
+        let mut out = Vec::new();
+        while let Some(page) = self.next_page(&mut pages).await {
+            for e in page?.effective_policy_validation_errors() {
+                out.push(EffectivePolicyError {
+                    code: e.error_code().unwrap_or_default().to_owned(),
+                    message: e.error_message().unwrap_or_default().to_owned(),
+                    path: e.path_to_error().unwrap_or_default().to_owned(),
+                    contributing_policies: e.contributing_policies().to_vec(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
