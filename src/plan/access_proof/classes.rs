@@ -120,7 +120,11 @@ fn class(
             (Subject::Account(id.clone()), old, new, ou)
         }
         (None, Some(ou)) => {
-            let parent = ou_ids.get(ou)?;
+            let parent = if ou.is_root() {
+                &live.root.id
+            } else {
+                ou_ids.get(ou)?
+            };
             let old = live_path(live, parent, None);
             let new = desired_path(desired, ou, None);
             (Subject::FreshAccount(ou.clone()), old, new, ou.clone())

@@ -1,0 +1,357 @@
+//! The plan's access proof (`plan::access_proof`) on the in-memory organization: account
+//! classes, the combined verdict, counterexamples that replay through the evaluator on both
+//! sides, the newly-denied summary, and the three renderings.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use guardrail::live::fake::FakeOrg;
+use guardrail::live::OrgBackend;
+use guardrail::model::PolicyType::ServiceControlPolicy as SCP;
+use guardrail::model::{Desired, DesiredPolicy, LiveOrg, OuPath};
+use guardrail::plan::access_proof::{
+    prove, AccessProof, Counterexample, DeniedPatterns, ProofVerdict, Subject, Undecided,
+    UndecidedClass,
+};
+use guardrail::plan::{self, verify};
+use guardrail::policy::eval::{self, Decider, Decision, Layer, Request};
+use guardrail::policy::reason::Unknown;
+use guardrail::render::{
+    access_proof_human, access_proof_json, access_proof_markdown, access_proof_markdown_opener,
+    Style,
+};
+
+use crate::support::{import, rt};
+
+const DESTRUCTION: &str = r#"{"Version":"2012-10-17","Statement":[
+ {"Sid":"NoDelete","Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"},
+ {"Sid":"NoStop","Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
+const EXTRA: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoVpcDelete","Effect":"Deny","Action":"ec2:DeleteVpc","Resource":"*"}]}"#;
+
+/// Root: FullAWSAccess and `deny-destruction`. Workloads: three plain accounts. Sandbox: one
+/// plain account and one carrying `extra` at its own level.
+fn organization() -> (LiveOrg, Desired) {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let workloads = f
+            .create_organizational_unit(&root, "Workloads")
+            .await
+            .unwrap();
+        let sandbox = f
+            .create_organizational_unit(&root, "Sandbox")
+            .await
+            .unwrap();
+        for i in 0..3 {
+            f.add_account(&format!("w{i}"), &format!("w{i}@example.com"), &workloads)
+                .await
+                .unwrap();
+        }
+        f.add_account("s0", "s0@example.com", &sandbox)
+            .await
+            .unwrap();
+        let special = f
+            .add_account("s1", "s1@example.com", &sandbox)
+            .await
+            .unwrap();
+        let d = f
+            .create_policy(SCP, "deny-destruction", "", DESTRUCTION)
+            .await
+            .unwrap();
+        f.attach_policy(&d, &root).await.unwrap();
+        let e = f.create_policy(SCP, "extra", "", EXTRA).await.unwrap();
+        f.attach_policy(&e, &special).await.unwrap();
+        let (live, desired, _) = import(&f).await;
+        (live, desired)
+    })
+}
+
+fn proof_of(desired: &Desired, live: &LiveOrg) -> AccessProof {
+    let plan = plan::plan(desired, live).unwrap_or_else(|e| panic!("{e}"));
+    prove(&plan.changes, &plan::projected(desired, live), live)
+}
+
+fn set_document(desired: &mut Desired, name: &str, document: serde_json::Value) {
+    let p = desired.policies.get_mut(name).expect("the policy");
+    p.document = document;
+    p.guardrails = Vec::new();
+}
+
+fn add_policy(desired: &mut Desired, name: &str, document: serde_json::Value, ou: &str) {
+    desired.policies.insert(
+        name.into(),
+        DesiredPolicy {
+            name: name.into(),
+            pinned_id: None,
+            policy_type: SCP,
+            description: String::new(),
+            document,
+            source: PathBuf::from(format!("{name}.json")),
+            guardrails: Vec::new(),
+        },
+    );
+    let ou = OuPath::parse(ou).expect("an OU path");
+    desired
+        .ous
+        .get_mut(&ou)
+        .expect("the OU")
+        .policies
+        .insert(name.into());
+}
+
+/// `deny-destruction` without its `NoDelete` statement.
+fn without_no_delete(desired: &mut Desired) {
+    set_document(
+        desired,
+        "deny-destruction",
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoStop", "Effect": "Deny", "Action": "cloudtrail:StopLogging", "Resource": "*"}]}),
+    );
+}
+
+#[test]
+fn an_unchanged_organization_touches_no_class_and_is_proved() {
+    let (live, desired) = organization();
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::Proved);
+    assert_eq!(
+        (proof.classes, proof.accounts, proof.fresh_ous),
+        (0, 0, 0),
+        "{proof:#?}"
+    );
+    assert!(proof.counterexamples.is_empty() && proof.newly_denied.is_empty());
+}
+
+/// A change at the root touches every position: Workloads' three accounts and its fresh
+/// account are one class, Sandbox's plain account and its fresh account another, the account
+/// with its own SCP a third, and a fresh account at the root the fourth.
+#[test]
+fn accounts_with_the_same_position_and_policies_are_one_class() {
+    let (live, mut desired) = organization();
+    without_no_delete(&mut desired);
+    let proof = proof_of(&desired, &live);
+    assert_eq!(
+        (proof.classes, proof.accounts, proof.fresh_ous),
+        (4, 5, 3),
+        "{proof:#?}"
+    );
+}
+
+/// A change below one OU leaves the other OU's classes out.
+#[test]
+fn only_the_classes_the_change_touches_are_checked() {
+    let (live, mut desired) = organization();
+    add_policy(
+        &mut desired,
+        "deny-bucket-policy",
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBucketPolicy", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*"}]}),
+        "Sandbox",
+    );
+    let proof = proof_of(&desired, &live);
+    assert_eq!(
+        (proof.classes, proof.accounts, proof.fresh_ous),
+        (2, 2, 1),
+        "{proof:#?}"
+    );
+}
+
+/// The path of a class's example on one side.
+fn paths(live: &LiveOrg, projected: &Desired, s: &Subject) -> (eval::Path, eval::Path) {
+    match s {
+        Subject::Account(id) => (
+            guardrail::replay::live_side(live)(id).expect("a live account"),
+            guardrail::replay::desired_side(projected)(id).expect("a configured account"),
+        ),
+        Subject::FreshAccount(ou) => {
+            let id = if ou.is_root() {
+                live.root.id.clone()
+            } else {
+                live.ou_ids_by_path()[ou].clone()
+            };
+            (
+                verify::live_path(live, &id, None),
+                verify::desired_path(projected, ou, None),
+            )
+        }
+    }
+}
+
+#[test]
+fn removing_a_deny_statement_is_new_access_and_every_counterexample_replays() {
+    let (live, mut desired) = organization();
+    without_no_delete(&mut desired);
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::NewAccess, "{proof:#?}");
+    assert_eq!(proof.classes_with_new_access, 4, "{proof:#?}");
+    assert!(
+        !proof.counterexamples.is_empty() && proof.counterexamples.len() <= 10,
+        "{proof:#?}"
+    );
+    let projected = plan::projected(&desired, &live);
+    for c in &proof.counterexamples {
+        assert!(
+            c.request.action.eq_ignore_ascii_case("s3:DeleteBucket"),
+            "only s3:DeleteBucket lost its deny: {c:#?}"
+        );
+        let (old, new) = paths(&live, &projected, &c.subject);
+        let (before, after) = (
+            eval::decide(&old, &c.request),
+            eval::decide(&new, &c.request),
+        );
+        assert!(
+            matches!(&before, Decision::Deny(by) if by.statement == "NoDelete"),
+            "{before:?}"
+        );
+        assert_eq!(after, Decision::Allow, "{c:#?}");
+        assert_eq!((&c.old, &c.new), (&before, &after));
+    }
+    assert!(
+        proof.newly_denied.is_empty(),
+        "nothing is newly denied: {:#?}",
+        proof.newly_denied
+    );
+}
+
+#[test]
+fn adding_a_deny_to_an_ou_is_proved_and_summarised_as_newly_denied() {
+    let (live, mut desired) = organization();
+    add_policy(
+        &mut desired,
+        "deny-bucket-policy",
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBucketPolicy", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*"}]}),
+        "Sandbox",
+    );
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::Proved, "{proof:#?}");
+    assert!(proof.counterexamples.is_empty());
+    assert_eq!(proof.newly_denied.len(), 2, "{:#?}", proof.newly_denied);
+    for d in &proof.newly_denied {
+        assert!(d.incomplete.is_none(), "{d:#?}");
+        assert!(
+            d.patterns.iter().any(|(actions, by)| actions.len() == 1
+                && actions[0].eq_ignore_ascii_case("s3:PutBucketPolicy")
+                && by.contains("NoBucketPolicy")),
+            "{d:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_proof_is_the_same_on_every_run() {
+    let (live, mut desired) = organization();
+    without_no_delete(&mut desired);
+    assert_eq!(proof_of(&desired, &live), proof_of(&desired, &live));
+}
+
+// ---------------------------------------------------------------------------------------------
+// renderings (a proof built by hand, so they do not depend on the search)
+
+fn denied_by(statement: &str) -> Decision {
+    Decision::Deny(Decider {
+        layer: Layer::Scp,
+        level: "root".into(),
+        policy: "deny-destruction".into(),
+        guardrail: None,
+        statement: statement.into(),
+    })
+}
+
+fn sample(verdict: ProofVerdict) -> AccessProof {
+    let request = Request::new("s3:DeleteBucket")
+        .region("eu-west-1")
+        .principal("arn:aws:iam::210987654321:role/app")
+        .with("aws:SourceVpce", "vpce-1a2b3c4d");
+    let mut proof = AccessProof {
+        verdict,
+        classes: 3,
+        accounts: 7,
+        fresh_ous: 2,
+        classes_with_new_access: 0,
+        counterexamples: Vec::new(),
+        undecided: Vec::new(),
+        newly_denied: vec![DeniedPatterns {
+            subject: Subject::FreshAccount(OuPath::parse("Sandbox").unwrap()),
+            accounts: 0,
+            patterns: vec![(
+                vec!["s3:PutBucketPolicy".into()],
+                "denied by SCP deny-bucket-policy, statement NoBucketPolicy, attached to ou Sandbox"
+                    .into(),
+            )],
+            incomplete: None,
+        }],
+    };
+    match verdict {
+        ProofVerdict::NewAccess => {
+            proof.classes_with_new_access = 1;
+            proof.counterexamples.push(Counterexample {
+                subject: Subject::Account("210987654321".into()),
+                accounts: 4,
+                request: Request {
+                    resource: Some("arn:aws:s3:::logs".into()),
+                    ..request
+                },
+                old: denied_by("NoDelete"),
+                new: Decision::Allow,
+            });
+        }
+        ProofVerdict::Unknown => proof.undecided.push(UndecidedClass {
+            subject: Subject::Account("210987654322".into()),
+            accounts: 2,
+            why: Undecided::Reason(Unknown::Unsupported {
+                construct: "policy variable ${aws:username}".into(),
+                statement: "deny-own-buckets/NoDeleteOwn".into(),
+            }),
+        }),
+        ProofVerdict::Proved => {}
+    }
+    proof
+}
+
+#[test]
+fn renderings_of_each_verdict() {
+    let mut all = BTreeMap::new();
+    for v in [
+        ProofVerdict::Proved,
+        ProofVerdict::NewAccess,
+        ProofVerdict::Unknown,
+    ] {
+        let p = sample(v);
+        let text = format!(
+            "--- human\n{}\n--- markdown\n{}{}\n--- json\n{}\n",
+            access_proof_human(&p, Style::default()),
+            access_proof_markdown_opener(&p),
+            access_proof_markdown(&p),
+            serde_json::to_string_pretty(&access_proof_json(&p)).unwrap()
+        );
+        all.insert(v.name(), text);
+    }
+    for (name, text) in all {
+        insta::assert_snapshot!(format!("access_proof_{name}"), text);
+    }
+}
+
+/// The PR comment opens with the verdict, before the plan's heading.
+#[test]
+fn the_comment_opens_with_the_verdict() {
+    let (live, mut desired) = organization();
+    without_no_delete(&mut desired);
+    let mut p = plan::plan(&desired, &live).unwrap_or_else(|e| panic!("{e}"));
+    p.access_proof = Some(sample(ProofVerdict::NewAccess));
+    let md = guardrail::render::plan_markdown("prod", &p);
+    let first = md.lines().next().unwrap_or_default();
+    assert!(first.contains("**Access proof: NEW ACCESS**"), "{md}");
+    assert!(
+        md.contains("#### Access proof: requests newly allowed"),
+        "{md}"
+    );
+    let json = guardrail::render::plan_json("prod", &p);
+    assert_eq!(json["access_proof"]["verdict"], "new_access");
+    assert_eq!(
+        json["access_proof"]["counterexamples"][0]["account_id"],
+        "210987654321"
+    );
+    let human = guardrail::render::plan_human("prod", &p, Style::default());
+    assert!(human.contains("access proof: NEW ACCESS"), "{human}");
+}
