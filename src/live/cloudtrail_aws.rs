@@ -20,6 +20,9 @@ use super::limiter::RateLimiter;
 use super::stats::Counter;
 use super::{RequestStats, Result};
 
+/// A scope's client and its token bucket.
+type Client = (cloudtrail::Client, Arc<RateLimiter>);
+
 /// CloudTrail's event history through the SDK.
 #[derive(Debug, Clone)]
 pub struct AwsEventHistory {
@@ -28,7 +31,7 @@ pub struct AwsEventHistory {
     management_account: String,
     member_role: String,
     rate_scale: f64,
-    clients: Arc<Mutex<HashMap<Scope, (cloudtrail::Client, Arc<RateLimiter>)>>>,
+    clients: Arc<Mutex<HashMap<Scope, Client>>>,
     counter: Counter,
 }
 
@@ -58,7 +61,7 @@ impl AwsEventHistory {
     }
 
     /// The client and token bucket of one account and region (built once; nothing is sent).
-    async fn client(&self, scope: &Scope) -> (cloudtrail::Client, Arc<RateLimiter>) {
+    async fn client(&self, scope: &Scope) -> Client {
         let mut clients = self.clients.lock().await;
         if let Some(c) = clients.get(scope) {
             return c.clone();

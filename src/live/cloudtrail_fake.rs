@@ -81,7 +81,7 @@ impl EventHistory for FakeEventHistory {
                     .collect()
             })
             .unwrap_or_default();
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|e| std::cmp::Reverse(e.0));
         // One request per page; an empty history still answers one (empty) page.
         let pages = found.len().div_ceil(PAGE_SIZE as usize).max(1);
         for _ in 0..pages {
