@@ -21,10 +21,13 @@ pub fn report(
         since: args.replay_since,
         until: args.replay_until,
     };
-    let after = replay::desired_side(after);
+    let after: Box<replay::Resolve<'_>> = match live {
+        Some(live) => Box::new(replay::plan_side(after, live)),
+        None => Box::new(replay::desired_side(after)),
+    };
     let before = live.map(replay::live_side);
     let before: Option<&replay::Resolve<'_>> = before.as_ref().map(|f| f as _);
-    let mut r = Replayer::new(window, before, &after);
+    let mut r = Replayer::new(window, before, &*after);
     read::read_logs(path, &mut r)
         .with_context(|| format!("cannot read --replay {}", path.display()))?;
     Ok(Some(r.finish()))

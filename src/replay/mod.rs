@@ -395,8 +395,32 @@ pub fn live_side(live: &LiveOrg) -> impl Fn(&str) -> Option<Path> + '_ {
     }
 }
 
-/// An account's path in a desired state (for plan: `plan::projected`, what will really be
-/// attached after the apply).
+/// plan's "after": an account's path in `plan::projected` (what will really be attached after
+/// the apply), the account found in the config by id, else by email (an account the config
+/// had created names no id), else where the live account sits, with its own attachments (an
+/// account the config does not describe keeps its place and its policies).
+pub fn plan_side<'a>(d: &'a Desired, live: &'a LiveOrg) -> impl Fn(&str) -> Option<Path> + 'a {
+    move |account| {
+        if let Some((_, p)) = verify::account_levels(d, account) {
+            return Some(p);
+        }
+        let a = live.accounts.get(account)?;
+        let by_email = d.accounts.values().find(|c| {
+            c.id.is_none()
+                && c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&a.email))
+        });
+        if let Some(c) = by_email {
+            return Some(verify::desired_path(d, &c.ou, Some((account, &c.policies))));
+        }
+        let ou = live.path_of(&a.parent_id)?;
+        let own: BTreeSet<String> = live.policies_on(account).map(|p| p.name.clone()).collect();
+        Some(verify::desired_path(d, &ou, Some((account, &own))))
+    }
+}
+
+/// An account's path in a desired state (validate: the config alone).
 pub fn desired_side(d: &Desired) -> impl Fn(&str) -> Option<Path> + '_ {
     move |account| verify::account_levels(d, account).map(|(_, p)| p)
 }
