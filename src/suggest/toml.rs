@@ -10,9 +10,32 @@ use time::OffsetDateTime;
 use super::{Suggestion, TEMPLATE};
 use crate::model::OuPath;
 
-/// A TOML string literal for `s`.
+/// A one-line TOML basic string for `s`: quotes and backslashes escaped, every control,
+/// line-separator and direction-formatting character as `\uXXXX` (or its short escape), so
+/// a value can never end the line, the string or the comment it stands in.
 fn quoted(s: &str) -> String {
-    toml_edit::Value::from(s).to_string().trim().to_owned()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || is_invisible(c) => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Zero-width, line-separator and bidirectional formatting characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 fn date(t: Option<OffsetDateTime>) -> String {
@@ -86,12 +109,11 @@ fn entries(s: &Suggestion, out: &mut String) {
             s.days
         );
         for u in &s.unused {
-            let _ = writeln!(
-                out,
-                "    # {}, # last used {}",
-                quoted(&u.pattern),
-                date(u.last_used)
-            );
+            let when = match u.last_used {
+                Some(t) => format!("last used {}", t.date()),
+                None => "no use in IAM's tracking period".to_owned(),
+            };
+            let _ = writeln!(out, "    # {}, # {when}", quoted(&u.pattern));
         }
     }
     out.push_str("]\n");
