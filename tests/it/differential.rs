@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use guardrail::policy::eval::{decide, Decision, EvalPolicy, Level, Path, Request};
 use serde_json::{json, Value};
 
-const ACCOUNT: &str = "111122223333";
+pub(crate) const ACCOUNT: &str = "111122223333";
 
 fn oracle() -> PathBuf {
     let dir = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tools/oracle");
@@ -58,8 +58,8 @@ fn simulate(cases: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// guardrail's answer in the simulator's words.
-fn guardrail(case: &Value) -> String {
+/// A case's SCP and RCP levels (each RCP level also holds `RCPFullAWSAccess`).
+pub(crate) fn path_of(case: &Value) -> Path {
     let layer = |key: &str| -> Vec<Level> {
         case[key]
             .as_array()
@@ -84,11 +84,15 @@ fn guardrail(case: &Value) -> String {
             })
             .collect()
     };
-    let path = Path {
+    Path {
         scp: layer("scps"),
         rcp: layer("rcps"),
         management: false,
-    };
+    }
+}
+
+/// A case's request.
+pub(crate) fn request_of(case: &Value) -> Request {
     let mut req = Request::new(case["action"].as_str().unwrap());
     req.resource = case["resource"].as_str().map(str::to_owned);
     for (k, v) in case["context"].as_object().unwrap() {
@@ -98,7 +102,12 @@ fn guardrail(case: &Value) -> String {
         };
         req = req.set(k, values);
     }
-    match decide(&path, &req) {
+    req
+}
+
+/// guardrail's answer in the simulator's words.
+fn guardrail(case: &Value) -> String {
+    match decide(&path_of(case), &request_of(case)) {
         Decision::Allow | Decision::NotAffected(_) => "Allowed".into(),
         Decision::Deny(_) => "ExplicitlyDenied".into(),
         Decision::NoAllow { .. } => "ImplicitlyDenied".into(),
@@ -106,22 +115,22 @@ fn guardrail(case: &Value) -> String {
 }
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 }
@@ -313,7 +322,7 @@ fn values(r: &mut Rng, vals: &[&str]) -> Value {
     }
 }
 
-fn statement(r: &mut Rng, rcp: bool) -> Value {
+pub(crate) fn statement(r: &mut Rng, rcp: bool) -> Value {
     let mut s = serde_json::Map::new();
     s.insert(
         "Effect".into(),
@@ -354,7 +363,8 @@ fn policy(statements: Vec<Value>) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
-fn case(r: &mut Rng) -> Value {
+/// A random case: SCP and RCP levels, and a request.
+pub(crate) fn case(r: &mut Rng) -> Value {
     let allow_all = json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
     let scps: Vec<Value> = (0..1 + r.below(3))
         .map(|_| {

@@ -3,6 +3,7 @@
 
 mod access_proof;
 mod access_report;
+mod action;
 mod action_case;
 mod apply_props;
 mod boundaries;
@@ -14,7 +15,6 @@ mod differential;
 mod docs;
 mod effective;
 mod effective_props;
-mod effective_validation;
 mod effective_validation;
 mod engine_props;
 mod fake_rules;
