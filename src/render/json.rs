@@ -7,7 +7,7 @@ use crate::model::TargetRef;
 use crate::plan::{Change, Plan, Warning};
 
 /// The version of the JSON plan schema.
-pub const PLAN_FORMAT_VERSION: &str = "1.0";
+pub const PLAN_FORMAT_VERSION: &str = "1.1";
 
 pub(crate) fn target_json(t: &TargetRef) -> Value {
     match t {

@@ -355,3 +355,21 @@ fn the_comment_opens_with_the_verdict() {
     let human = guardrail::render::plan_human("prod", &p, Style::default());
     assert!(human.contains("access proof: NEW ACCESS"), "{human}");
 }
+
+/// The plan's steps are shared out: one class gets the most, many classes never more than
+/// the plan's total between them, and the share never drops below the floor.
+#[test]
+fn the_step_budget_is_shared_between_classes() {
+    use guardrail::plan::access_proof::{
+        class_steps, CLASS_STEPS, MAX_CLASSES, MIN_CLASS_STEPS, TOTAL_STEPS,
+    };
+    assert_eq!(class_steps(1), CLASS_STEPS);
+    for n in [1, 7, 50, 120, MAX_CLASSES, 10 * MAX_CLASSES] {
+        let share = class_steps(n);
+        assert!(share >= MIN_CLASS_STEPS, "{n}: {share}");
+        assert!(
+            2 * share * n.min(MAX_CLASSES) as u64 <= TOTAL_STEPS,
+            "{n} classes: {share} each"
+        );
+    }
+}

@@ -20,10 +20,22 @@ use crate::policy::reason::{self, Budget, Unknown, Verdict};
 
 /// Counterexamples shown at most, over every class.
 pub const MAX_COUNTEREXAMPLES: usize = 10;
-/// Search steps for one class and one direction.
+/// Search steps for one class and one direction, at most.
 pub const CLASS_STEPS: u64 = 200_000;
+/// Search steps for one class and one direction, at least (a smaller share is not worth
+/// starting).
+pub const MIN_CLASS_STEPS: u64 = 10_000;
+/// Search steps for the whole plan, both directions: shared out evenly between the classes,
+/// so many classes each get less rather than the plan waiting longer.
+pub const TOTAL_STEPS: u64 = 20_000_000;
 /// Classes decided at most; the others are reported as not decided.
 pub const MAX_CLASSES: usize = 200;
+
+/// The step budget of each class when `classes` are searched in both directions.
+pub fn class_steps(classes: usize) -> u64 {
+    let searched = classes.clamp(1, MAX_CLASSES) as u64;
+    (TOTAL_STEPS / (2 * searched)).clamp(MIN_CLASS_STEPS, CLASS_STEPS)
+}
 
 /// The combined answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +120,7 @@ pub struct AccessProof {
 pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessProof {
     let classes = classes::touched(changes, projected, live);
     let budget = Budget {
-        max_steps: CLASS_STEPS,
+        max_steps: class_steps(classes.len()),
         max_witnesses: MAX_COUNTEREXAMPLES,
     };
     let mut proof = AccessProof {
