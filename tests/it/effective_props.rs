@@ -273,3 +273,116 @@ proptest! {
         prop_assert_eq!(got_refused, want_refused);
     }
 }
+
+// ---- every type, on its own keys -----------------------------------------------------------
+//
+// The same comparison on documents shaped like each management type's real policies: the
+// settings come from the type's syntax table (`policy::lint::management_syntax`), names the
+// author chooses as `k1`/`k2`, listed names (AI services) as the first two.
+
+use guardrail::policy::lint::management_syntax::{Node, SYNTAXES};
+
+fn leaf_paths(node: &Node, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    let mut descend = |k: &str, n: &Node, out: &mut Vec<Vec<String>>| {
+        path.push(k.to_owned());
+        leaf_paths(n, path, out);
+        path.pop();
+    };
+    match node {
+        Node::Fields(fields) => fields.iter().for_each(|(k, n)| descend(k, n, out)),
+        Node::Named(n) => ["k1", "k2"].iter().for_each(|k| descend(k, n, out)),
+        Node::Listed(names, n) => names.iter().take(2).for_each(|k| descend(k, n, out)),
+        Node::Value(_) | Node::Open => out.push(path.clone()),
+    }
+}
+
+fn insert_at(doc: &mut Value, path: &[String], v: Value) {
+    let mut node = doc;
+    for seg in path {
+        node = node
+            .as_object_mut()
+            .expect("leaves are never prefixes of one another")
+            .entry(seg.clone())
+            .or_insert_with(|| json!({}));
+    }
+    *node = v;
+}
+
+fn typed_policy(paths: Vec<Vec<String>>) -> impl Strategy<Value = Value> {
+    let most = paths.len().min(4);
+    (
+        prop::sample::subsequence(paths, 1..=most),
+        prop::collection::vec(leaf(), 4),
+        child_control(),
+    )
+        .prop_map(|(chosen, leaves, top_limit)| {
+            let mut doc = json!({});
+            for (p, l) in chosen.iter().zip(leaves) {
+                if let Some(l) = l {
+                    insert_at(&mut doc, p, l);
+                }
+            }
+            if let (Some(l), Some(first)) = (top_limit, chosen.first()) {
+                if let Some(top) = doc.get_mut(&first[0]).and_then(Value::as_object_mut) {
+                    top.insert("@@operators_allowed_for_child_policies".into(), l);
+                }
+            }
+            doc
+        })
+}
+
+fn typed_levels() -> impl Strategy<Value = (String, Vec<Vec<(String, Value)>>)> {
+    (0..SYNTAXES.len()).prop_flat_map(|i| {
+        let mut paths = Vec::new();
+        leaf_paths(&SYNTAXES[i].root, &mut Vec::new(), &mut paths);
+        let name = SYNTAXES[i].policy_type.api_name().to_owned();
+        let levels = prop::collection::vec(prop::collection::vec(typed_policy(paths), 0..3), 1..5)
+            .prop_map(|levels| {
+                levels
+                    .into_iter()
+                    .enumerate()
+                    .map(|(l, ps)| {
+                        ps.into_iter()
+                            .enumerate()
+                            .map(|(i, d)| (format!("L{l}P{i}"), d))
+                            .collect()
+                    })
+                    .collect()
+            });
+        (Just(name), levels)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn every_types_effective_policy_equals_the_simple_implementation((ty, levels) in typed_levels()) {
+        let typed: Vec<Level> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, ps)| Level {
+                target: format!("level {i}"),
+                policies: ps
+                    .iter()
+                    .map(|(n, d)| Attached { name: n.clone(), document: d.clone() })
+                    .collect(),
+            })
+            .collect();
+        let got = effective(&typed);
+        let (want, want_refused) = simple(&levels);
+        prop_assert_eq!(&got.document, &want, "{}", ty);
+        let mut got_refused: Vec<(String, String, &'static str)> = got
+            .findings
+            .iter()
+            .filter_map(|f| match f.problem {
+                Problem::NotAllowed(op) => Some((f.policy.clone(), f.path.clone(), op.key())),
+                _ => None,
+            })
+            .collect();
+        let mut want_refused = want_refused;
+        got_refused.sort();
+        want_refused.sort();
+        prop_assert_eq!(got_refused, want_refused, "{}", ty);
+    }
+}

@@ -224,3 +224,32 @@ fn drift_reports_what_aws_found_invalid_in_every_format() {
         );
     });
 }
+
+#[test]
+fn disabling_a_type_on_the_fake_detaches_every_policy_of_it_as_aws_does() {
+    rt().block_on(async {
+        let o = org().await;
+        o.fake
+            .disable_policy_type(&o.root, PolicyType::TagPolicy)
+            .await
+            .unwrap();
+        let roots = o.fake.list_roots().await.unwrap();
+        assert!(!roots[0]
+            .enabled_policy_types
+            .contains(&PolicyType::TagPolicy));
+        for p in o.fake.list_policies(PolicyType::TagPolicy).await.unwrap() {
+            let targets = o.fake.list_targets_for_policy(&p.id).await.unwrap();
+            assert!(targets.is_empty(), "{} still on {targets:?}", p.name);
+        }
+        // SCPs are untouched.
+        assert!(roots[0]
+            .enabled_policy_types
+            .contains(&PolicyType::ServiceControlPolicy));
+        let e = o
+            .fake
+            .disable_policy_type(&o.root, PolicyType::TagPolicy)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::PolicyTypeNotEnabled(_)), "{e:?}");
+    });
+}
