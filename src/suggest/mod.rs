@@ -121,10 +121,7 @@ pub fn default_name(ou: &OuPath) -> String {
 }
 
 /// The services used in the window, by namespace.
-fn used_in<'a>(
-    report: &'a AccessReport,
-    since: OffsetDateTime,
-) -> BTreeMap<String, &'a AccessDetail> {
+fn used_in(report: &AccessReport, since: OffsetDateTime) -> BTreeMap<String, &AccessDetail> {
     report
         .details
         .iter()
