@@ -33,6 +33,7 @@ mod plan_props;
 mod policy_types;
 mod reason_corpus;
 mod reason_props;
+mod reason_smt;
 mod render_snapshots;
 mod replay;
 mod replay_reference;
