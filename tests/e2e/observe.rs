@@ -242,3 +242,118 @@ fn a_canary_guardrail_rolls_out_through_observe_and_promote() {
     );
     assert_eq!(eu_only_targets(&org).0, vec!["Workloads"]);
 }
+
+/// Reads one HTTP request (headers and a Content-Length body) from a connection.
+fn read_request(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).unwrap();
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The SDK side of LookupEvents (moto has none): a loopback CloudTrail answering two pages;
+/// the reader sends the window and the page size, follows NextToken, and keeps each event's
+/// `CloudTrailEvent`.
+#[test]
+fn the_sdk_event_history_pages_through_lookup_events() {
+    use guardrail::live::cloudtrail::{EventHistory, Scope};
+    use guardrail::live::cloudtrail_aws::AwsEventHistory;
+    use std::io::Write;
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        for page in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            let req = read_request(&mut s);
+            assert!(req.contains("CloudTrail_20131101.LookupEvents"), "{req}");
+            bodies.push(req.split("\r\n\r\n").nth(1).unwrap_or("").to_owned());
+            let record = json!({"eventName": format!("Call{page}")}).to_string();
+            let mut answer = json!({"Events": [
+                {"EventId": format!("e{page}"), "CloudTrailEvent": record},
+                {"EventId": "without-record"},
+            ]});
+            if page == 0 {
+                answer["NextToken"] = json!("page-2");
+            }
+            let body = answer.to_string();
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+        bodies
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let events = rt.block_on(async {
+        let creds =
+            aws_sdk_organizations::config::Credentials::new("AKIDTEST", "secret", None, None, "t");
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(creds)
+            .load()
+            .await;
+        let h = AwsEventHistory::new(
+            &conf,
+            "aws",
+            "111122223333",
+            "OrganizationAccountAccessRole",
+            1000.0,
+        );
+        let scope = Scope {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+        };
+        let start = guardrail::replay::parse_time("2026-11-01T00:00:00Z").unwrap();
+        let end = guardrail::replay::parse_time("2026-11-08T00:00:00Z").unwrap();
+        let got = h.lookup_events(&scope, start, end).await.unwrap();
+        assert_eq!(h.stats().get("cloudtrail:LookupEvents"), 2);
+        got
+    });
+    let bodies = server.join().unwrap();
+    let names: Vec<String> = events
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(e).unwrap()["eventName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, vec!["Call0", "Call1"]);
+    let first: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(first["MaxResults"], 50);
+    assert_eq!(first["StartTime"].as_f64(), Some(1_793_491_200.0));
+    assert_eq!(first["EndTime"].as_f64(), Some(1_794_096_000.0));
+    assert!(first.get("NextToken").is_none());
+    let second: Value = serde_json::from_str(&bodies[1]).unwrap();
+    assert_eq!(second["NextToken"], "page-2");
+}
