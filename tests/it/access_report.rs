@@ -383,3 +383,23 @@ fn the_report_covers_the_entitys_accounts_within_the_tracking_period() {
         );
     });
 }
+
+#[test]
+fn scps_must_be_enabled_on_the_root() {
+    rt().block_on(async {
+        let o = org().await;
+        let iam = FakeAccessReport::new(o.fake.clone(), now());
+        let path = prod_path(&o).await;
+        let root = o.fake.root_id();
+        o.fake
+            .disable_policy_type(&root, guardrail::model::PolicyType::ServiceControlPolicy)
+            .await
+            .unwrap();
+        let e = iam
+            .generate_organizations_access_report(&path)
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "InvalidInput", "{e}");
+        assert!(e.to_string().contains("service control policies"), "{e}");
+    });
+}

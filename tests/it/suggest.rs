@@ -219,3 +219,38 @@ fn a_hostile_value_stays_inside_its_toml_string() {
         );
     });
 }
+
+/// The binary refuses a bad window or OU path before reading anything.
+#[test]
+fn the_command_checks_its_options_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    for (days, code, needle) in [
+        ("0", 2, "--days"),
+        ("401", 2, "--days"),
+        ("ninety", 2, "--days"),
+    ] {
+        let out = assert_cmd::Command::cargo_bin("guardrail")
+            .unwrap()
+            .args(["suggest", "service-allowlist", "--env", "x", "--ou", "A"])
+            .args(["--days", days, "--environments"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{days}: {stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains("1 to 400"),
+            "{stderr}"
+        );
+    }
+    let out = assert_cmd::Command::cargo_bin("guardrail")
+        .unwrap()
+        .args(["suggest", "service-allowlist", "--env", "x", "--ou", "A//B"])
+        .arg("--environments")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not an OU path"), "{stderr}");
+}
