@@ -172,8 +172,23 @@ pub fn access_proof_human(p: &AccessProof, style: Style) -> String {
     out
 }
 
+/// Who loses: one class as its example, several as counts with the first example.
+fn denied_who(d: &DeniedPatterns) -> String {
+    if d.classes == 1 {
+        return subject_text(&d.subject, d.accounts);
+    }
+    let example = match &d.subject {
+        Subject::Account(id) => format!("account {id}"),
+        Subject::FreshAccount(ou) => format!("a new account in {ou}"),
+    };
+    format!(
+        "{} account classes ({} account(s), a new account in {} OU(s); for example {example})",
+        d.classes, d.accounts, d.fresh_ous
+    )
+}
+
 fn denied_lines(d: &DeniedPatterns) -> Vec<String> {
-    let who = subject_text(&d.subject, d.accounts);
+    let who = denied_who(d);
     let mut out: Vec<String> = d
         .patterns
         .iter()
@@ -251,7 +266,7 @@ pub fn access_proof_json(p: &AccessProof) -> Value {
         "newly_denied": p.newly_denied.iter().map(|d| {
             let (account_id, fresh) = subject_json(&d.subject);
             json!({"account_id": account_id, "new_account_in_ou": fresh,
-                   "accounts_in_class": d.accounts,
+                   "classes": d.classes, "accounts": d.accounts, "new_account_ous": d.fresh_ous,
                    "patterns": d.patterns.iter().map(|(a, by)| json!({"actions": a, "denied_by": by})).collect::<Vec<_>>(),
                    "complete": d.incomplete.is_none()})
         }).collect::<Vec<_>>(),

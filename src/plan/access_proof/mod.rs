@@ -89,11 +89,15 @@ pub struct UndecidedClass {
     pub why: Undecided,
 }
 
-/// What one class loses: the statements that newly deny, with their action patterns.
+/// What some classes lose alike: the statements that newly deny, with their action patterns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeniedPatterns {
+    /// The first class's example.
     pub subject: Subject,
+    /// Classes that lose exactly this, the real accounts and fresh-account OUs they stand for.
+    pub classes: usize,
     pub accounts: usize,
+    pub fresh_ous: usize,
     /// `(action patterns, what denies them)`, one per distinct denying statement.
     pub patterns: Vec<(Vec<String>, String)>,
     /// The search stopped early: there may be more.
@@ -146,7 +150,7 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
         record_forward(&mut proof, class, forward);
         let backward = reason::newly_denied(&class.old, &class.new, &class.constants, budget);
         if let Some(d) = denied_patterns(class, backward) {
-            proof.newly_denied.push(d);
+            merge_denied(&mut proof.newly_denied, d);
         }
     }
     proof.verdict = if proof.classes_with_new_access > 0 {
@@ -189,6 +193,21 @@ fn record_forward(proof: &mut AccessProof, class: &classes::Class, verdict: Verd
     }
 }
 
+/// Classes that lose the same patterns are told once.
+fn merge_denied(all: &mut Vec<DeniedPatterns>, d: DeniedPatterns) {
+    match all
+        .iter_mut()
+        .find(|o| o.patterns == d.patterns && o.incomplete == d.incomplete)
+    {
+        Some(o) => {
+            o.classes += d.classes;
+            o.accounts += d.accounts;
+            o.fresh_ous += d.fresh_ous;
+        }
+        None => all.push(d),
+    }
+}
+
 /// The reverse direction for one class: `None` when nothing is newly denied.
 fn denied_patterns(class: &classes::Class, verdict: Verdict) -> Option<DeniedPatterns> {
     let (witnesses, incomplete) = match verdict {
@@ -215,7 +234,9 @@ fn denied_patterns(class: &classes::Class, verdict: Verdict) -> Option<DeniedPat
     }
     Some(DeniedPatterns {
         subject: class.example.clone(),
+        classes: 1,
         accounts: class.accounts,
+        fresh_ous: class.fresh_ous,
         patterns,
         incomplete,
     })
