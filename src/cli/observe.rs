@@ -140,7 +140,15 @@ async fn observe_events(
     let found = cloudtrail::read_events(&history, &scopes, start, end, connect.concurrency)
         .await
         .context("could not read CloudTrail's event history")?;
-    for (_, events) in found {
+    for (scope, events) in found {
+        let events = match events {
+            Ok(e) => e,
+            Err(e) => {
+                let source = format!("event history of {} in {}", scope.account, scope.region);
+                obs.source_error(source, e.to_string());
+                continue;
+            }
+        };
         for e in events {
             match serde_json::from_str(&e) {
                 Ok(v) => obs.add_value(v),
@@ -233,6 +241,16 @@ pub(super) async fn promote_cmd(
         days,
     )
     .await?;
+    if !report.file_errors.is_empty() {
+        let src = Source { env: &a.env, from };
+        eprint!("{}", observe_human(&src, &report));
+        eprintln!(
+            "refusing to promote `{}`: {} source(s) of the canary's events could not be read, so its quiet cannot be shown",
+            a.guardrail,
+            report.file_errors.len()
+        );
+        return Ok(ExitStatus::Failure);
+    }
     if let rollout::Verdict::Refused { denials } = rollout::decide(&report, &a.guardrail, &canary) {
         let src = Source { env: &a.env, from };
         eprint!("{}", observe_human(&src, &report));

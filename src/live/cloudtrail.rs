@@ -43,25 +43,30 @@ pub trait EventHistory: Send + Sync {
     fn stats(&self) -> RequestStats;
 }
 
-/// The events of every scope, `concurrency` scopes at a time, in scope order. Stops at the
-/// first error.
+/// The events of every scope, `concurrency` scopes at a time, in scope order, each with its
+/// own outcome (a member role that cannot be assumed spoils only its account). When every
+/// scope failed, the first error: nothing was read, so the run itself failed.
 pub async fn read_events(
     history: &dyn EventHistory,
     scopes: &[Scope],
     start: OffsetDateTime,
     end: OffsetDateTime,
     concurrency: usize,
-) -> Result<Vec<(Scope, Vec<String>)>> {
-    let mut out: Vec<(Scope, Vec<String>)> = stream::iter(scopes.iter().cloned())
+) -> Result<Vec<(Scope, Result<Vec<String>>)>> {
+    let mut out: Vec<(Scope, Result<Vec<String>>)> = stream::iter(scopes.iter().cloned())
         .map(|scope| async move {
-            let events = history.lookup_events(&scope, start, end).await?;
-            Ok::<_, super::Error>((scope, events))
+            let events = history.lookup_events(&scope, start, end).await;
+            (scope, events)
         })
         .buffer_unordered(concurrency.max(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_>>()?;
+        .collect()
+        .await;
     out.sort_by(|a, b| a.0.cmp(&b.0));
+    if !out.is_empty() && out.iter().all(|(_, r)| r.is_err()) {
+        if let Some((_, Err(e))) = out.into_iter().next() {
+            return Err(e);
+        }
+        return Ok(Vec::new());
+    }
     Ok(out)
 }

@@ -95,6 +95,8 @@ pub struct Group {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     pub files_read: usize,
+    /// Sources (files, or an account's event history in a region) that could not be read,
+    /// with why.
     pub file_errors: Vec<(String, String)>,
     pub records_read: usize,
     pub bad_records: usize,
@@ -176,6 +178,12 @@ impl<'a> Observer<'a> {
             Ok(r) => self.add_parsed(&r),
             Err(_) => self.report.bad_records += 1,
         }
+    }
+
+    /// A source of events (a file, an account's event history in a region) that could not be
+    /// read; the run goes on.
+    pub fn source_error(&mut self, source: String, error: String) {
+        self.report.file_errors.push((source, error));
     }
 
     /// An event whose record is not JSON (from the event history).
@@ -391,7 +399,7 @@ impl Sink for Observer<'_> {
         self.report.files_read += 1;
     }
     fn file_error(&mut self, file: String, error: String) {
-        self.report.file_errors.push((file, error));
+        self.source_error(file, error);
     }
     fn add_raw(&mut self, record: serde_json::Value) {
         self.add_value(record);

@@ -124,7 +124,7 @@ fn totals(out: &mut String, r: &Report) {
         r.files_read, r.records_read, r.denials, r.outside_window, r.bad_records
     );
     for (f, e) in &r.file_errors {
-        let _ = writeln!(out, "  skipped file {}: {}", visible(f), visible(e));
+        let _ = writeln!(out, "  could not read {}: {}", visible(f), visible(e));
     }
 }
 
