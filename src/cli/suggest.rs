@@ -110,7 +110,10 @@ async fn service_allowlist(
         .await
         .context("could not read the organization")?
     else {
-        bail!("the organization has no OU {ou}");
+        bail!(
+            "the organization has no OU {}",
+            render::visible(&ou.to_string())
+        );
     };
     let iam = AwsAccessReport::new(backend.sdk_config());
     let phase = super::progress::Phase::start(
