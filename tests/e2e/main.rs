@@ -961,6 +961,7 @@ mod observe;
 mod proxy;
 mod rate_proxy;
 mod replay;
+mod suggest;
 mod transport;
 mod world;
 
