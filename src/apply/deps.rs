@@ -10,7 +10,10 @@
 //!   creation of an account below it: a deny that moves from one level to another, or follows
 //!   an account to its new OU, is in place before the old copy goes;
 //! - deleting an OU waits for every move out of it and every deletion below it; deleting a
-//!   policy waits for every detach of it.
+//!   policy waits for every detach of it;
+//! - disabling a policy type waits for every detach and deletion of a policy of that type,
+//!   so a failed one leaves the type enabled (AWS would otherwise detach it behind the plan's
+//!   back).
 
 use std::collections::BTreeMap;
 
@@ -122,6 +125,11 @@ fn same_type_attach(e: &Change, ty: PolicyType) -> bool {
 fn depends(c: &Change, e: &Change, on_branch: bool) -> bool {
     match c {
         Change::EnablePolicyType { .. } => false,
+        Change::DisablePolicyType { policy_type: ty } => matches!(
+            e,
+            Change::Detach { policy_type, .. } | Change::DeletePolicy { policy_type, .. }
+                if policy_type == ty
+        ),
         Change::CreateOu { path } => {
             matches!(e, Change::CreateOu { path: p } if path.parent().as_ref() == Some(p))
         }

@@ -358,6 +358,12 @@ async fn step(change: &Change, ids: &mut Ids, b: &dyn OrgBackend) -> Result<(), 
             b.enable_policy_type(&ids.root, *policy_type).await,
             |e| matches!(e, Error::Service { code, .. } if code == "PolicyTypeAlreadyEnabledException"),
         ),
+        // Already disabled (an earlier attempt whose answer was lost, or another run).
+        Change::DisablePolicyType { policy_type } => {
+            done_if(b.disable_policy_type(&ids.root, *policy_type).await, |e| {
+                matches!(e, Error::PolicyTypeNotEnabled(_))
+            })
+        }
         Change::CreateOu { path } => create_ou(path, ids, b).await,
         Change::CreatePolicy {
             name,

@@ -8,6 +8,7 @@
 //! Architecture invariant: no AWS, no `live`. Imports `model` and `policy` only.
 
 mod boundaries;
+mod disable;
 mod docpath;
 mod documents;
 mod emit;

@@ -38,6 +38,7 @@ const ORG_KEYS: &[&str] = &[
     "member_role",
     "guardrails_dir",
     "ignore_unmanaged",
+    "disable_policy_types",
 ];
 const POLICY_KEYS: &[&str] = &["description", "document", "type", "id"];
 const TARGET_KEYS: &[&str] = &["policies", "guardrails"];
@@ -692,6 +693,7 @@ impl Walker<'_> {
         }
         self.attachment_counts(top, &d);
         self.lint(top, &mut d);
+        self.disabled_types(top, &mut d);
         d
     }
 

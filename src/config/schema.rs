@@ -87,6 +87,8 @@ struct Organization {
     guardrails_dir: Option<String>,
     /// Unmanaged policies (name patterns, `*`) drift does not report.
     ignore_unmanaged: Option<Vec<String>>,
+    /// Policy types the plan disables on the root (never SCPs, never a type the config uses).
+    disable_policy_types: Option<Vec<PolicyTypeName>>,
 }
 
 /// A policy guardrail manages.

@@ -39,6 +39,9 @@ pub struct Desired {
     pub accounts: BTreeMap<String, DesiredAccount>,
     /// Per-type limit overrides already merged over AWS's defaults.
     pub limits: crate::policy::limits::LimitsTable,
+    /// Policy types the plan disables on the root (`organization.disable_policy_types`):
+    /// never SCPs, never a type the config uses (the config refuses both).
+    pub disable_policy_types: BTreeSet<PolicyType>,
     /// `[rollout]` and the guardrails at the canary stage (already held back from the targets
     /// outside the canary OUs).
     pub rollout: super::Rollout,
@@ -187,6 +190,21 @@ pub struct DesiredAccount {
 }
 
 impl Desired {
+    /// The policy types the config uses: those of its policies (compiled guardrails
+    /// included) and of the AWS-managed policies its targets list. The plan enables them.
+    pub fn used_policy_types(&self) -> BTreeSet<PolicyType> {
+        let listed = std::iter::once(&self.root.policies)
+            .chain(self.ous.values().map(|o| &o.policies))
+            .chain(self.accounts.values().map(|a| &a.policies))
+            .flatten()
+            .filter_map(|n| self.limits.aws_managed_type(n));
+        self.policies
+            .values()
+            .map(|p| p.policy_type)
+            .chain(listed)
+            .collect()
+    }
+
     /// The desired attachments of one target, by policy name.
     pub fn attachments_of(&self, target: &super::TargetRef) -> Option<&BTreeSet<String>> {
         match target {

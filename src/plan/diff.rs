@@ -46,6 +46,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     let enabling = types_to_enable(desired, live, &mut refusals);
     let (owners, owner_refusals) = ownership::classify(desired, live);
     refusals.extend(owner_refusals);
+    let disabling = super::disable::types_to_disable(desired, live, &owners, &mut refusals);
     let policy_changes = policy_changes(desired, live, &owners);
     policy_warnings(live, &owners, &mut warnings);
 
@@ -109,6 +110,12 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
             }),
     );
     changes.extend(policy_changes.deletes);
+    // Last: after every detach and deletion of the type's managed policies.
+    changes.extend(
+        disabling
+            .into_iter()
+            .map(|policy_type| Change::DisablePolicyType { policy_type }),
+    );
 
     let effects = super::effects::effects(&changes, &projected, live);
     let headroom = super::headroom::headroom(&changes, &projected, live);
@@ -201,7 +208,7 @@ pub fn projected(desired: &Desired, live: &LiveOrg) -> Desired {
 }
 
 /// The policy types the config uses that the root does not have enabled: the plan enables
-/// them first. SCPs are the exception: enabling them attaches FullAWSAccess to every target at
+/// them first (`plan::disable` for the other way). SCPs are the exception: enabling them attaches FullAWSAccess to every target at
 /// once, which the plan would have to foresee everywhere, so a config with SCPs on an
 /// organization without them is refused instead (enable them once by hand).
 fn types_to_enable(
@@ -209,19 +216,8 @@ fn types_to_enable(
     live: &LiveOrg,
     refusals: &mut Vec<Refusal>,
 ) -> Vec<PolicyType> {
-    let listed = std::iter::once(&desired.root.policies)
-        .chain(desired.ous.values().map(|o| &o.policies))
-        .chain(desired.accounts.values().map(|a| &a.policies))
-        .flatten()
-        .filter_map(|n| desired.limits.aws_managed_type(n));
-    let types: BTreeSet<_> = desired
-        .policies
-        .values()
-        .map(|p| p.policy_type)
-        .chain(listed)
-        .collect();
     let mut enable = Vec::new();
-    for ty in types {
+    for ty in desired.used_policy_types() {
         if live.root.enabled_policy_types.contains(&ty) {
             continue;
         }

@@ -13,6 +13,7 @@
 pub mod access_proof;
 mod boundaries;
 mod diff;
+mod disable;
 pub mod effects;
 pub mod file;
 mod headroom;
@@ -31,8 +32,14 @@ use crate::model::{OuPath, PolicyType, TargetRef};
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
-    /// Enables a policy type on the root (a type the config uses; never disabled). Runs first.
+    /// Enables a policy type on the root (a type the config uses). Runs first.
     EnablePolicyType {
+        policy_type: PolicyType,
+    },
+    /// Disables a policy type on the root (`organization.disable_policy_types`). Runs last,
+    /// after every detach and deletion of the type's managed policies; AWS detaches whatever
+    /// is left of the type (only RCPFullAWSAccess: the plan refuses when anything else is).
+    DisablePolicyType {
         policy_type: PolicyType,
     },
     CreateOu {
@@ -132,7 +139,9 @@ impl Change {
             Change::CreateOu { path } | Change::DeleteOu { path, .. } => {
                 Group::Target(TargetRef::Ou(path.clone()))
             }
-            Change::EnablePolicyType { .. } => Group::Target(TargetRef::Root),
+            Change::EnablePolicyType { .. } | Change::DisablePolicyType { .. } => {
+                Group::Target(TargetRef::Root)
+            }
             Change::CreatePolicy { name, .. }
             | Change::UpdatePolicy { name, .. }
             | Change::DeletePolicy { name, .. } => Group::Policy(name.clone()),
@@ -153,6 +162,7 @@ impl Change {
     pub fn action(&self) -> &'static str {
         match self {
             Change::EnablePolicyType { .. } => "enable_policy_type",
+            Change::DisablePolicyType { .. } => "disable_policy_type",
             Change::CreateOu { .. } => "create_ou",
             Change::DeleteOu { .. } => "delete_ou",
             Change::MoveAccount { .. } => "move_account",
@@ -172,7 +182,10 @@ impl Change {
     pub fn is_deletion(&self) -> bool {
         matches!(
             self,
-            Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. }
+            Change::DeleteOu { .. }
+                | Change::DeletePolicy { .. }
+                | Change::Detach { .. }
+                | Change::DisablePolicyType { .. }
         )
     }
 }
@@ -303,6 +316,7 @@ pub struct Headroom {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub types_to_enable: usize,
+    pub types_to_disable: usize,
     pub ous_to_create: usize,
     pub ous_to_delete: usize,
     pub accounts_to_move: usize,
@@ -327,6 +341,7 @@ impl Plan {
         for c in &self.changes {
             match c {
                 Change::EnablePolicyType { .. } => s.types_to_enable += 1,
+                Change::DisablePolicyType { .. } => s.types_to_disable += 1,
                 Change::CreateOu { .. } => s.ous_to_create += 1,
                 Change::DeleteOu { .. } => s.ous_to_delete += 1,
                 Change::MoveAccount { .. } => s.accounts_to_move += 1,
@@ -370,6 +385,12 @@ pub enum Refusal {
     },
     #[error("the {policy_type} policy type is not enabled on the root; enable it (EnablePolicyType) before managing {policy_type}s")]
     PolicyTypeNotEnabled { policy_type: PolicyType },
+    #[error("disabling {policy_type} would make AWS detach policies guardrail does not manage: {}. Detach them first (or ask their owner to), or drop {} from organization.disable_policy_types", .attached.join("; "), .policy_type.api_name())]
+    DisableWouldDetach {
+        policy_type: PolicyType,
+        /// Each unmanaged policy with its targets: `name (p-id) on root, ou A, account 1…`.
+        attached: Vec<String>,
+    },
     #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account} that the config does not place; add the account to the config")]
     OuNotEmpty { path: OuPath, account: String },
     #[error("lockout: {principal} would be denied {action} in {account} ({by}); {}", lockout_advice(.by))]
@@ -438,6 +459,7 @@ impl Refusal {
             Refusal::TooManyAttachments { .. } => "too_many_attachments",
             Refusal::ZeroPolicies { .. } => "zero_policies",
             Refusal::PolicyTypeNotEnabled { .. } => "policy_type_not_enabled",
+            Refusal::DisableWouldDetach { .. } => "disable_would_detach",
             Refusal::OuNotEmpty { .. } => "ou_not_empty",
             Refusal::Lockout { .. } => "lockout",
             Refusal::AssertionFailed { .. } => "assertion_failed",

@@ -26,6 +26,10 @@ pub fn drift_item(c: &Change, plan: &Plan) -> (&'static str, String) {
             "policy_type_disabled",
             format!("the {policy_type} type is not enabled on the root, but the config uses it"),
         ),
+        Change::DisablePolicyType { policy_type } => (
+            "policy_type_enabled",
+            format!("the {policy_type} type is enabled on the root, but the config disables it (organization.disable_policy_types)"),
+        ),
         Change::UpdatePolicy { name, policy_type, content_diff: Some(_), .. } => {
             ("policy_edited", format!("{policy_type} {name} was edited outside guardrail; its content differs from the config"))
         }

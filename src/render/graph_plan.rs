@@ -111,6 +111,10 @@ fn marks(plan: &Plan) -> BTreeMap<Key, Mark> {
                 let note = format!("enable {}", policy_type.api_name());
                 put(&mut out, Key::Root, ChangeClass::Policies, note);
             }
+            Change::DisablePolicyType { policy_type } => {
+                let note = format!("disable {}", policy_type.api_name());
+                put(&mut out, Key::Root, ChangeClass::Policies, note);
+            }
             _ => {}
         }
     }

@@ -24,9 +24,10 @@ fn symbol(c: &Change) -> (&'static str, &'static str) {
         | Change::MoveAccount { .. }
         | Change::DeployBoundary { create: false, .. } => ("~", "33"),
         Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => ("+", "32"),
-        Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => {
-            ("-", "31")
-        }
+        Change::DeleteOu { .. }
+        | Change::DeletePolicy { .. }
+        | Change::Detach { .. }
+        | Change::DisablePolicyType { .. } => ("-", "31"),
     }
 }
 
@@ -34,6 +35,10 @@ pub(crate) fn describe(c: &Change) -> String {
     match c {
         Change::EnablePolicyType { policy_type } => format!(
             "enable the {policy_type} type on the root ({})",
+            policy_type.api_name()
+        ),
+        Change::DisablePolicyType { policy_type } => format!(
+            "DISABLE the {policy_type} type on the root ({}); AWS detaches what is left of it",
             policy_type.api_name()
         ),
         Change::CreateOu { path } => format!("create OU {path}"),
@@ -336,6 +341,15 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let types = if s.types_to_enable + s.types_to_disable > 0 {
+        format!(
+            " Policy types: {} to enable, {} to disable.",
+            s.types_to_enable, s.types_to_disable
+        )
+    } else {
+        String::new()
+    };
+    let boundaries = boundaries + &types;
     boundaries_suffix(format!(
         "Plan: {} OU(s) to create, {} to delete; {} account(s) to create, {} to move; {} policy(ies) to create, {} to update, {} to delete; {} attachment(s) to add, {} to remove.",
         s.ous_to_create,

@@ -42,7 +42,7 @@ pub(crate) fn change_json_with_ids(c: &Change, plan: &Plan) -> Value {
 
 pub(crate) fn change_json(c: &Change) -> Value {
     let mut v = match c {
-        Change::EnablePolicyType { policy_type } => {
+        Change::EnablePolicyType { policy_type } | Change::DisablePolicyType { policy_type } => {
             json!({"policy_type": policy_type.api_name()})
         }
         Change::CreateOu { path } => json!({"path": path.to_string()}),

@@ -64,7 +64,10 @@ fn line(c: &Change) -> String {
         | Change::MoveAccount { .. }
         | Change::DeployBoundary { create: false, .. } => "✏️",
         Change::DeployBoundary { .. } | Change::AttachRoleBoundary { .. } => "➕",
-        Change::DeleteOu { .. } | Change::DeletePolicy { .. } | Change::Detach { .. } => "🗑️",
+        Change::DeleteOu { .. }
+        | Change::DeletePolicy { .. }
+        | Change::Detach { .. }
+        | Change::DisablePolicyType { .. } => "🗑️",
     };
     format!("{sym} {}", escape(&super::human::describe(c)))
 }
@@ -100,6 +103,8 @@ pub fn plan_markdown_with(
     let s = plan.summary();
     let _ = writeln!(out, "| change | count |\n|---|---:|");
     for (label, n) in [
+        ("policy types to enable", s.types_to_enable),
+        ("policy types to disable", s.types_to_disable),
         ("OUs to create", s.ous_to_create),
         ("OUs to delete", s.ous_to_delete),
         ("accounts to create", s.accounts_to_create),

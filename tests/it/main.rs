@@ -12,6 +12,7 @@ mod cli_tools;
 mod config_errors;
 mod dead_endpoint;
 mod differential;
+mod disable_types;
 mod docs;
 mod effective;
 mod effective_props;
