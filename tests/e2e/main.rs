@@ -955,6 +955,7 @@ fn boundaries_deploy_to_50_accounts_audit_and_attach_existing() {
 mod access_proof;
 mod at_aws_rates;
 mod cloudtrail_replay;
+mod disable_types;
 #[path = "../common/invariants.rs"]
 mod invariants;
 mod observe;
