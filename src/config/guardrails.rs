@@ -548,6 +548,17 @@ impl Walker<'_> {
                     })
                     .collect();
                 let count = of_type.len();
+                let min = d.limits.for_type(ty).min_attachments_per_target;
+                // An undefined name is its own error; it may well be the missing SCP.
+                let all_known = Self::listed_names(top, kind, &key).is_some_and(|names| {
+                    names.iter().all(|n| {
+                        d.policies.contains_key(n) || d.limits.aws_managed_type(n).is_some()
+                    })
+                });
+                if count < min.value && ty == PolicyType::ServiceControlPolicy && all_known {
+                    self.zero_policies(top, kind, &key, ty, min.value);
+                    continue;
+                }
                 if count <= lim.value {
                     continue;
                 }
@@ -560,14 +571,7 @@ impl Walker<'_> {
                     })
                     .count();
                 let (span, path) = Self::target_location(top, kind, &key);
-                let table = if kind == "root" {
-                    top.get("root").and_then(Item::as_table_like)
-                } else {
-                    top.get(kind)
-                        .and_then(Item::as_table_like)
-                        .and_then(|t| t.get(&key))
-                        .and_then(Item::as_table_like)
-                };
+                let table = Self::target_table(top, kind, &key);
                 // Point at the guardrails when some of the policies come from them, else at
                 // the `policies` list.
                 let policies_span = table
@@ -597,6 +601,65 @@ impl Walker<'_> {
                 );
             }
         }
+    }
+
+    /// The TOML table of a target (`root`, `ous.KEY`, `accounts.KEY`), when written.
+    fn target_table<'t>(
+        top: &'t dyn TableLike,
+        kind: &str,
+        key: &str,
+    ) -> Option<&'t dyn TableLike> {
+        if kind == "root" {
+            top.get("root").and_then(Item::as_table_like)
+        } else {
+            top.get(kind)
+                .and_then(Item::as_table_like)
+                .and_then(|t| t.get(key))
+                .and_then(Item::as_table_like)
+        }
+    }
+
+    /// The names written in a target's `policies` list; `None` when the value is not a list
+    /// of strings (its own error) or the target is not written at all.
+    fn listed_names(top: &dyn TableLike, kind: &str, key: &str) -> Option<Vec<String>> {
+        let Some(list) = Self::target_table(top, kind, key)?.get("policies") else {
+            return Some(Vec::new());
+        };
+        list.as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// `policies = []` (and no guardrail) on a target: AWS keeps at least `min` SCPs on every
+    /// root, OU and account while SCPs are enabled, so the config can never be applied. One
+    /// error naming the rule, instead of a lockout line per principal and action.
+    fn zero_policies(
+        &mut self,
+        top: &dyn TableLike,
+        kind: &str,
+        key: &str,
+        ty: PolicyType,
+        min: usize,
+    ) {
+        let table = Self::target_table(top, kind, key);
+        let base = if kind == "root" {
+            "root".to_owned()
+        } else {
+            join(kind, key)
+        };
+        let (span, path) = match table.and_then(|t| key_span(t, "policies")) {
+            Some(sp) => (Some(sp), join(&base, "policies")),
+            None => Self::target_location(top, kind, key),
+        };
+        self.err(
+            ErrorKind::Limit,
+            span,
+            &path,
+            format!(
+                "carries no {ty}: AWS requires at least {min} {ty} on every root, OU and account while {ty}s are enabled; list one (\"FullAWSAccess\" allows everything and is AWS's default) or leave out the `policies` key to keep AWS's default"
+            ),
+        );
     }
 
     /// The organization-wide counts the config alone decides: policies of each type (declared

@@ -48,7 +48,7 @@ fn errors(body: &str, kind: ErrorKind) -> String {
 #[test]
 fn syntax_error() {
     insta::assert_snapshot!(errors(
-        "[ous.\"Workloads\"\npolicies = []\n",
+        "[ous.\"Workloads\"\npolicies = [\"FullAWSAccess\"]\n",
         ErrorKind::Syntax
     ));
 }
@@ -80,7 +80,7 @@ fn invalid_value() {
 #[test]
 fn dangling_ou_parent() {
     insta::assert_snapshot!(errors(
-        "[ous.\"Workloads/Prod\"]\npolicies = []\n",
+        "[ous.\"Workloads/Prod\"]\npolicies = [\"FullAWSAccess\"]\n",
         ErrorKind::Dangling
     ));
 }
@@ -382,9 +382,8 @@ fn size_lint_and_attachment_limit_errors_are_reported_together() {
 
 #[test]
 fn a_target_without_a_policies_key_carries_fullawsaccess() {
-    let text = format!(
-        "{HEAD}\n[ous.Prod]\n\n[ous.Empty]\npolicies = []\n\n[accounts.app]\nid = \"210987654321\"\nou = \"Prod\"\n"
-    );
+    let text =
+        format!("{HEAD}\n[ous.Prod]\n\n[accounts.app]\nid = \"210987654321\"\nou = \"Prod\"\n");
     let d = parse_with(&text, &docs()).unwrap_or_else(|e| panic!("{e}"));
     let full: std::collections::BTreeSet<String> = ["FullAWSAccess".to_owned()].into();
     assert_eq!(d.accounts["app"].policies, full);
@@ -393,7 +392,22 @@ fn a_target_without_a_policies_key_carries_fullawsaccess() {
         full
     );
     assert_eq!(d.root.policies, full, "no [root] table: AWS's default");
-    assert!(d.ous[&guardrail::model::OuPath::parse("Empty").unwrap()]
-        .policies
-        .is_empty());
+}
+
+/// `policies = []` can never be applied while SCPs are enabled: one config error that names
+/// AWS's rule, at the `policies` key, instead of a lockout line per principal and action.
+#[test]
+fn an_empty_policies_list_is_one_error_naming_the_aws_rule() {
+    let text = format!("{HEAD}\n[ous.Empty]\npolicies = []\n");
+    let errs = parse_with(&text, &docs()).expect_err("policies = [] must be refused");
+    assert_eq!(errs.0.len(), 1, "{errs:?}");
+    let e = &errs.0[0];
+    assert_eq!(e.kind, ErrorKind::Limit);
+    assert_eq!(e.key, "ous.Empty.policies");
+    let msg = e.to_string();
+    assert!(msg.contains("AWS requires at least 1 SCP"), "{msg}");
+    assert!(msg.contains("FullAWSAccess"), "{msg}");
+    // Listing one SCP: no error.
+    let text = format!("{HEAD}\n[ous.Empty]\npolicies = [\"FullAWSAccess\"]\n");
+    parse_with(&text, &docs()).unwrap_or_else(|e| panic!("{e}"));
 }
