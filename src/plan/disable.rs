@@ -23,8 +23,12 @@ pub(super) fn types_to_disable(
     refusals: &mut Vec<Refusal>,
 ) -> Vec<PolicyType> {
     let mut out = Vec::new();
+    let used = desired.used_policy_types();
     for &ty in &desired.disable_policy_types {
-        if !live.root.enabled_policy_types.contains(&ty) {
+        // The config refuses SCPs and used types with file and line; a `Desired` built
+        // otherwise gets the same answer here: never disabled.
+        let out_of_scope = ty == PolicyType::ServiceControlPolicy || used.contains(&ty);
+        if out_of_scope || !live.root.enabled_policy_types.contains(&ty) {
             continue;
         }
         let attached: Vec<String> = live
