@@ -354,3 +354,19 @@ fn the_config_refuses_unknown_types_scps_used_types_and_repeats() {
     let ok = parse_with(DISABLING, &BTreeMap::new()).unwrap();
     assert_eq!(ok.disable_policy_types, [TAG].into());
 }
+
+#[test]
+fn a_used_type_that_is_disabled_is_drift_too() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        f.create_organizational_unit(&f.root_id(), "Prod").await.unwrap();
+        let docs: BTreeMap<PathBuf, String> =
+            [(PathBuf::from("test/tags.json"), DOC.to_owned())].into();
+        let text = "[organization]\nmanagement_account = \"999999999999\"\n\n[policies.tags]\ntype = \"TAG_POLICY\"\ndocument = \"test/tags.json\"\n\n[root]\npolicies = [\"FullAWSAccess\", \"tags\"]\n\n[ous.Prod]\n";
+        let desired = parse_with(text, &docs).unwrap_or_else(|e| panic!("{e}"));
+        let p = plan::plan(&desired, &read(&f).await).unwrap();
+        let (kind, message) = render::drift_item(&p.changes[0], &p);
+        assert_eq!(kind, "policy_type_disabled");
+        assert!(message.contains("the config uses it"), "{message}");
+    });
+}
