@@ -27,6 +27,8 @@ use guardrail::{apply, config, plan, render};
 mod rate_proxy;
 #[path = "guardrail-bench/throttled.rs"]
 mod throttled;
+#[path = "guardrail-bench/replay.rs"]
+mod replay_bench;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,11 +50,18 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     throttled_sizes: Vec<usize>,
     /// Sections to run: fake, moto (moto's own speed), throttled (the real binary at AWS's
-    /// rates).
-    #[arg(long, value_delimiter = ',', default_value = "fake,moto,throttled")]
+    /// rates), replay (CloudTrail replay speed on generated logs).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "fake,moto,throttled,replay"
+    )]
     sections: Vec<String>,
 }
 
+    /// Records to replay in the replay section.
+    #[arg(long, default_value_t = 1_000_000)]
+    replay_records: usize,
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -369,6 +378,9 @@ async fn main() -> anyhow::Result<()> {
         if !(endpoint.contains("127.0.0.1") || endpoint.contains("localhost")) {
             anyhow::bail!("--moto must be a loopback endpoint");
         }
+    if section("replay") {
+        replay_bench::run(args.replay_records)?;
+    }
         if section("moto") {
             for n in &args.moto_sizes {
                 moto_size(endpoint, *n).await?;

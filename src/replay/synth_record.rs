@@ -30,7 +30,7 @@ pub fn file(opts: &Options, rng: &mut Rng, index: usize) -> File {
         "AWSLogs/{org}/{account}/CloudTrail/{region}/{}/{account}_CloudTrail_{region}_{}T{hhmm}Z_{:016x}.json.gz",
         date.replace('-', "/"),
         date.replace('-', ""),
-        rng.next() ^ index as u64,
+        rng.next_u64() ^ index as u64,
         org = opts.org_id,
     );
     let mut records = Vec::with_capacity(opts.records_per_file);
@@ -64,7 +64,7 @@ fn identity(rng: &mut Rng) -> Identity {
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    let (a, b) = (rng.next(), rng.next());
+    let (a, b) = (rng.next_u64(), rng.next_u64());
     format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
         a >> 32,

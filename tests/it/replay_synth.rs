@@ -335,3 +335,38 @@ fn bad_files_are_reported_one_by_one_and_the_run_goes_on() {
         "the cut file's and the good file's us-west-2 calls"
     );
 }
+
+/// `--replay-fail-on-deny`: exit 3 when the replay finds a newly denied request, 0 without the
+/// flag or when nothing is newly denied; it needs `--replay`.
+#[test]
+fn replay_fail_on_deny_exits_3_only_when_something_is_newly_denied() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let validate = |extra: &[&str], logs: &Path| {
+        assert_cmd::Command::cargo_bin("guardrail")
+            .unwrap()
+            .current_dir(root)
+            .args(["validate", "--env", "example", "--replay"])
+            .arg(logs)
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    let fixtures = root.join("tests/fixtures/cloudtrail");
+    assert_eq!(validate(&["--replay-fail-on-deny"], &fixtures), Some(3));
+    assert_eq!(validate(&[], &fixtures), Some(0));
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(
+        validate(&["--replay-fail-on-deny"], empty.path()),
+        Some(0),
+        "nothing replayed, nothing newly denied"
+    );
+    let alone = assert_cmd::Command::cargo_bin("guardrail")
+        .unwrap()
+        .current_dir(root)
+        .args(["validate", "--env", "example", "--replay-fail-on-deny"])
+        .output()
+        .unwrap();
+    assert_eq!(alone.status.code(), Some(2), "clap: requires --replay");
+}
