@@ -393,3 +393,20 @@ fn import_writes_the_schema_directive_first_and_plans_empty() {
     assert_eq!(config, again, "the emitted config is deterministic");
     assert_eq!(schema_errors(&config), Vec::<String>::new());
 }
+
+#[test]
+fn the_schema_url_is_in_the_repository_cargo_names() {
+    let repo = env!("CARGO_PKG_REPOSITORY");
+    let path = repo
+        .strip_prefix("https://github.com/")
+        .expect("the repository is on GitHub");
+    assert_eq!(
+        schema::SCHEMA_URL,
+        format!(
+            "https://raw.githubusercontent.com/{path}/v{}/{}",
+            env!("CARGO_PKG_VERSION"),
+            schema::SCHEMA_PATH
+        ),
+        "Cargo.toml's repository moved: update SCHEMA_URL in src/config/schema.rs"
+    );
+}
