@@ -23,12 +23,14 @@ use guardrail::model::{Desired, LiveOrg, OuPath};
 use guardrail::policy::limits::LimitsTable;
 use guardrail::{apply, config, plan, render};
 
+#[path = "guardrail-bench/access_proof.rs"]
+mod access_proof;
 #[path = "../../tests/e2e/rate_proxy.rs"]
 mod rate_proxy;
-#[path = "guardrail-bench/throttled.rs"]
-mod throttled;
 #[path = "guardrail-bench/replay.rs"]
 mod replay_bench;
+#[path = "guardrail-bench/throttled.rs"]
+mod throttled;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,11 +59,11 @@ struct Args {
         default_value = "fake,moto,throttled,replay"
     )]
     sections: Vec<String>,
-}
-
     /// Records to replay in the replay section.
     #[arg(long, default_value_t = 1_000_000)]
     replay_records: usize,
+}
+
 /// Peak resident memory of this process so far (VmHWM), in MiB.
 fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -232,6 +234,7 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     println!("- plan, no change: pure part (parse, compile, diff, render) {} for {} config bytes; {} changes; peak memory so far {:.0} MiB", ms(pure), emitted.config.len(), p.changes.len(), peak_mib());
 
     offline_proofs(&desired, &live)?;
+    access_proof::run(&desired, &live)?;
 
     // A 10-change edit.
     let mut edited = desired.clone();
@@ -370,17 +373,18 @@ async fn main() -> anyhow::Result<()> {
     );
     let section = |s: &str| args.sections.iter().any(|x| x == s);
     if section("fake") {
+        access_proof::per_class()?;
         for n in &args.sizes {
             fake_size(*n).await?;
         }
+    }
+    if section("replay") {
+        replay_bench::run(args.replay_records)?;
     }
     if let Some(endpoint) = &args.moto {
         if !(endpoint.contains("127.0.0.1") || endpoint.contains("localhost")) {
             anyhow::bail!("--moto must be a loopback endpoint");
         }
-    if section("replay") {
-        replay_bench::run(args.replay_records)?;
-    }
         if section("moto") {
             for n in &args.moto_sizes {
                 moto_size(endpoint, *n).await?;
