@@ -14,10 +14,14 @@ mod documents;
 mod emit;
 mod error;
 mod guardrails;
+mod json_doc;
 mod locate;
 mod parse;
+mod policies;
 mod rollout;
 pub mod schema;
+mod sections;
+mod targets;
 
 pub use docpath::Confine;
 pub use emit::{emit, Emitted};
