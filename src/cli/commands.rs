@@ -338,24 +338,31 @@ async fn load_and_plan(
 
 fn print_plan(
     env: &str,
-    plan: &Plan,
+    (plan, rollout): (&Plan, &crate::model::Rollout),
     format: Format,
     replay: Option<&crate::replay::Report>,
 ) -> anyhow::Result<()> {
+    use render::observe::{held_back_human, held_back_json, held_back_markdown};
     match format {
         Format::Human => emit(&format!(
-            "{}{}",
+            "{}{}{}",
             render::plan_human(env, plan, style_for(std::io::stdout().is_terminal())),
+            held_back_human(env, rollout),
             replay.map(render::replay_human).unwrap_or_default()
         ))?,
         Format::Json => {
             let mut v = render::plan_json(env, plan);
+            v["held_back"] = held_back_json(rollout);
             if let Some(r) = replay {
                 v["replay"] = render::replay_json(r);
             }
             emit(&format!("{}\n", serde_json::to_string_pretty(&v)?))?
         }
-        Format::Markdown => emit(&render::plan_markdown_with(env, plan, replay))?,
+        Format::Markdown => emit(&format!(
+            "{}{}",
+            render::plan_markdown_with(env, plan, replay),
+            held_back_markdown(env, rollout)
+        ))?,
     }
     Ok(())
 }
@@ -416,7 +423,7 @@ async fn plan_cmd(
         Some(_) => super::replay::report(replay, Some(&live), &projected)?,
         None => None,
     };
-    print_plan(env, &plan, format, replayed.as_ref())?;
+    print_plan(env, (&plan, &desired.rollout), format, replayed.as_ref())?;
     if let Some(out) = out {
         let saved = SavedPlan::new(env, &plan, desired.inputs.clone(), &live, &iam);
         files::write_atomic(out, saved.to_json().as_bytes())?;
@@ -587,12 +594,17 @@ async fn apply_cmd(
             (plan, live)
         }
         None => {
-            let Planned { live, plan, .. } = match load_and_plan(cli, backend, env).await? {
+            let Planned {
+                live,
+                plan,
+                desired,
+                ..
+            } = match load_and_plan(cli, backend, env).await? {
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
             if format == Format::Human {
-                print_plan(env, &plan, Format::Human, None)?;
+                print_plan(env, (&plan, &desired.rollout), Format::Human, None)?;
             }
             if plan.is_empty() {
                 return Ok(ExitStatus::Success);

@@ -28,6 +28,10 @@ pub fn report(
     let before = live.map(replay::live_side);
     let before: Option<&replay::Resolve<'_>> = before.as_ref().map(|f| f as _);
     let mut r = Replayer::new(window, before, &*after);
+    if live.is_none() {
+        // validate reads nothing live: an account the config does not list is unknown.
+        r = r.config_only();
+    }
     read::read_logs(path, &mut r)
         .with_context(|| format!("cannot read --replay {}", path.display()))?;
     Ok(Some(r.finish()))

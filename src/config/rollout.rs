@@ -11,13 +11,13 @@
 //! is listed. The step runs before the guardrails are compiled, so the plan, the lockout proof,
 //! the assertions and `explain` all see what the canary stage really attaches.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use toml_edit::TableLike;
 
 use super::error::ErrorKind;
 use super::parse::{item_span, join, key_span, Walker};
-use crate::model::{Desired, OuPath, Rollout, DEFAULT_MIN_DAYS, EVENT_HISTORY_DAYS};
+use crate::model::{Desired, OuPath, Rollout, TargetRef, DEFAULT_MIN_DAYS, EVENT_HISTORY_DAYS};
 
 const ROLLOUT_KEYS: &[&str] = &["canary", "min_days"];
 
@@ -44,7 +44,7 @@ impl Walker<'_> {
             r.min_days = self.min_days(t);
         }
         r.canary_guardrails = self.canary_stages(top, !r.canary.is_empty());
-        stage(d, &r);
+        r.held_back = stage(d, &r);
         d.rollout = r;
     }
 
@@ -112,11 +112,15 @@ impl Walker<'_> {
     }
 }
 
-/// Holds canary guardrails back from the targets outside the canary OUs (see the module doc).
-pub fn stage(d: &mut Desired, r: &Rollout) {
+/// Holds canary guardrails back from the targets outside the canary OUs (see the module doc);
+/// returns, per guardrail, the targets it was taken off (none: not listed).
+pub fn stage(d: &mut Desired, r: &Rollout) -> BTreeMap<String, Vec<TargetRef>> {
+    let mut held: BTreeMap<String, Vec<TargetRef>> = BTreeMap::new();
     for g in &r.canary_guardrails {
+        let mut off: Vec<TargetRef> = Vec::new();
         let mut gained: BTreeSet<OuPath> = BTreeSet::new();
         if d.root.guardrails.remove(g) {
+            off.push(TargetRef::Root);
             gained.extend(r.canary.iter().cloned());
         }
         let paths: Vec<OuPath> = d.ous.keys().cloned().collect();
@@ -128,6 +132,7 @@ pub fn stage(d: &mut Desired, r: &Rollout) {
                 continue;
             };
             if ou.guardrails.remove(g) {
+                off.push(TargetRef::Ou(p.clone()));
                 gained.extend(
                     r.canary
                         .iter()
@@ -137,8 +142,9 @@ pub fn stage(d: &mut Desired, r: &Rollout) {
             }
         }
         for a in d.accounts.values_mut() {
-            if !r.in_canary(&a.ou) {
-                a.guardrails.remove(g);
+            if !r.in_canary(&a.ou) && a.guardrails.remove(g) {
+                let id = a.id.clone().map(TargetRef::Account);
+                off.extend(id.or_else(|| a.email.clone().map(TargetRef::NewAccount)));
             }
         }
         for c in gained {
@@ -146,5 +152,9 @@ pub fn stage(d: &mut Desired, r: &Rollout) {
                 ou.guardrails.insert(g.clone());
             }
         }
+        if !off.is_empty() {
+            held.insert(g.clone(), off);
+        }
     }
+    held
 }

@@ -1,9 +1,9 @@
 //! Staged rollout: the canary OUs, how long a canary must stay quiet, and which guardrail
 //! instances are still at the canary stage (`[rollout]`, `stage = "canary"`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::OuPath;
+use super::{OuPath, TargetRef};
 
 /// How far back CloudTrail's event history (`LookupEvents`) reaches, in days: the longest
 /// `min_days` and `observe --days`.
@@ -21,6 +21,9 @@ pub struct Rollout {
     pub min_days: u32,
     /// Guardrail instances with `stage = "canary"`.
     pub canary_guardrails: BTreeSet<String>,
+    /// For each canary instance, the targets the config lists it on that do not get it until
+    /// `guardrail promote` (the root, OUs and accounts outside the canary OUs), in config order.
+    pub held_back: BTreeMap<String, Vec<TargetRef>>,
 }
 
 impl Default for Rollout {
@@ -29,6 +32,7 @@ impl Default for Rollout {
             canary: Vec::new(),
             min_days: DEFAULT_MIN_DAYS,
             canary_guardrails: BTreeSet::new(),
+            held_back: BTreeMap::new(),
         }
     }
 }

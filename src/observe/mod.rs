@@ -5,7 +5,10 @@
 //! history through `live::cloudtrail`) is parsed with `replay::record`; records that are not
 //! access-denied calls are counted and dropped. A denial is attributed by the policy ARN AWS
 //! names in its message (`message`); when AWS names none, by re-evaluating the request
-//! (`replay::map`) on the account's path in the live organization. Either way the policy is
+//! (`replay::map`) in the live organization, on the SCPs of the caller's account and the
+//! RCPs of the resource owner's (`eval::Path::across`). A denial counts against the account
+//! whose layer denied (the caller's for an SCP, the owner's for an RCP), else the account
+//! that logged it. Either way the policy is
 //! mapped to its guardrail through the config's compiled policies. Denials are grouped by
 //! guardrail, policy, OU, account, principal and action; a denial of the deployer or a
 //! break-glass principal by an organization policy is flagged.
@@ -18,9 +21,10 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
+use crate::model::PolicyType;
 use crate::model::{Desired, LiveOrg, OuPath};
 use crate::plan::verify;
-use crate::policy::eval::{self, arn_like, Decision, EvalPolicy, Request};
+use crate::policy::eval::{self, arn_like, Decision, EvalPolicy, Layer, Request};
 use crate::replay::map::{self, NotMapped};
 use crate::replay::record::{self, Record};
 use crate::replay::{parse_time, sink::Sink, Window};
@@ -145,6 +149,26 @@ struct Attribution {
     policy: Option<String>,
     managed: bool,
     via: Via,
+    /// The layer that denied, when known.
+    layer: Option<Layer>,
+}
+
+/// The accounts of one denial: the one that logged it, the caller's, the resource owner's.
+struct Accounts {
+    logged: String,
+    caller: String,
+    owner: String,
+}
+
+impl Accounts {
+    /// The account whose layer denied; the logging account when no layer is known.
+    fn deciding(&self, layer: Option<Layer>) -> &str {
+        match layer {
+            Some(Layer::Scp) => &self.caller,
+            Some(Layer::Rcp) => &self.owner,
+            None => &self.logged,
+        }
+    }
 }
 
 /// Takes records one at a time; [`Observer::finish`] gives the report.
@@ -227,9 +251,22 @@ impl<'a> Observer<'a> {
                     .unwrap_or_else(|| r.user_identity.kind.clone()),
             ),
         };
-        let account = r.recipient_account_id.clone();
+        let logged = r.recipient_account_id.clone();
+        let accounts = match &mapped {
+            Ok(m) => Accounts {
+                logged,
+                caller: m.caller_account.clone(),
+                owner: m.resource_account.clone(),
+            },
+            Err(_) => Accounts {
+                caller: logged.clone(),
+                owner: logged.clone(),
+                logged,
+            },
+        };
         let request = mapped.as_ref().ok().map(|m| &m.request);
-        let a = self.attribute(r.error_message.as_deref(), &account, request);
+        let a = self.attribute(r.error_message.as_deref(), &accounts, request);
+        let account = accounts.deciding(a.layer).to_owned();
         let protected =
             a.via.by_organization() && self.protected.iter().any(|p| arn_like(p, &principal));
         let ou = self.ou_of(&account);
@@ -288,12 +325,16 @@ impl<'a> Observer<'a> {
     fn attribute(
         &mut self,
         message: Option<&str>,
-        account: &str,
+        accounts: &Accounts,
         request: Option<&Request>,
     ) -> Attribution {
         let said = message.map(message::read);
         match said.and_then(|s| s.policy) {
-            Some(DenyingPolicy::Organizations { id, arn, .. }) => {
+            Some(DenyingPolicy::Organizations {
+                id,
+                arn,
+                policy_type,
+            }) => {
                 let name = self.live.policies.get(&id).map(|p| p.name.clone());
                 let (guardrails, managed) = match &name {
                     Some(n) => self.guardrails_of(n, request),
@@ -304,6 +345,11 @@ impl<'a> Observer<'a> {
                     policy: Some(name.unwrap_or(arn)),
                     managed,
                     via: Via::Message,
+                    layer: match policy_type {
+                        PolicyType::ServiceControlPolicy => Some(Layer::Scp),
+                        PolicyType::ResourceControlPolicy => Some(Layer::Rcp),
+                        _ => None,
+                    },
                 }
             }
             Some(DenyingPolicy::Other { arn }) => Attribution {
@@ -311,21 +357,28 @@ impl<'a> Observer<'a> {
                 policy: Some(arn),
                 managed: false,
                 via: Via::NotOrganization,
+                layer: None,
             },
-            None => self.reevaluate(account, request),
+            None => self.reevaluate(accounts, request),
         }
     }
 
-    /// No ARN from AWS: the request on the account's live path.
-    fn reevaluate(&mut self, account: &str, request: Option<&Request>) -> Attribution {
+    /// No ARN from AWS: the request on the live organization, the caller's account's SCPs and
+    /// the resource owner's RCPs.
+    fn reevaluate(&mut self, accounts: &Accounts, request: Option<&Request>) -> Attribution {
         let unknown = Attribution {
             guardrails: Vec::new(),
             policy: None,
             managed: false,
             via: Via::Unknown,
+            layer: None,
         };
         let Some(req) = request else { return unknown };
-        let Some(path) = self.path_of(account) else {
+        let (caller, owner) = (
+            self.path_of(&accounts.caller),
+            self.path_of(&accounts.owner),
+        );
+        let Some(path) = eval::Path::across(caller.as_ref(), owner.as_ref()) else {
             return unknown;
         };
         match eval::decide(&path, req) {
@@ -336,6 +389,7 @@ impl<'a> Observer<'a> {
                     policy: Some(d.policy),
                     managed,
                     via: Via::Reevaluated,
+                    layer: Some(d.layer),
                 }
             }
             Decision::NoAllow { layer, level } => Attribution {
@@ -343,6 +397,7 @@ impl<'a> Observer<'a> {
                 policy: Some(format!("no {} allows it at {level}", layer.name())),
                 managed: false,
                 via: Via::Reevaluated,
+                layer: Some(layer),
             },
             Decision::Allow | Decision::NotAffected(_) => Attribution {
                 via: Via::AllowedByOrganization,

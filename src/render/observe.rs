@@ -1,6 +1,7 @@
 //! `guardrail observe`: the denials after apply, by guardrail, policy, OU, account and
 //! principal, in human, JSON (docs/observe.md) and Markdown. Values from the logs pass through
-//! `visible` (and Markdown's `escape`).
+//! `visible` (and Markdown's `escape`). Also the plan's staged-rollout section: the targets
+//! each canary guardrail is held back from until `guardrail promote` (`held_back_*`).
 
 use std::fmt::Write as _;
 
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::escape::visible;
 use super::markdown::{cap, escape};
+use crate::model::Rollout;
 use crate::observe::{Group, Report};
 
 /// What a run read and how far back (for the heading).
@@ -222,4 +224,67 @@ pub fn observe_markdown(src: &Source<'_>, r: &Report) -> String {
         out.push_str("\n</details>\n");
     }
     cap(out)
+}
+
+/// The canary OUs, for the held-back sections.
+fn canary_ous(r: &Rollout) -> String {
+    let v: Vec<String> = r.canary.iter().map(ToString::to_string).collect();
+    v.join(", ")
+}
+
+/// The plan's held-back section for people: each canary guardrail and the targets it does not
+/// reach until `guardrail promote` (empty when none is held back).
+pub fn held_back_human(env: &str, r: &Rollout) -> String {
+    if r.held_back.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n  held back until `guardrail promote --env {}` (stage = \"canary\": only on the canary OUs {})\n",
+        visible(env),
+        visible(&canary_ous(r))
+    );
+    for (g, targets) in &r.held_back {
+        let t: Vec<String> = targets.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "    {}: not yet on {}",
+            visible(g),
+            visible(&t.join(", "))
+        );
+    }
+    out
+}
+
+/// The plan JSON's `held_back` list (docs/plan-json.md).
+pub fn held_back_json(r: &Rollout) -> Value {
+    let canary: Vec<String> = r.canary.iter().map(ToString::to_string).collect();
+    let items: Vec<Value> = r
+        .held_back
+        .iter()
+        .map(|(g, targets)| {
+            json!({
+                "guardrail": g,
+                "targets": targets.iter().map(super::json::target_json).collect::<Vec<_>>(),
+                "canary_ous": canary,
+            })
+        })
+        .collect();
+    Value::Array(items)
+}
+
+/// The plan comment's held-back section (empty when none is held back).
+pub fn held_back_markdown(env: &str, r: &Rollout) -> String {
+    if r.held_back.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n#### Held back until `guardrail promote`\n\nAt `stage = \"canary\"` these guardrails are attached only on the canary OUs ({}); after `guardrail promote --env {}` the next plan attaches them to:\n\n| guardrail | not yet on |\n|---|---|\n",
+        escape(&canary_ous(r)),
+        escape(env).replace('`', "")
+    );
+    for (g, targets) in &r.held_back {
+        let t: Vec<String> = targets.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "| {} | {} |", escape(g), escape(&t.join(", ")));
+    }
+    out
 }

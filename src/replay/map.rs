@@ -56,7 +56,14 @@ pub const EVENT_NAMES: &[(&str, &str, &str)] = &[
 /// An event mapped to a request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapped {
+    /// `recipientAccountId`: the account that logged the event.
     pub account: String,
+    /// The calling principal's account, whose SCPs apply: the principal ARN's account, else
+    /// `userIdentity.accountId`, else `recipientAccountId`.
+    pub caller_account: String,
+    /// The resource owner's account, whose RCPs apply: the first `resources[].accountId`,
+    /// else `recipientAccountId`.
+    pub resource_account: String,
     pub action: String,
     pub region: String,
     /// `aws:PrincipalArn`.
@@ -167,11 +174,24 @@ pub fn map(r: &Record) -> Result<Mapped, NotMapped> {
     }
     req.resource = r.resources.iter().find_map(|x| x.arn.clone());
     req = context(r, req);
+    let principal = Principal::parse(&arn);
+    let recipient = || r.recipient_account_id.clone();
+    let caller_account = Some(principal.account)
+        .filter(|a| !a.is_empty())
+        .or_else(|| r.user_identity.account_id.clone().filter(|a| !a.is_empty()))
+        .unwrap_or_else(recipient);
+    let resource_account = r
+        .resources
+        .iter()
+        .find_map(|x| x.account_id.clone().filter(|a| !a.is_empty()))
+        .unwrap_or_else(recipient);
     Ok(Mapped {
-        account: r.recipient_account_id.clone(),
+        account: recipient(),
+        caller_account,
+        resource_account,
         action,
         region: r.aws_region.clone(),
-        principal: Principal::parse(&arn).arn,
+        principal: principal.arn,
         request: req,
     })
 }

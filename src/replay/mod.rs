@@ -1,7 +1,8 @@
 //! Replay: what would a guardrail change have done to the requests CloudTrail recorded?
 //!
 //! Each record is parsed into types (`record`), mapped to the request it stands for (`map`),
-//! and evaluated on the account's path *before* and *after* the change; the requests whose
+//! and evaluated *before* and *after* the change on its path: the SCPs of the caller's
+//! account and the RCPs of the resource owner's ([`Path::across`]); the requests whose
 //! decision flips are grouped by account, action, principal and deciding statement. Pure:
 //! the paths come in as functions and the records one at a time; `read` is the one piece of
 //! IO (log files below a directory, plain or gzip).
@@ -68,8 +69,12 @@ pub enum Skip {
     NotApiCall,
     AwsServicePrincipal,
     NoPrincipal(String),
-    /// The account is not in the organization (on either side).
+    /// Neither the caller's nor the resource owner's account is in the organization (on
+    /// either side).
     UnknownAccount,
+    /// validate: the caller's or the resource owner's account is not in the config, which
+    /// cannot say whether it is in the organization (validate reads nothing live).
+    NotInConfig,
     Exempt(&'static str),
     /// Denied in the log and not allowed after the change.
     AlreadyDenied,
@@ -85,6 +90,7 @@ impl Skip {
             Skip::AwsServicePrincipal => "AWS service principal".into(),
             Skip::NoPrincipal(kind) => format!("no IAM principal ({kind})"),
             Skip::UnknownAccount => "account not in the organization".into(),
+            Skip::NotInConfig => "account not in the config (validate is offline)".into(),
             Skip::Exempt(why) => format!("exempt ({why})"),
             Skip::AlreadyDenied => "already denied".into(),
         }
@@ -94,6 +100,8 @@ impl Skip {
 /// Requests that flip, grouped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flip {
+    /// The account whose policies decide: the caller's for an SCP, the resource owner's for
+    /// an RCP (the same account unless the request crossed accounts).
     pub account: String,
     pub action: String,
     pub principal: String,
@@ -152,7 +160,8 @@ impl Report {
     }
 }
 
-/// An account id → its path (`None`: not in the organization).
+/// An account id → its path (`None`: not in the organization, or, for
+/// [`Replayer::config_only`], not in the config).
 pub type Resolve<'a> = dyn Fn(&str) -> Option<Path> + 'a;
 
 /// Error codes with which AWS refused a call for lack of permission.
@@ -166,7 +175,8 @@ const ACCESS_DENIED: &[&str] = &[
 
 type Key = (String, String, String, String);
 
-/// One account's paths before and after, and the context keys their policies read.
+/// A (caller's account, resource owner's account) pair's paths before and after, and the
+/// context keys their policies read.
 struct Sides {
     before: Option<Path>,
     after: Option<Path>,
@@ -178,7 +188,10 @@ pub struct Replayer<'a> {
     window: Window,
     before: Option<&'a Resolve<'a>>,
     after: &'a Resolve<'a>,
-    accounts: HashMap<String, usize>,
+    /// `after` is the config alone: an account it does not list is unknown, not outside.
+    config_only: bool,
+    /// Caller's account → resource owner's account → index in `sides`.
+    accounts: HashMap<String, HashMap<String, usize>>,
     sides: Vec<Sides>,
     cache: dedup::Cache,
     denied: BTreeMap<Key, Flip>,
@@ -194,6 +207,7 @@ impl<'a> Replayer<'a> {
             window,
             before,
             after,
+            config_only: false,
             accounts: HashMap::new(),
             sides: Vec::new(),
             cache: dedup::Cache::default(),
@@ -201,6 +215,15 @@ impl<'a> Replayer<'a> {
             allowed: BTreeMap::new(),
             report: Report::default(),
         }
+    }
+
+    /// validate: `after` is the config alone, so an account it does not list may still be in
+    /// the organization. A request is evaluated only when both its caller's and its resource
+    /// owner's accounts are in the config (else [`Skip::NotInConfig`]); a missing account is
+    /// never taken for one outside the organization, whose layer would not apply.
+    pub fn config_only(mut self) -> Self {
+        self.config_only = true;
+        self
     }
 
     /// A file was read.
@@ -259,7 +282,11 @@ impl<'a> Replayer<'a> {
             .as_deref()
             .is_some_and(|c| ACCESS_DENIED.contains(&c));
         let Some((before, after)) = self.outcome(&m) else {
-            return self.skip(Skip::UnknownAccount);
+            return self.skip(if self.config_only {
+                Skip::NotInConfig
+            } else {
+                Skip::UnknownAccount
+            });
         };
         if let Decision::NotAffected(e) = after {
             return self.skip(Skip::Exempt(match e {
@@ -284,28 +311,32 @@ impl<'a> Replayer<'a> {
         }
     }
 
-    /// The account's sides, resolved once.
-    fn side(&mut self, account: &str) -> usize {
-        if let Some(i) = self.accounts.get(account) {
+    /// The sides of a caller's account and a resource owner's, resolved once.
+    fn side(&mut self, caller: &str, owner: &str) -> usize {
+        if let Some(i) = self.accounts.get(caller).and_then(|m| m.get(owner)) {
             return *i;
         }
-        let before = self.before.and_then(|b| b(account));
-        let after = (self.after)(account);
+        let before = self.before.and_then(|b| joined(b, caller, owner, false));
+        let after = joined(self.after, caller, owner, self.config_only);
         let reads = dedup::relevant(before.iter().chain(&after));
         self.sides.push(Sides {
             before,
             after,
             reads,
         });
+        let i = self.sides.len() - 1;
         self.accounts
-            .insert(account.to_owned(), self.sides.len() - 1);
-        self.sides.len() - 1
+            .entry(caller.to_owned())
+            .or_default()
+            .insert(owner.to_owned(), i);
+        i
     }
 
     /// The decisions before (`None` when the before side is the log) and after, evaluated
-    /// once per distinct request; `None` when the account is not in the organization.
+    /// once per distinct request; `None` when neither account is in the organization (or,
+    /// config only, either is not in the config).
     fn outcome(&mut self, m: &Mapped) -> Option<(Option<Decision>, Decision)> {
-        let i = self.side(&m.account);
+        let i = self.side(&m.caller_account, &m.resource_account);
         let sides = &self.sides[i];
         let after = sides.after.as_ref()?;
         let before = match (self.before, &sides.before) {
@@ -332,6 +363,36 @@ impl<'a> Replayer<'a> {
     }
 }
 
+/// A request's path from its caller's account and its resource owner's ([`Path::across`]);
+/// with `both`, `None` unless both accounts resolve.
+fn joined(resolve: &Resolve<'_>, caller: &str, owner: &str, both: bool) -> Option<Path> {
+    let c = resolve(caller);
+    let o = if owner == caller {
+        c.clone()
+    } else {
+        resolve(owner)
+    };
+    if both && (c.is_none() || o.is_none()) {
+        return None;
+    }
+    Path::across(c.as_ref(), o.as_ref())
+}
+
+/// The account whose policies decided: the caller's for an SCP, the resource owner's for an
+/// RCP.
+fn deciding_account<'m>(m: &'m Mapped, deciding: &Decision) -> &'m str {
+    let layer = match deciding {
+        Decision::Deny(d) => Some(d.layer),
+        Decision::NoAllow { layer, .. } => Some(*layer),
+        _ => None,
+    };
+    match layer {
+        Some(eval::Layer::Rcp) => &m.resource_account,
+        Some(eval::Layer::Scp) => &m.caller_account,
+        None => &m.account,
+    }
+}
+
 /// Adds one request to its group.
 fn record_flip(
     groups: &mut BTreeMap<Key, Flip>,
@@ -353,14 +414,15 @@ fn record_flip(
         ),
         _ => (String::new(), None, None),
     };
+    let account = deciding_account(m, deciding).to_owned();
     let key = (
-        m.account.clone(),
+        account.clone(),
         m.action.clone(),
         m.principal.clone(),
         decided_by.clone(),
     );
     let g = groups.entry(key).or_insert_with(|| Flip {
-        account: m.account.clone(),
+        account,
         action: m.action.clone(),
         principal: m.principal.clone(),
         decided_by,

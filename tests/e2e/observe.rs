@@ -145,6 +145,19 @@ fn a_canary_guardrail_rolls_out_through_observe_and_promote() {
     let (at, arn, canary) = eu_only_targets(&org);
     assert_eq!(at, vec!["Workloads/Canary"], "the canary OU only");
 
+    // The plan says where it is held back until promotion, in JSON and in the PR comment.
+    let out = org.guardrail(&["plan", "--env", "r", "--format", "json"]);
+    expect_code(&out, 0);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["held_back"],
+        json!([{"guardrail": "eu-only", "targets": [{"kind": "ou", "path": "Workloads"}],
+            "canary_ous": ["Workloads/Canary"]}])
+    );
+    let out = org.guardrail(&["plan", "--env", "r", "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("| eu-only | ou Workloads |"), "{md}");
+
     // The canary's developers hit the region lock.
     let dev = denial(&canary, "Dev", &arn);
     write_logs(&org, "logs/dev", &[dev.clone(), dev.clone()]);
@@ -219,6 +232,7 @@ fn a_canary_guardrail_rolls_out_through_observe_and_promote() {
     let out = org.guardrail(&["plan", "--env", "r", "--format", "json"]);
     expect_code(&out, 0);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["held_back"], json!([]), "promoted: held back nowhere");
     let moves: Vec<String> = plan["changes"]
         .as_array()
         .unwrap()

@@ -259,8 +259,10 @@ fn generated_denials_are_attributed_to_the_guardrail_that_denied_them() {
             Via::Reevaluated,
         ));
         // Outside the canary the region lock is not attached: an IAM denial, not the org's.
+        // (The caller must be outside too: SCPs apply in the caller's account.)
+        let prod_dev = role(&w.prod, &format!("dev{i}"));
         cases.push((
-            denial(&w.prod, region, &dev, run, implicit),
+            denial(&w.prod, region, &prod_dev, run, implicit),
             None,
             Via::AllowedByOrganization,
         ));
@@ -462,4 +464,44 @@ fn the_event_history_reads_every_scope_in_pages_within_the_window() {
         assert!(mixed[0].1.is_ok() && mixed[1].1.is_err(), "{mixed:?}");
         assert!(read_events(&h, &[refused], start, end, 1).await.is_err());
     });
+}
+
+/// A canary principal denied on another account's resource: AWS evaluates the caller's SCPs,
+/// so the canary's region lock decided, and the denial counts against the canary account
+/// (where promote looks), not against the account that logged it. The reverse, a prod
+/// principal on a canary resource, is not the lock's doing: SCPs do not follow the resource.
+#[test]
+fn a_cross_account_denial_counts_against_the_callers_account() {
+    let w = world("canary");
+    let get = ("s3.amazonaws.com", "GetObject");
+    let on = |owner: &str, who: &str, message: &str| {
+        let mut v = denial(owner, "us-west-2", &role(who, "Dev"), get, message);
+        v["resources"] = json!([{"type": "AWS::S3::Bucket",
+            "ARN": format!("arn:aws:s3:::data-{owner}"), "accountId": owner}]);
+        v
+    };
+    let implicit = on(&w.prod, &w.canary, "Access Denied");
+    let named = on(&w.prod, &w.canary, &scp_message(&w, "eu-only"));
+    for (record, via) in [(implicit.clone(), Via::Reevaluated), (named, Via::Message)] {
+        let r = observe(&w, vec![record]);
+        assert_eq!(r.groups.len(), 1);
+        let g = &r.groups[0];
+        assert_eq!(g.guardrails, vec!["eu-only".to_owned()], "{g:?}");
+        assert_eq!(g.via, via);
+        assert_eq!(
+            (g.account.as_str(), g.ou.as_str()),
+            (w.canary.as_str(), "Workloads/Canary")
+        );
+    }
+    let canary = rollout::canary_accounts(&w.desired, &w.live);
+    assert_eq!(
+        rollout::decide(&observe(&w, vec![implicit]), "eu-only", &canary),
+        Verdict::Refused { denials: 1 }
+    );
+    let reverse = observe(&w, vec![on(&w.canary, &w.prod, "Access Denied")]);
+    assert_eq!(reverse.groups[0].via, Via::AllowedByOrganization);
+    assert_eq!(
+        reverse.groups[0].account, w.canary,
+        "the account that logged it"
+    );
 }

@@ -1,8 +1,9 @@
 //! The offline evaluator: is a request denied in an account, by which layer, and by what?
 //!
 //! Two layers decide, as in AWS (../shared/reference/aws-rules.md §2, §3): the SCPs on the
-//! calling principal's path and the RCPs on the resource owner's path (guardrail evaluates
-//! both on the one account it is asked about). Within a layer the levels are the root, each
+//! calling principal's path and the RCPs on the resource owner's path (one account's path
+//! carries both; [`Path::across`] joins the caller's SCPs to the owner's RCPs for a
+//! cross-account request). Within a layer the levels are the root, each
 //! OU on the path, then the account; an explicit Deny at any level wins, otherwise the request
 //! needs an Allow at *every* level (RCPFullAWSAccess gives the RCP layer's Allow wherever
 //! RCPs are enabled). Across layers an explicit Deny in either wins over an implicit one.
@@ -83,6 +84,30 @@ pub struct Path {
     pub rcp: Vec<Level>,
     /// The management account: neither layer applies.
     pub management: bool,
+}
+
+impl Path {
+    /// The path of a request whose caller and resource may sit in different accounts: the SCP
+    /// layer of the caller's account and the RCP layer of the resource owner's. `None` is an
+    /// account outside the organization, whose layer does not apply (SCPs bind only the
+    /// organization's principals, RCPs only its resources); the management account's layer
+    /// does not apply either. Exempt (`management`) when neither layer applies and one of the
+    /// two is the management account; `None` when neither account is in the organization.
+    /// For one account, `across(Some(p), Some(p))` is `p`.
+    pub fn across(caller: Option<&Path>, owner: Option<&Path>) -> Option<Path> {
+        if caller.is_none() && owner.is_none() {
+            return None;
+        }
+        let (scp, rcp) = (
+            caller.filter(|p| !p.management),
+            owner.filter(|p| !p.management),
+        );
+        Some(Path {
+            management: scp.is_none() && rcp.is_none(),
+            scp: scp.map(|p| p.scp.clone()).unwrap_or_default(),
+            rcp: rcp.map(|p| p.rcp.clone()).unwrap_or_default(),
+        })
+    }
 }
 
 /// The statement that decided.
