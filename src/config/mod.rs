@@ -7,7 +7,10 @@
 //!
 //! Architecture invariant: no AWS, no `live`. Imports `model` and `policy` only.
 
+mod assertions;
 mod boundaries;
+mod compile;
+mod counts;
 mod disable;
 mod docpath;
 mod documents;
@@ -15,6 +18,7 @@ mod emit;
 mod error;
 mod guardrails;
 mod json_doc;
+mod lint;
 mod locate;
 mod parse;
 mod policies;
