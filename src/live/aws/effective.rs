@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::{account_info, map_err, org, sdk_type, AwsBackend, Listing, PAGE};
+use super::listing::Listing;
+use super::{account_info, map_err, org, sdk_type, AwsBackend, PAGE};
 use crate::live::{AccountInfo, Error, OrgBackend, Result};
 use crate::model::{EffectivePolicyError, PolicyType};
 
