@@ -15,7 +15,6 @@ pub mod cloudtrail_aws;
 pub mod cloudtrail_fake;
 pub mod demo;
 pub mod effective_check;
-pub mod effective_check;
 pub mod endpoint;
 mod error;
 pub mod fake;
@@ -170,25 +169,6 @@ pub trait OrgBackend: Send + Sync {
     async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>>;
     async fn tag_resource(&self, resource_id: &str, key: &str, value: &str) -> Result<()>;
     async fn untag_resource(&self, resource_id: &str, key: &str) -> Result<()>;
-
-    /// The disabling of a policy type on the root; waits until AWS reports it disabled.
-    /// AWS detaches every policy of the type everywhere.
-    async fn disable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()>;
-
-    /// Accounts whose effective policy of a management type AWS found invalid
-    /// (`ListAccountsWithInvalidEffectivePolicy`, every page). SCPs and RCPs have no
-    /// effective policy: InvalidInputException.
-    async fn list_accounts_with_invalid_effective_policy(
-        &self,
-        policy_type: PolicyType,
-    ) -> Result<Vec<AccountInfo>>;
-    /// What is invalid in one account's effective policy of a type
-    /// (`ListEffectivePolicyValidationErrors`, every page).
-    async fn list_effective_policy_validation_errors(
-        &self,
-        account_id: &str,
-        policy_type: PolicyType,
-    ) -> Result<Vec<crate::model::EffectivePolicyError>>;
 
     /// The disabling of a policy type on the root; waits until AWS reports it disabled.
     /// AWS detaches every policy of the type everywhere.

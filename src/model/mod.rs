@@ -11,11 +11,10 @@ mod access;
 mod desired;
 mod iam;
 mod live;
-mod validation;
 mod rollout;
+mod validation;
 
 pub use access::{AccessDetail, AccessReport};
-pub use validation::{EffectivePolicyError, EffectiveValidation, InvalidEffectivePolicy};
 pub use desired::{
     AssertSubject, Assertion, Desired, DesiredAccount, DesiredBoundary, DesiredGuardrail,
     DesiredOu, DesiredPolicy, DesiredRoot, LintNote,
@@ -23,6 +22,7 @@ pub use desired::{
 pub use iam::{BoundaryState, IamLive, IamPolicyState, RoleInfo};
 pub use live::{AccountState, LiveAccount, LiveOrg, LiveOu, LivePolicy, LiveRoot};
 pub use rollout::{Rollout, DEFAULT_MIN_DAYS, EVENT_HISTORY_DAYS};
+pub use validation::{EffectivePolicyError, EffectiveValidation, InvalidEffectivePolicy};
 
 use std::fmt;
 

@@ -10,7 +10,6 @@
 mod access_proof;
 mod drift;
 mod effective_check;
-mod effective_check;
 mod escape;
 mod failure;
 pub mod graph;
@@ -27,7 +26,6 @@ pub use access_proof::{
     access_proof_human, access_proof_json, access_proof_markdown, access_proof_markdown_opener,
 };
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
-pub use effective_check::{effective_human, effective_json, effective_markdown};
 pub use effective_check::{effective_human, effective_json, effective_markdown};
 pub use escape::{is_hostile, visible, visible_lines};
 pub use failure::{failure_line, retry_line, step_line, FailureContext};
