@@ -5,16 +5,22 @@
 //! layout in `render`; every AWS call in `live`.
 
 mod access_proof;
+mod apply;
 mod args;
 mod commands;
+mod drift;
+mod explain;
 pub mod files;
 mod graph;
+mod import;
 mod observe;
+mod plan;
 mod progress;
 mod replay;
 mod report;
 mod suggest;
 mod tooling;
+mod validate;
 
 pub use args::Cli;
 pub use report::run;
