@@ -23,12 +23,14 @@ use guardrail::model::{Desired, LiveOrg, OuPath};
 use guardrail::policy::limits::LimitsTable;
 use guardrail::{apply, config, plan, render};
 
+#[path = "guardrail-bench/access_proof.rs"]
+mod access_proof;
 #[path = "../../tests/e2e/rate_proxy.rs"]
 mod rate_proxy;
-#[path = "guardrail-bench/throttled.rs"]
-mod throttled;
 #[path = "guardrail-bench/replay.rs"]
 mod replay_bench;
+#[path = "guardrail-bench/throttled.rs"]
+mod throttled;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -232,6 +234,7 @@ async fn fake_size(n: usize) -> anyhow::Result<()> {
     println!("- plan, no change: pure part (parse, compile, diff, render) {} for {} config bytes; {} changes; peak memory so far {:.0} MiB", ms(pure), emitted.config.len(), p.changes.len(), peak_mib());
 
     offline_proofs(&desired, &live)?;
+    access_proof::run(&desired, &live)?;
 
     // A 10-change edit.
     let mut edited = desired.clone();
@@ -370,6 +373,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let section = |s: &str| args.sections.iter().any(|x| x == s);
     if section("fake") {
+        access_proof::per_class()?;
         for n in &args.sizes {
             fake_size(*n).await?;
         }

@@ -154,6 +154,8 @@ impl<'a> Search<'a> {
             }
             open.push((or, live));
         }
+        // The scan above was work too: one step per disjunction looked at.
+        self.steps.tick(open.len() as u64)?;
         let Some(pick) = (0..open.len()).min_by_key(|&i| open[i].1.len()) else {
             return self.leaf(&assign);
         };
