@@ -1,3 +1,6 @@
+//! Unit tests of the decision procedure on hand-made paths: the verdicts, the readable
+//! counterexamples, the exemptions, and the automata against the evaluator's matching.
+
 use serde_json::{json, Value};
 
 use super::glob::{member, Nfa};
@@ -141,4 +144,76 @@ fn the_automata_read_patterns_as_the_evaluator_does() {
             assert_eq!(member(&arn, t), arn_like(p, t), "arn {p} {t}");
         }
     }
+}
+
+/// RCPs never see `kms:RetireGrant`, so an RCP that denies only it grants nothing when it goes;
+/// one that also denies `kms:Decrypt` does.
+#[test]
+fn an_rcp_on_retire_grant_alone_changes_nothing() {
+    let rcp = |actions: &[&str]| {
+        let mut p = path(&[]);
+        let doc = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": actions,
+            "Resource": "*"}]});
+        p.rcp = vec![Level {
+            name: "account".into(),
+            policies: vec![
+                EvalPolicy::allow_all("RCPFullAWSAccess"),
+                EvalPolicy::new("r", &doc, Vec::new()),
+            ],
+        }];
+        p
+    };
+    let bare = rcp(&[]);
+    assert_eq!(check(&rcp(&["kms:RetireGrant"]), &bare), Verdict::Proved);
+    let Verdict::NewAccess(ws) = check(&rcp(&["kms:RetireGrant", "kms:Decrypt"]), &bare) else {
+        panic!("expected new access");
+    };
+    assert!(
+        ws.iter().all(|w| w.request.action == "kms:Decrypt"),
+        "{ws:?}"
+    );
+}
+
+/// Moving an account to the management account's exemption opens what its SCPs denied; a
+/// service-linked role never makes a counterexample (it is exempt on both sides).
+#[test]
+fn exemptions_follow_the_evaluator() {
+    let old = path(&[deny(&["s3:DeleteBucket"])]);
+    let mut exempt = old.clone();
+    exempt.management = true;
+    let Verdict::NewAccess(ws) = check(&old, &exempt) else {
+        panic!("expected new access");
+    };
+    let exempted = Decision::NotAffected(crate::policy::eval::Exemption::ManagementAccount);
+    assert!(ws.iter().all(|w| w.new == exempted), "{ws:?}");
+    // The management account denies nothing, so leaving it opens nothing.
+    assert_eq!(check(&exempt, &old), Verdict::Proved);
+    for w in ws {
+        let arn = w.request.values("aws:PrincipalArn").unwrap_or_default();
+        assert!(
+            !arn.iter().any(|a| a.contains("aws-service-role")),
+            "{arn:?}"
+        );
+    }
+}
+
+/// A Deny that only service-linked roles meet denied nothing (they are exempt), so removing
+/// it is proved; one that also meets a plain role is not.
+#[test]
+fn denies_only_service_linked_roles_meet_deny_nothing() {
+    let slr = |pats: &[&str]| {
+        json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": pats}}}]})
+    };
+    let only = slr(&["arn:aws:iam::*:role/aws-service-role/*"]);
+    assert_eq!(check(&path(&[only]), &path(&[])), Verdict::Proved);
+    let also = slr(&[
+        "arn:aws:iam::*:role/aws-service-role/*",
+        "arn:aws:iam::*:role/ops*",
+    ]);
+    let Verdict::NewAccess(ws) = check(&path(&[also]), &path(&[])) else {
+        panic!("expected new access");
+    };
+    let arn = ws[0].request.values("aws:PrincipalArn").unwrap_or_default();
+    assert!(arn[0].contains(":role/ops"), "{arn:?}");
 }
