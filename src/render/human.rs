@@ -1,15 +1,13 @@
 //! The human plan: changes grouped by target (then by policy), deletions marked plainly, a
-//! summary line at the end. Reads correctly without colour.
+//! summary line at the end; a refused plan (lockouts grouped by principal and cause); one step
+//! in a few words. Reads correctly without colour. Config errors, `--stats` and an apply's
+//! outcome are in `config_errors.rs`, `stats.rs` and `outcome.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
-use super::escape::{visible, visible_lines};
+use super::escape::visible;
 use super::Style;
-use crate::config::{ConfigErrors, ErrorKind};
-use crate::live::RequestStats;
 use crate::model::TargetRef;
 use crate::plan::{Change, Group, Plan, Refused, Warning};
 
@@ -140,6 +138,22 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
         visible(&plan.org_id),
         visible(&plan.management_account)
     );
+    change_lines(&mut out, plan, style);
+    effect_lines(&mut out, plan, style);
+    if let Some(p) = &plan.access_proof {
+        out.push_str(&super::access_proof::access_proof_human(p, style));
+    }
+    headroom_lines(&mut out, plan, style);
+    audit_lines(&mut out, plan, style);
+    warning_lines(&mut out, plan, style);
+    let _ = writeln!(out);
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+/// The changes, grouped by target (then by policy).
+fn change_lines(out: &mut String, plan: &Plan, style: Style) {
     let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         groups.entry(c.group()).or_default().push(c);
@@ -158,126 +172,143 @@ pub fn plan_human(env: &str, plan: &Plan, style: Style) -> String {
                 style.paint(color, sym),
                 visible(&describe(c))
             );
-            match c {
-                Change::CreatePolicy {
-                    pretty,
-                    content,
-                    size_limit,
-                    ..
-                } => {
-                    let _ = writeln!(out, "      {}", size_line(content.len(), *size_limit));
-                    out.push_str(&indent(pretty, "      + ", Style::default()));
+            change_detail(out, c, style);
+        }
+    }
+}
+
+/// Under a change: a new policy's size and document, a boundary's or an updated policy's diff.
+fn change_detail(out: &mut String, c: &Change, style: Style) {
+    match c {
+        Change::CreatePolicy {
+            pretty,
+            content,
+            size_limit,
+            ..
+        } => {
+            let _ = writeln!(out, "      {}", size_line(content.len(), *size_limit));
+            out.push_str(&indent(pretty, "      + ", Style::default()));
+        }
+        Change::DeployBoundary {
+            diff: Some(d),
+            document,
+            ..
+        } => {
+            let _ = writeln!(out, "      ({} characters)", document.len());
+            out.push_str(&indent(d, "      ", style));
+        }
+        Change::UpdatePolicy {
+            description,
+            content_diff,
+            new_content,
+            size_limit,
+            ..
+        } => {
+            if let Some((old, new)) = description {
+                let line = format!("description: {old:?} -> {new:?}");
+                let _ = writeln!(out, "      {}", visible(&line));
+            }
+            if let Some(d) = content_diff {
+                if let Some(n) = new_content {
+                    let _ = writeln!(out, "      {}", size_line(n.len(), *size_limit));
                 }
-                Change::DeployBoundary {
-                    diff: Some(d),
-                    document,
-                    ..
-                } => {
-                    let _ = writeln!(out, "      ({} characters)", document.len());
-                    out.push_str(&indent(d, "      ", style));
-                }
-                Change::UpdatePolicy {
-                    description,
-                    content_diff,
-                    new_content,
-                    size_limit,
-                    ..
-                } => {
-                    if let Some((old, new)) = description {
-                        let line = format!("description: {old:?} -> {new:?}");
-                        let _ = writeln!(out, "      {}", visible(&line));
-                    }
-                    if let Some(d) = content_diff {
-                        if let Some(n) = new_content {
-                            let _ = writeln!(out, "      {}", size_line(n.len(), *size_limit));
-                        }
-                        out.push_str(&indent(d, "      ", style));
-                    }
-                }
-                _ => {}
+                out.push_str(&indent(d, "      ", style));
             }
         }
+        _ => {}
     }
-    if !plan.effects.is_empty() {
+}
+
+/// What changes for requests: the probe decisions that flip.
+fn effect_lines(out: &mut String, plan: &Plan, style: Style) {
+    if plan.effects.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  {}",
+        style.paint("1", "what changes for requests (probe decisions that flip)")
+    );
+    for e in &plan.effects {
+        let arrow = if e.denied_after {
+            style.paint("31", "now denied")
+        } else {
+            style.paint("32", "now allowed")
+        };
+        let request = format!(
+            "{}: {} in {} by {}",
+            e.target, e.action, e.region, e.principal
+        );
+        let was = format!("was {}, will be {}", e.before, e.after);
         let _ = writeln!(
             out,
-            "\n  {}",
-            style.paint("1", "what changes for requests (probe decisions that flip)")
+            "    {} {}: {arrow}; {}",
+            if e.denied_after { "-" } else { "+" },
+            visible(&request),
+            visible(&was)
         );
-        for e in &plan.effects {
-            let arrow = if e.denied_after {
-                style.paint("31", "now denied")
-            } else {
-                style.paint("32", "now allowed")
-            };
-            let request = format!(
-                "{}: {} in {} by {}",
-                e.target, e.action, e.region, e.principal
-            );
-            let was = format!("was {}, will be {}", e.before, e.after);
-            let _ = writeln!(
-                out,
-                "    {} {}: {arrow}; {}",
-                if e.denied_after { "-" } else { "+" },
-                visible(&request),
-                visible(&was)
-            );
-        }
     }
-    if let Some(p) = &plan.access_proof {
-        out.push_str(&super::access_proof::access_proof_human(p, style));
+}
+
+/// Each target's slots and characters left after the plan.
+fn headroom_lines(out: &mut String, plan: &Plan, style: Style) {
+    if plan.headroom.is_empty() {
+        return;
     }
-    if !plan.headroom.is_empty() {
-        let _ = writeln!(out, "\n  {}", style.paint("1", "headroom after the plan"));
-        for h in &plan.headroom {
-            let chars = h
-                .chars_left
-                .map(|c| {
-                    format!(
-                        ", {c} characters left in its fullest managed {}",
-                        h.policy_type
-                    )
-                })
-                .unwrap_or_default();
-            let target = h.target.to_string();
-            let _ = writeln!(
-                out,
-                "    {}: {} of {} {} slots used{chars}",
-                visible(&target),
-                h.slots_used,
-                h.slots_limit,
-                h.policy_type
-            );
-        }
-    }
-    if !plan.audit.is_empty() {
+    let _ = writeln!(out, "\n  {}", style.paint("1", "headroom after the plan"));
+    for h in &plan.headroom {
+        let chars = h
+            .chars_left
+            .map(|c| {
+                format!(
+                    ", {c} characters left in its fullest managed {}",
+                    h.policy_type
+                )
+            })
+            .unwrap_or_default();
+        let target = h.target.to_string();
         let _ = writeln!(
             out,
-            "\n  {}",
-            style.paint(
-                "1",
-                &format!("roles outside their boundary ({})", plan.audit.len())
-            )
+            "    {}: {} of {} {} slots used{chars}",
+            visible(&target),
+            h.slots_used,
+            h.slots_limit,
+            h.policy_type
         );
-        for f in &plan.audit {
-            let _ = writeln!(out, "    ! {}", visible(&audit_text(f)));
-        }
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out);
-        for w in &plan.warnings {
-            let _ = writeln!(
-                out,
-                "{} {}",
-                style.paint("33", "warning:"),
-                visible(&warning_text(w))
-            );
-        }
+}
+
+/// Roles and users outside their boundary.
+fn audit_lines(out: &mut String, plan: &Plan, style: Style) {
+    if plan.audit.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  {}",
+        style.paint(
+            "1",
+            &format!("roles outside their boundary ({})", plan.audit.len())
+        )
+    );
+    for f in &plan.audit {
+        let _ = writeln!(out, "    ! {}", visible(&audit_text(f)));
+    }
+}
+
+fn warning_lines(out: &mut String, plan: &Plan, style: Style) {
+    if plan.warnings.is_empty() {
+        return;
     }
     let _ = writeln!(out);
-    out.push_str(&summary_line(plan));
-    out.push('\n');
-    out
+    for w in &plan.warnings {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            style.paint("33", "warning:"),
+            visible(&warning_text(w))
+        );
+    }
 }
 
 pub(crate) fn warning_text(w: &Warning) -> String {
@@ -466,85 +497,6 @@ pub fn refusals_human(refused: &Refused, style: Style) -> String {
     out
 }
 
-/// `--stats`: requests by operation.
-pub fn stats_human(stats: &RequestStats, budget: Option<u64>) -> String {
-    let mut out = String::from("requests by operation:\n");
-    for (op, n) in &stats.by_operation {
-        let _ = writeln!(out, "  {op:<36} {n:>6}");
-    }
-    let _ = write!(out, "  {:<36} {:>6}", "total", stats.total());
-    if let Some(b) = budget {
-        let _ = write!(out, " (budget {b})");
-    }
-    out.push('\n');
-    out
-}
-
-/// One way of reading the organization, for `--stats`: its requests and, at AWS's rates, the
-/// least time it can take (the slowest API family's requests beyond its burst over its rate).
-#[derive(Debug, Clone)]
-pub struct WalkCost {
-    /// How the accounts were placed (`ListAccounts` with Paths, or per parent).
-    pub read: String,
-    /// The walk just made took this read.
-    pub taken: bool,
-    pub budget: u64,
-    pub bound: std::time::Duration,
-    /// The slowest family's operations and their request count.
-    pub bottleneck: (Vec<&'static str>, u64),
-}
-
-/// `--stats`: the budget and lower bound of the read the walk took, then of the other.
-pub fn walk_costs_human(costs: &[WalkCost]) -> String {
-    let mut out = String::new();
-    for c in costs {
-        let _ = writeln!(
-            out,
-            "{} {}: budget {} requests, lower bound at AWS's rates {:.1} s ({}: {} requests)",
-            if c.taken { "read" } else { "  other read," },
-            c.read,
-            c.budget,
-            c.bound.as_secs_f64(),
-            c.bottleneck.0.join(" + "),
-            c.bottleneck.1
-        );
-    }
-    out
-}
-
-/// Config errors with the offending source lines, one report per error, then a count.
-pub fn config_errors(errors: &ConfigErrors, style: Style) -> String {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
-    let mut out = String::new();
-    for e in &errors.0 {
-        // Keys and messages quote config values, which `import` may have taken from AWS. Only
-        // TOML's own parse errors (of the config or a template) break lines on purpose.
-        let mut e = e.clone();
-        e.key = visible(&e.key).into_owned();
-        e.message = match e.kind {
-            ErrorKind::Syntax | ErrorKind::Template => visible_lines(&e.message),
-            _ => visible(&e.message).into_owned(),
-        };
-        e.help = e.help.map(|h| visible(&h).into_owned());
-        let _ = handler.render_report(&mut out, &e);
-        out.push('\n');
-    }
-    let n = errors.0.len();
-    let _ = writeln!(
-        out,
-        "{n} error{} in config; nothing was sent to AWS.",
-        if n == 1 { "" } else { "s" }
-    );
-    out
-}
-
 /// One step in a few words, its target included, escaped for a terminal:
 /// `attach SCP gr-base to OU Workloads`.
 pub fn step_summary(c: &Change) -> String {
@@ -554,62 +506,4 @@ pub fn step_summary(c: &Change) -> String {
         _ => String::new(),
     };
     visible(&format!("{}{target}", describe(c))).into_owned()
-}
-
-/// What an apply did, step by step, then a count line.
-pub fn outcome_human(outcome: &crate::apply::Outcome, style: Style) -> String {
-    use crate::apply::StepStatus;
-    let mut out = String::new();
-    for (i, (c, s)) in outcome.steps.iter().enumerate() {
-        let step = step_summary(c);
-        let line = match s {
-            StepStatus::Done => format!("{} {}. {step}", style.paint("32", "done   "), i + 1),
-            StepStatus::Failed(e) => format!(
-                "{} {}. {step}: {}",
-                style.paint("31;1", "FAILED "),
-                i + 1,
-                visible(&e.to_string())
-            ),
-            StepStatus::Skipped { because_of } => format!(
-                "{} {}. {step} (depends on step {})",
-                style.paint("33", "skipped"),
-                i + 1,
-                because_of
-                    .iter()
-                    .map(|d| (d + 1).to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            StepStatus::Stopped { .. } => format!(
-                "{} {}. {step} (the run stopped)",
-                style.paint("33", "skipped"),
-                i + 1
-            ),
-        };
-        let _ = writeln!(out, "{line}");
-    }
-    let done = outcome.count(|s| *s == StepStatus::Done);
-    let failed = outcome.count(|s| matches!(s, StepStatus::Failed(_)));
-    let skipped =
-        outcome.count(|s| matches!(s, StepStatus::Skipped { .. } | StepStatus::Stopped { .. }));
-    if let Some((_, StepStatus::Stopped { after })) = outcome
-        .steps
-        .iter()
-        .find(|(_, s)| matches!(s, StepStatus::Stopped { .. }))
-    {
-        let steps: Vec<String> = after.iter().map(|d| (d + 1).to_string()).collect();
-        let _ = writeln!(
-            out,
-            "\nStopped: steps {} in a row could not reach AWS, so the rest was not attempted.",
-            steps.join(", ")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nApply: {done} done, {failed} failed, {skipped} not attempted."
-    );
-    if failed + skipped > 0 {
-        let _ = writeln!(out, "Fix the cause and run plan and apply again: done steps are not repeated, the rest converge.");
-    }
-    out
 }
