@@ -214,13 +214,14 @@ fn ip_candidates(preds: &[Pred]) -> Vec<String> {
     for v in preds.iter().flat_map(|p| &p.cond.values) {
         if let Some(n) = network(v) {
             out.push(n.network().to_string());
+            // `core::net`: the address types alone, no sockets (pure modules never reach the network).
             let after = match n.broadcast() {
-                std::net::IpAddr::V4(a) => u32::from(a)
+                core::net::IpAddr::V4(a) => u32::from(a)
                     .checked_add(1)
-                    .map(|x| std::net::Ipv4Addr::from(x).to_string()),
-                std::net::IpAddr::V6(a) => u128::from(a)
+                    .map(|x| core::net::Ipv4Addr::from(x).to_string()),
+                core::net::IpAddr::V6(a) => u128::from(a)
                     .checked_add(1)
-                    .map(|x| std::net::Ipv6Addr::from(x).to_string()),
+                    .map(|x| core::net::Ipv6Addr::from(x).to_string()),
             };
             out.extend(after);
         }
