@@ -119,16 +119,8 @@ impl FakeOrg {
         self.write(|| {
             let ty = {
                 let s = self.lock();
-                let p = s
-                    .policies
-                    .get(policy_id)
-                    .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
-                if p.info.aws_managed {
-                    return Err(Error::InvalidInput {
-                        reason: "IMMUTABLE_POLICY".into(),
-                        message: "AWS-managed policies cannot be changed".into(),
-                    });
-                }
+                let p = s.policy(policy_id)?;
+                p.check_customer_managed("AWS-managed policies cannot be changed")?;
                 p.info.policy_type
             };
             if let Some(c) = content {
@@ -138,10 +130,7 @@ impl FakeOrg {
                 self.check_description(ty, d)?;
             }
             let mut s = self.lock();
-            let p = s
-                .policies
-                .get_mut(policy_id)
-                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
+            let p = s.policy_mut(policy_id)?;
             if let Some(c) = content {
                 p.content = c.into();
             }
@@ -156,16 +145,8 @@ impl FakeOrg {
         self.pace("DeletePolicy").await?;
         self.write(|| {
             let mut s = self.lock();
-            let p = s
-                .policies
-                .get(policy_id)
-                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
-            if p.info.aws_managed {
-                return Err(Error::InvalidInput {
-                    reason: "IMMUTABLE_POLICY".into(),
-                    message: "AWS-managed policies cannot be deleted".into(),
-                });
-            }
+            let p = s.policy(policy_id)?;
+            p.check_customer_managed("AWS-managed policies cannot be deleted")?;
             if !p.targets.is_empty() {
                 return Err(Error::PolicyInUse(format!(
                     "{policy_id} is attached to {} targets",
@@ -181,15 +162,8 @@ impl FakeOrg {
         self.pace("AttachPolicy").await?;
         self.write(|| {
             let mut s = self.lock();
-            let ty = s
-                .policies
-                .get(policy_id)
-                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?
-                .info
-                .policy_type;
-            if !s.is_target(target_id) {
-                return Err(not_found("TargetNotFoundException", target_id));
-            }
+            let ty = s.policy(policy_id)?.info.policy_type;
+            s.check_target(target_id)?;
             if !s.root.enabled_policy_types.contains(&ty) {
                 return Err(Error::PolicyTypeNotEnabled(format!(
                     "{} is not enabled on the root",
@@ -225,14 +199,9 @@ impl FakeOrg {
         self.pace("DetachPolicy").await?;
         self.write(|| {
             let mut s = self.lock();
-            let p = s
-                .policies
-                .get(policy_id)
-                .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))?;
+            let p = s.policy(policy_id)?;
             let ty = p.info.policy_type;
-            if !s.is_target(target_id) {
-                return Err(not_found("TargetNotFoundException", target_id));
-            }
+            s.check_target(target_id)?;
             if !p.targets.contains(target_id) {
                 return Err(Error::PolicyNotAttached(format!(
                     "{policy_id} is not attached to {target_id}"

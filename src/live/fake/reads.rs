@@ -102,10 +102,7 @@ impl FakeOrg {
     pub(super) async fn serve_describe_policy(&self, policy_id: &str) -> Result<String> {
         self.pace("DescribePolicy").await?;
         let s = self.lock();
-        s.policies
-            .get(policy_id)
-            .map(|p| p.content.clone())
-            .ok_or_else(|| not_found("PolicyNotFoundException", policy_id))
+        s.policy(policy_id).map(|p| p.content.clone())
     }
 
     pub(super) async fn serve_list_targets_for_policy(
@@ -115,10 +112,7 @@ impl FakeOrg {
         self.pace("ListTargetsForPolicy").await?;
         let out: Vec<String> = {
             let s = self.lock();
-            let Some(p) = s.policies.get(policy_id) else {
-                return Err(not_found("PolicyNotFoundException", policy_id));
-            };
-            p.targets.iter().cloned().collect()
+            s.policy(policy_id)?.targets.iter().cloned().collect()
         };
         self.more_pages("ListTargetsForPolicy", out.len()).await?;
         Ok(out)

@@ -2,8 +2,22 @@
 //! attachments a type's defaults bring, and the document and description checks.
 
 use super::{
-    constraint, Error, FakeOrg, PolicyType, Result, State, FULL_ACCESS_ID, RCP_FULL_ACCESS_ID,
+    constraint, not_found, Error, FakeOrg, FakePolicy, PolicyType, Result, State, FULL_ACCESS_ID,
+    RCP_FULL_ACCESS_ID,
 };
+
+impl FakePolicy {
+    /// AWS-managed policies are immutable: IMMUTABLE_POLICY, with `message`, for them.
+    pub(super) fn check_customer_managed(&self, message: &str) -> Result<()> {
+        if self.info.aws_managed {
+            return Err(Error::InvalidInput {
+                reason: "IMMUTABLE_POLICY".into(),
+                message: message.into(),
+            });
+        }
+        Ok(())
+    }
+}
 
 impl State {
     pub(super) fn next(&mut self) -> u64 {
@@ -13,6 +27,29 @@ impl State {
 
     pub(super) fn is_target(&self, id: &str) -> bool {
         id == self.root.id || self.ous.contains_key(id) || self.accounts.contains_key(id)
+    }
+
+    /// `Ok` when `id` is the root, an OU or an account; else TargetNotFoundException.
+    pub(super) fn check_target(&self, id: &str) -> Result<()> {
+        if self.is_target(id) {
+            Ok(())
+        } else {
+            Err(not_found("TargetNotFoundException", id))
+        }
+    }
+
+    /// The policy `id`, or PolicyNotFoundException.
+    pub(super) fn policy(&self, id: &str) -> Result<&FakePolicy> {
+        self.policies
+            .get(id)
+            .ok_or_else(|| not_found("PolicyNotFoundException", id))
+    }
+
+    /// The policy `id` to change, or PolicyNotFoundException.
+    pub(super) fn policy_mut(&mut self, id: &str) -> Result<&mut FakePolicy> {
+        self.policies
+            .get_mut(id)
+            .ok_or_else(|| not_found("PolicyNotFoundException", id))
     }
 
     /// An account's path as AWS's `Paths` spells it: `o-x/r-y/ou-a/ou-b/111122223333/`.
