@@ -2,11 +2,9 @@
 //! (waiting until the root reports it disabled) and AWS's validation of effective policies.
 //! Every request goes through the client-side limiter (`lane` / `next_page`).
 
-use std::time::Duration;
-
 use super::listing::Listing;
-use super::{account_info, map_err, org, sdk_type, AwsBackend, PAGE};
-use crate::live::{AccountInfo, Error, OrgBackend, Result};
+use super::{account_info, org, sdk_type, AwsBackend, PAGE};
+use crate::live::{AccountInfo, Result};
 use crate::model::{EffectivePolicyError, PolicyType};
 
 fn effective_type(t: PolicyType) -> org::types::EffectivePolicyType {
@@ -15,35 +13,11 @@ fn effective_type(t: PolicyType) -> org::types::EffectivePolicyType {
 
 impl AwsBackend {
     pub(super) async fn disable_type(&self, root_id: &str, policy_type: PolicyType) -> Result<()> {
-        {
-            let _lane = self.lane("DisablePolicyType").await;
-            self.client
-                .disable_policy_type()
-                .root_id(root_id)
-                .policy_type(sdk_type(policy_type))
-                .send()
-                .await
-                .map_err(map_err)?;
-        }
-        // Like enabling, disabling is asynchronous on AWS (PENDING_DISABLE): wait, reading
-        // the root, until the type is gone. At most about two minutes.
-        let mut delay = Duration::from_millis(500);
-        for _ in 0..20 {
-            let still = self
-                .list_roots()
-                .await?
-                .iter()
-                .any(|r| r.id == root_id && r.enabled_policy_types.contains(&policy_type));
-            if !still {
-                return Ok(());
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(10));
-        }
-        Err(Error::Service {
-            code: "PolicyChangesInProgressException".into(),
-            message: format!("{} is still being disabled", policy_type.api_name()),
-        })
+        let request = self.client.disable_policy_type().root_id(root_id);
+        let request = request.policy_type(sdk_type(policy_type));
+        self.send("DisablePolicyType", request.send()).await?;
+        // Like enabling, disabling is asynchronous on AWS (PENDING_DISABLE).
+        self.await_policy_type(root_id, policy_type, false).await
     }
 
     pub(super) async fn invalid_accounts(

@@ -5,6 +5,7 @@
 
 use aws_sdk_organizations as org;
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{map_err, AwsBackend};
 use crate::live::Result;
@@ -15,6 +16,20 @@ impl AwsBackend {
         self.limiter.acquire(op).await;
         self.counter.bump(op);
         self.permit().await
+    }
+
+    /// Sends one request of `op` within a lane (counted), its error mapped. `request` is the
+    /// SDK's `send()`, which does nothing until it is awaited here, with the lane held.
+    pub(super) async fn send<T, E>(
+        &self,
+        op: &str,
+        request: impl std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let _lane = self.lane(op).await;
+        request.await.map_err(map_err)
     }
 
     /// The next page of a paginated listing, fetched within a lane and counted as one request
@@ -105,7 +120,7 @@ impl Cursor {
 }
 
 type Pages<O, E> = aws_smithy_async::future::pagination_stream::PaginationStream<
-    std::result::Result<O, SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>,
+    std::result::Result<O, SdkError<E, HttpResponse>>,
 >;
 
 /// One paginated listing in progress: the SDK's page stream, the operation it counts as,

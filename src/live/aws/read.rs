@@ -3,7 +3,7 @@
 //! through the SDK paginator with pages of [`PAGE`] (`listing.rs`).
 
 use super::listing::Listing;
-use super::{account_info, map_err, org, sdk_type, AwsBackend, PAGE};
+use super::{account_info, org, sdk_type, AwsBackend, PAGE};
 use crate::live::{AccountInfo, OuInfo, PlacedAccount, PolicyInfo, Result, RootInfo};
 use crate::model::PolicyType;
 
@@ -136,14 +136,8 @@ impl AwsBackend {
     }
 
     pub(super) async fn sdk_describe_policy(&self, policy_id: &str) -> Result<String> {
-        let _lane = self.lane("DescribePolicy").await;
-        let out = self
-            .client
-            .describe_policy()
-            .policy_id(policy_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.describe_policy().policy_id(policy_id);
+        let out = self.send("DescribePolicy", request.send()).await?;
         Ok(out
             .policy()
             .and_then(|p| p.content())

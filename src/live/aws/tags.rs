@@ -1,7 +1,7 @@
 //! The SDK backend's tags on roots, OUs, accounts and policies: list, tag, untag.
 
 use super::listing::Listing;
-use super::{map_err, org, AwsBackend};
+use super::{org, AwsBackend};
 use crate::live::{Error, Result};
 
 impl AwsBackend {
@@ -31,7 +31,6 @@ impl AwsBackend {
         key: &str,
         value: &str,
     ) -> Result<()> {
-        let _lane = self.lane("TagResource").await;
         let tag = org::types::Tag::builder()
             .key(key)
             .value(value)
@@ -40,25 +39,15 @@ impl AwsBackend {
                 reason: "INPUT_REQUIRED".into(),
                 message: e.to_string(),
             })?;
-        self.client
-            .tag_resource()
-            .resource_id(resource_id)
-            .tags(tag)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.tag_resource().resource_id(resource_id);
+        self.send("TagResource", request.tags(tag).send()).await?;
         Ok(())
     }
 
     pub(super) async fn sdk_untag_resource(&self, resource_id: &str, key: &str) -> Result<()> {
-        let _lane = self.lane("UntagResource").await;
-        self.client
-            .untag_resource()
-            .resource_id(resource_id)
-            .tag_keys(key)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.untag_resource().resource_id(resource_id);
+        self.send("UntagResource", request.tag_keys(key).send())
+            .await?;
         Ok(())
     }
 }

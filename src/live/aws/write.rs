@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{map_err, org, sdk_type, AwsBackend};
+use super::{org, sdk_type, AwsBackend};
 use crate::live::{Error, Result};
 use crate::model::PolicyType;
 
@@ -14,35 +14,39 @@ impl AwsBackend {
         root_id: &str,
         policy_type: PolicyType,
     ) -> Result<()> {
-        {
-            let _lane = self.lane("EnablePolicyType").await;
-            self.client
-                .enable_policy_type()
-                .root_id(root_id)
-                .policy_type(sdk_type(policy_type))
-                .send()
-                .await
-                .map_err(map_err)?;
-        }
-        // EnablePolicyType is asynchronous on AWS (PENDING_ENABLE): wait, reading the root,
-        // until the type is enabled, so the attaches that follow do not meet
-        // PolicyTypeNotEnabled. At most about two minutes.
+        let request = self.client.enable_policy_type().root_id(root_id);
+        let request = request.policy_type(sdk_type(policy_type));
+        self.send("EnablePolicyType", request.send()).await?;
+        // EnablePolicyType is asynchronous on AWS (PENDING_ENABLE): wait until the type is
+        // enabled, so the attaches that follow do not meet PolicyTypeNotEnabled.
+        self.await_policy_type(root_id, policy_type, true).await
+    }
+
+    /// Waits, reading the root, until `policy_type` is enabled on it (`enabled`) or gone
+    /// (enabling and disabling are asynchronous on AWS). At most about two minutes.
+    pub(super) async fn await_policy_type(
+        &self,
+        root_id: &str,
+        policy_type: PolicyType,
+        enabled: bool,
+    ) -> Result<()> {
         let mut delay = Duration::from_millis(500);
         for _ in 0..20 {
-            let enabled = self
+            let is_enabled = self
                 .sdk_list_roots()
                 .await?
                 .iter()
                 .any(|r| r.id == root_id && r.enabled_policy_types.contains(&policy_type));
-            if enabled {
+            if is_enabled == enabled {
                 return Ok(());
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(10));
         }
+        let state = if enabled { "enabled" } else { "disabled" };
         Err(Error::Service {
             code: "PolicyChangesInProgressException".into(),
-            message: format!("{} is still being enabled", policy_type.api_name()),
+            message: format!("{} is still being {state}", policy_type.api_name()),
         })
     }
 
@@ -51,15 +55,13 @@ impl AwsBackend {
         parent_id: &str,
         name: &str,
     ) -> Result<String> {
-        let _lane = self.lane("CreateOrganizationalUnit").await;
-        let out = self
+        let request = self
             .client
             .create_organizational_unit()
-            .parent_id(parent_id)
-            .name(name)
-            .send()
-            .await
-            .map_err(map_err)?;
+            .parent_id(parent_id);
+        let out = self
+            .send("CreateOrganizationalUnit", request.name(name).send())
+            .await?;
         Ok(out
             .organizational_unit()
             .and_then(|o| o.id())
@@ -68,13 +70,10 @@ impl AwsBackend {
     }
 
     pub(super) async fn sdk_delete_organizational_unit(&self, ou_id: &str) -> Result<()> {
-        let _lane = self.lane("DeleteOrganizationalUnit").await;
-        self.client
-            .delete_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.delete_organizational_unit();
+        let request = request.organizational_unit_id(ou_id);
+        self.send("DeleteOrganizationalUnit", request.send())
+            .await?;
         Ok(())
     }
 
@@ -85,17 +84,14 @@ impl AwsBackend {
         description: &str,
         content: &str,
     ) -> Result<String> {
-        let _lane = self.lane("CreatePolicy").await;
-        let out = self
+        let request = self
             .client
             .create_policy()
             .r#type(sdk_type(policy_type))
             .name(name)
             .description(description)
-            .content(content)
-            .send()
-            .await
-            .map_err(map_err)?;
+            .content(content);
+        let out = self.send("CreatePolicy", request.send()).await?;
         Ok(out
             .policy()
             .and_then(|p| p.policy_summary())
@@ -110,50 +106,33 @@ impl AwsBackend {
         description: Option<&str>,
         content: Option<&str>,
     ) -> Result<()> {
-        let _lane = self.lane("UpdatePolicy").await;
-        self.client
+        let request = self
+            .client
             .update_policy()
             .policy_id(policy_id)
             .set_description(description.map(str::to_owned))
-            .set_content(content.map(str::to_owned))
-            .send()
-            .await
-            .map_err(map_err)?;
+            .set_content(content.map(str::to_owned));
+        self.send("UpdatePolicy", request.send()).await?;
         Ok(())
     }
 
     pub(super) async fn sdk_delete_policy(&self, policy_id: &str) -> Result<()> {
-        let _lane = self.lane("DeletePolicy").await;
-        self.client
-            .delete_policy()
-            .policy_id(policy_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.delete_policy().policy_id(policy_id);
+        self.send("DeletePolicy", request.send()).await?;
         Ok(())
     }
 
     pub(super) async fn sdk_attach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
-        let _lane = self.lane("AttachPolicy").await;
-        self.client
-            .attach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.attach_policy().policy_id(policy_id);
+        self.send("AttachPolicy", request.target_id(target_id).send())
+            .await?;
         Ok(())
     }
 
     pub(super) async fn sdk_detach_policy(&self, policy_id: &str, target_id: &str) -> Result<()> {
-        let _lane = self.lane("DetachPolicy").await;
-        self.client
-            .detach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+        let request = self.client.detach_policy().policy_id(policy_id);
+        self.send("DetachPolicy", request.target_id(target_id).send())
+            .await?;
         Ok(())
     }
 
@@ -163,29 +142,19 @@ impl AwsBackend {
         source_parent_id: &str,
         destination_parent_id: &str,
     ) -> Result<()> {
-        let _lane = self.lane("MoveAccount").await;
-        self.client
+        let request = self
+            .client
             .move_account()
             .account_id(account_id)
             .source_parent_id(source_parent_id)
-            .destination_parent_id(destination_parent_id)
-            .send()
-            .await
-            .map_err(map_err)?;
+            .destination_parent_id(destination_parent_id);
+        self.send("MoveAccount", request.send()).await?;
         Ok(())
     }
 
     pub(super) async fn sdk_create_account(&self, name: &str, email: &str) -> Result<String> {
-        let status = {
-            let _lane = self.lane("CreateAccount").await;
-            self.client
-                .create_account()
-                .account_name(name)
-                .email(email)
-                .send()
-                .await
-                .map_err(map_err)?
-        };
+        let request = self.client.create_account().account_name(name).email(email);
+        let status = self.send("CreateAccount", request.send()).await?;
         let mut st = status.create_account_status().cloned();
         // CreateAccount is asynchronous on AWS: poll with backoff, for at most ~10 minutes.
         let mut delay = Duration::from_millis(500);
@@ -209,14 +178,11 @@ impl AwsBackend {
             let request_id = s.id().unwrap_or_default().to_owned();
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(15));
-            let _lane = self.lane("DescribeCreateAccountStatus").await;
+            let request = self.client.describe_create_account_status();
+            let request = request.create_account_request_id(request_id);
             st = self
-                .client
-                .describe_create_account_status()
-                .create_account_request_id(request_id)
-                .send()
-                .await
-                .map_err(map_err)?
+                .send("DescribeCreateAccountStatus", request.send())
+                .await?
                 .create_account_status()
                 .cloned();
         }
