@@ -27,7 +27,7 @@ use crate::plan::verify;
 use crate::policy::eval::{self, arn_like, Decision, EvalPolicy, Layer, Request};
 use crate::replay::map::{self, NotMapped};
 use crate::replay::record::{self, Record};
-use crate::replay::{parse_time, sink::Sink, Window};
+use crate::replay::{note_seen, parse_time, sink::Sink, Window};
 
 use message::DenyingPolicy;
 
@@ -293,17 +293,9 @@ impl<'a> Observer<'a> {
             last_seen: r.event_time.clone(),
         });
         g.count += 1;
-        if !r.aws_region.is_empty() && !g.regions.contains(&r.aws_region) {
-            g.regions.push(r.aws_region.clone());
-            g.regions.sort();
-        }
         let t = parse_time(&r.event_time).ok();
-        if t.is_some_and(|t| parse_time(&g.first_seen).is_ok_and(|f| t < f)) {
-            g.first_seen = r.event_time.clone();
-        }
-        if t.is_some_and(|t| parse_time(&g.last_seen).is_ok_and(|l| t > l)) {
-            g.last_seen = r.event_time.clone();
-        }
+        let span = (&mut g.first_seen, &mut g.last_seen);
+        note_seen(&mut g.regions, span, &r.aws_region, &r.event_time, t);
     }
 
     /// The account's OU path in the live organization (`/` for the root, `?` when unknown).

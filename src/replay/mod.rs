@@ -43,6 +43,28 @@ pub fn parse_time(s: &str) -> Result<OffsetDateTime, BadTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| BadTime(s.to_owned()))
 }
 
+/// One more event of a group (a replay's flip, an observation's denials), in `region` at
+/// `time` (`t`, when it parses): the group's regions (each once, sorted) and its first and
+/// last times seen, as written.
+pub(crate) fn note_seen(
+    regions: &mut Vec<String>,
+    (first, last): (&mut String, &mut String),
+    region: &str,
+    time: &str,
+    t: Option<OffsetDateTime>,
+) {
+    if !region.is_empty() && !regions.iter().any(|r| r == region) {
+        regions.push(region.to_owned());
+        regions.sort();
+    }
+    if t.is_some_and(|t| parse_time(first).is_ok_and(|f| t < f)) {
+        *first = time.to_owned();
+    }
+    if t.is_some_and(|t| parse_time(last).is_ok_and(|l| t > l)) {
+        *last = time.to_owned();
+    }
+}
+
 /// A time as RFC 3339 in UTC, to the second (`2026-11-01T09:00:00Z`).
 pub fn format_time(t: OffsetDateTime) -> String {
     synth::rfc3339(t.unix_timestamp())
@@ -434,16 +456,8 @@ fn record_flip(
         last_seen: time.to_owned(),
     });
     g.count += 1;
-    if !m.region.is_empty() && !g.regions.contains(&m.region) {
-        g.regions.push(m.region.clone());
-        g.regions.sort();
-    }
-    if parse_time(&g.first_seen).is_ok_and(|f| t < f) {
-        g.first_seen = time.to_owned();
-    }
-    if parse_time(&g.last_seen).is_ok_and(|l| t > l) {
-        g.last_seen = time.to_owned();
-    }
+    let span = (&mut g.first_seen, &mut g.last_seen);
+    note_seen(&mut g.regions, span, &m.region, time, Some(t));
 }
 
 /// An account's path in the live organization: the management account's exempts it.
