@@ -12,28 +12,10 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 use super::{edit, expect_code, text, Org};
-
-const ALLOWED: [&str; 2] = ["eu-west-1", "eu-central-1"];
+use crate::region_lock::{config_head, ALLOWED};
 
 fn config(mgmt: &str) -> String {
-    let mut cfg = format!(
-        r#"[organization]
-management_account = "{mgmt}"
-deployer = "arn:aws:iam::{mgmt}:role/guardrail-deployer"
-break_glass = ["arn:aws:iam::*:role/BreakGlass"]
-
-[guardrails.eu-only]
-template = "region-lock"
-allowed_regions = ["eu-west-1", "eu-central-1"]
-
-[root]
-policies = ["FullAWSAccess"]
-[ous.Locked]
-policies = ["FullAWSAccess"]
-[ous.Open]
-policies = ["FullAWSAccess"]
-"#
-    );
+    let mut cfg = config_head(mgmt, false);
     for (name, ou) in [
         ("locked-1", "Locked"),
         ("locked-2", "Locked"),

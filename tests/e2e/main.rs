@@ -24,6 +24,8 @@ mod moto;
 mod observe;
 mod proxy;
 mod rate_proxy;
+#[path = "../common/region_lock.rs"]
+mod region_lock;
 mod replay;
 mod suggest;
 mod transport;

@@ -36,6 +36,8 @@ mod policy_types;
 mod reason_corpus;
 mod reason_props;
 mod reason_smt;
+#[path = "../common/region_lock.rs"]
+mod region_lock;
 mod render_snapshots;
 mod replay;
 mod replay_cross;

@@ -26,13 +26,18 @@ fn example() -> Desired {
 
 /// Before the change: FullAWSAccess alone, the management account exempt.
 fn bare(account: &str) -> Option<EvalPath> {
+    full_access_only(account == MANAGEMENT)
+}
+
+/// A path with FullAWSAccess alone on the root (the management account's when `management`).
+pub(crate) fn full_access_only(management: bool) -> Option<EvalPath> {
     Some(EvalPath {
         scp: vec![Level {
             name: "root".into(),
             policies: vec![EvalPolicy::allow_all("FullAWSAccess")],
         }],
         rcp: Vec::new(),
-        management: account == MANAGEMENT,
+        management,
     })
 }
 

@@ -9,40 +9,27 @@ use std::io::Write as _;
 use std::path::Path;
 
 use guardrail::model::Desired;
-use guardrail::policy::eval::{EvalPolicy, Level, Path as EvalPath};
+use guardrail::policy::eval::Path as EvalPath;
 use guardrail::replay::synth::{Event, Generator, Identity, Options};
 use guardrail::replay::{self, read, synth_write, Replayer, Report, Window};
+
+use crate::region_lock::{config_head, ALLOWED};
+use crate::replay::full_access_only;
 
 const MGMT: &str = "111111111111";
 const LOCKED: [&str; 3] = ["222222222201", "222222222202", "222222222203"];
 const OPEN: [&str; 2] = ["333333333301", "333333333302"];
-const ALLOWED: [&str; 2] = ["eu-west-1", "eu-central-1"];
 
 /// A config: a region lock (eu-west-1, eu-central-1) on OU Locked, break-glass exempt.
 fn config(dir: &Path) -> Desired {
-    let mut cfg = format!(
-        r#"[organization]
-management_account = "{MGMT}"
-deployer = "arn:aws:iam::{MGMT}:role/guardrail-deployer"
-break_glass = ["arn:aws:iam::*:role/BreakGlass"]
-
-[guardrails.eu-only]
-template = "region-lock"
-allowed_regions = ["eu-west-1", "eu-central-1"]
-
-[root]
-policies = ["FullAWSAccess"]
-[ous.Locked]
-policies = ["FullAWSAccess"]
-guardrails = ["eu-only"]
-[ous.Open]
-policies = ["FullAWSAccess"]
-
+    let mut cfg = config_head(MGMT, true);
+    cfg.push_str(&format!(
+        r#"
 [accounts.management]
 id = "{MGMT}"
 policies = ["FullAWSAccess"]
 "#
-    );
+    ));
     for (ou, ids) in [("Locked", &LOCKED[..]), ("Open", &OPEN[..])] {
         for id in ids {
             cfg.push_str(&format!(
@@ -57,14 +44,7 @@ policies = ["FullAWSAccess"]
 
 /// Before the change: FullAWSAccess alone, the management account exempt.
 fn bare(account: &str) -> Option<EvalPath> {
-    Some(EvalPath {
-        scp: vec![Level {
-            name: "root".into(),
-            policies: vec![EvalPolicy::allow_all("FullAWSAccess")],
-        }],
-        rcp: Vec::new(),
-        management: account == MGMT,
-    })
+    full_access_only(account == MGMT)
 }
 
 fn options(seed: u64) -> Options {
