@@ -108,6 +108,15 @@ fn request_text(r: &Request) -> String {
     s
 }
 
+/// The request, with the notes on values that could not be made concrete.
+fn request_cell(c: &Counterexample) -> String {
+    let mut s = request_text(&c.request);
+    for n in &c.notes {
+        let _ = write!(s, " (note: {n})");
+    }
+    s
+}
+
 fn context_text(r: &Request) -> String {
     context_pairs(r)
         .iter()
@@ -148,6 +157,9 @@ pub fn access_proof_human(p: &AccessProof, style: Style) -> String {
             describe_decision(&c.new)
         );
         let _ = writeln!(out, "        {}", visible(&was));
+        for n in &c.notes {
+            let _ = writeln!(out, "        note: {}", visible(n));
+        }
     }
     for u in &p.undecided {
         let line = format!(
@@ -233,7 +245,7 @@ fn counterexample_json(c: &Counterexample) -> Value {
         "principal": value(&c.request, "aws:PrincipalArn"), "action": c.request.action,
         "resource": c.request.resource, "region": value(&c.request, "aws:RequestedRegion"),
         "context": context, "before": describe_decision(&c.old), "after": describe_decision(&c.new),
-        "responsible": responsible_json(&c.old),
+        "responsible": responsible_json(&c.old), "notes": c.notes,
     })
 }
 
@@ -297,7 +309,7 @@ pub fn access_proof_markdown(p: &AccessProof) -> String {
                 out,
                 "| {} | {} | {} | {} |",
                 escape(&subject_text(&c.subject, c.accounts)),
-                escape(&request_text(&c.request)),
+                escape(&request_cell(c)),
                 escape(&context_text(&c.request)),
                 escape(&describe_decision(&c.old))
             );

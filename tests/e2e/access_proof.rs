@@ -104,8 +104,9 @@ fn adding_a_deny_scp_to_an_ou_is_proved() {
     );
     assert_eq!(proof["counterexamples"], serde_json::json!([]));
     // The reverse direction: s3:DeleteBucket is newly denied below Sandbox.
-    let denied = proof["newly_denied"].to_string().to_ascii_lowercase();
-    assert!(denied.contains("s3:deletebucket"), "{proof:#}");
+    // In the IAM catalogue's casing.
+    let denied = proof["newly_denied"].to_string();
+    assert!(denied.contains("\"s3:DeleteBucket\""), "{proof:#}");
 
     let out = org.guardrail(&["plan", "--env", ENV, "--format", "markdown"]);
     expect_code(&out, 0);
@@ -159,13 +160,20 @@ fn removing_the_delete_bucket_statement_is_new_access_that_explain_allows() {
                 .is_some_and(|id| under.iter().any(|u| u == id))
         })
         .unwrap_or_else(|| panic!("no counterexample in an account below Workloads: {proof:#}"));
+    assert_eq!(c["action"], "s3:DeleteBucket", "{c:#}");
+    // Concrete values a reviewer can paste: a principal of the account, a bucket's ARN.
+    let account = c["account_id"].as_str().unwrap();
+    let principal = c["principal"].as_str().unwrap_or_default();
     assert!(
-        c["action"]
-            .as_str()
-            .unwrap()
-            .eq_ignore_ascii_case("s3:DeleteBucket"),
+        principal.starts_with(&format!("arn:aws:iam::{account}:")) && !principal.contains('*'),
         "{c:#}"
     );
+    let resource = c["resource"].as_str().unwrap_or_default();
+    assert!(
+        resource.starts_with("arn:aws:s3:::") && !resource.contains(['*', '/']),
+        "{c:#}"
+    );
+    assert_eq!(c["notes"], serde_json::json!([]), "{c:#}");
     assert_eq!(c["responsible"]["policy"], "deny-destruction", "{c:#}");
     assert_eq!(c["responsible"]["statement"], "NoDelete", "{c:#}");
     let decision = explain(&org, c);

@@ -190,10 +190,22 @@ fn removing_a_deny_statement_is_new_access_and_every_counterexample_replays() {
     );
     let projected = plan::projected(&desired, &live);
     for c in &proof.counterexamples {
-        assert!(
-            c.request.action.eq_ignore_ascii_case("s3:DeleteBucket"),
-            "only s3:DeleteBucket lost its deny: {c:#?}"
+        assert_eq!(
+            c.request.action, "s3:DeleteBucket",
+            "only s3:DeleteBucket lost its deny, named in the catalogue's casing: {c:#?}"
         );
+        let principal = c.request.values("aws:PrincipalArn").expect("a principal");
+        assert!(
+            !principal[0].contains(['*', '?'])
+                && principal[0].contains(&format!(":{}:", c.subject.account_id())),
+            "a concrete principal in the class's account: {c:#?}"
+        );
+        let resource = c.request.resource.as_deref().unwrap_or_default();
+        assert!(
+            resource.starts_with("arn:aws:s3:::") && !resource.contains(['*', '?', '/']),
+            "a bucket ARN: {c:#?}"
+        );
+        assert!(c.notes.is_empty(), "{c:#?}");
         let (old, new) = paths(&live, &projected, &c.subject);
         let (before, after) = (
             eval::decide(&old, &c.request),
@@ -239,7 +251,7 @@ fn adding_a_deny_to_an_ou_is_proved_and_summarised_as_newly_denied() {
         assert!(d.incomplete.is_none(), "{d:#?}");
         assert!(
             d.patterns.iter().any(|(actions, by)| actions.len() == 1
-                && actions[0].eq_ignore_ascii_case("s3:PutBucketPolicy")
+                && actions[0] == "s3:PutBucketPolicy"
                 && by.contains("NoBucketPolicy")),
             "{d:#?}"
         );
@@ -304,6 +316,7 @@ fn sample(verdict: ProofVerdict) -> AccessProof {
                 },
                 old: denied_by("NoDelete"),
                 new: Decision::Allow,
+                notes: Vec::new(),
             });
         }
         ProofVerdict::Unknown => proof.undecided.push(UndecidedClass {
@@ -383,3 +396,35 @@ fn the_step_budget_is_shared_between_classes() {
         );
     }
 }
+
+/// The pool: even shares of what is left, what a search does not use goes to the ones after
+/// it, the plan never spends more than the total (plus one search's overshoot of a step
+/// check), and a spent pool searches no more.
+#[test]
+fn the_step_pool_gives_back_what_a_search_does_not_use() {
+    use guardrail::plan::access_proof::{StepPool, CLASS_STEPS, MIN_CLASS_STEPS, TOTAL_STEPS};
+    let mut pool = StepPool::new(MAX_CLASSES_FOR_POOL);
+    let first = pool.share().expect("a share");
+    assert_eq!(first, TOTAL_STEPS / (2 * MAX_CLASSES_FOR_POOL as u64));
+    pool.spend(10);
+    let second = pool.share().expect("a share");
+    assert!(second > first, "{first} then {second}");
+    // Every search spends its whole share: the plan stays within the total.
+    let mut pool = StepPool::new(3);
+    let mut spent = 0;
+    while let Some(share) = pool.share() {
+        assert!((MIN_CLASS_STEPS..=CLASS_STEPS).contains(&share), "{share}");
+        pool.spend(share);
+        spent += share;
+        if pool.searches == 0 {
+            break;
+        }
+    }
+    assert!(spent <= TOTAL_STEPS, "{spent}");
+    // Searches that overrun empty the pool; the next gets nothing.
+    let mut pool = StepPool::new(1);
+    pool.spend(TOTAL_STEPS + 5);
+    assert_eq!(pool.share(), None);
+}
+
+const MAX_CLASSES_FOR_POOL: usize = guardrail::plan::access_proof::MAX_CLASSES;

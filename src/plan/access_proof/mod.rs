@@ -6,8 +6,10 @@
 //! denied) is summarised per class by the action patterns of the statements that deny them.
 //!
 //! Pure: paths from `plan::verify`, decisions from `policy::reason` and `policy::eval`. The
-//! work is bounded by counted steps, never by a clock: a step budget per class and at most
-//! [`MAX_CLASSES`] classes, so a plan's proof is the same on every machine.
+//! work is bounded by counted steps, never by a clock: one pool of [`TOTAL_STEPS`] for the
+//! plan ([`StepPool`]), from which each class and direction gets a share and gives back what
+//! it did not use, and at most [`MAX_CLASSES`] classes, so a plan's proof is the same on
+//! every machine.
 
 mod classes;
 
@@ -16,7 +18,7 @@ pub use classes::{same_meaning, Subject, FRESH_ACCOUNT_ID};
 use crate::model::{Desired, LiveOrg};
 use crate::plan::Change;
 use crate::policy::eval::{self, Actions, Decision, Path, Request};
-use crate::policy::reason::{self, Budget, Unknown, Verdict};
+use crate::policy::reason::{self, catalogue_case, Budget, Unknown, Verdict};
 
 /// Counterexamples shown at most, over every class.
 pub const MAX_COUNTEREXAMPLES: usize = 10;
@@ -25,16 +27,53 @@ pub const CLASS_STEPS: u64 = 200_000;
 /// Search steps for one class and one direction, at least (a smaller share is not worth
 /// starting).
 pub const MIN_CLASS_STEPS: u64 = 10_000;
-/// Search steps for the whole plan, both directions: shared out evenly between the classes,
-/// so many classes each get less rather than the plan waiting longer.
-pub const TOTAL_STEPS: u64 = 20_000_000;
+/// Search steps for the whole plan, both directions: one pool the classes draw on in turn
+/// ([`StepPool`]), so many classes each get less rather than the plan waiting longer. At the
+/// worst case's cost per step (BENCHMARKS.md) the pool is a few seconds.
+pub const TOTAL_STEPS: u64 = 8_000_000;
 /// Classes decided at most; the others are reported as not decided.
 pub const MAX_CLASSES: usize = 200;
 
-/// The step budget of each class when `classes` are searched in both directions.
+/// The step budget of each class when `classes` are searched in both directions and each
+/// spends its whole share (the first share [`StepPool`] gives).
 pub fn class_steps(classes: usize) -> u64 {
     let searched = classes.clamp(1, MAX_CLASSES) as u64;
     (TOTAL_STEPS / (2 * searched)).clamp(MIN_CLASS_STEPS, CLASS_STEPS)
+}
+
+/// The plan's steps: [`TOTAL_STEPS`] shared by the searches still to run. Each search gets an
+/// even share of what is left (at most [`CLASS_STEPS`], at least [`MIN_CLASS_STEPS`] while
+/// the pool holds that much) and the pool is charged what it really used, so what a quick
+/// class leaves goes to the classes after it. Counted, so the same on every machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepPool {
+    pub left: u64,
+    pub searches: u64,
+}
+
+impl StepPool {
+    /// A pool for `classes` classes, each searched in both directions.
+    pub fn new(classes: usize) -> StepPool {
+        StepPool {
+            left: TOTAL_STEPS,
+            searches: 2 * classes.clamp(1, MAX_CLASSES) as u64,
+        }
+    }
+
+    /// The next search's budget; `None` when the pool no longer holds [`MIN_CLASS_STEPS`].
+    pub fn share(&self) -> Option<u64> {
+        if self.left < MIN_CLASS_STEPS {
+            return None;
+        }
+        let even = self.left / self.searches.max(1);
+        Some(even.clamp(MIN_CLASS_STEPS, CLASS_STEPS))
+    }
+
+    /// Charges one search (searched or not) what it used.
+    pub fn spend(&mut self, used: u64) {
+        self.left = self.left.saturating_sub(used);
+        self.searches = self.searches.saturating_sub(1);
+    }
 }
 
 /// The combined answer.
@@ -70,6 +109,8 @@ pub struct Counterexample {
     /// The decision today: the statement (or the missing Allow) that no longer denies.
     pub old: Decision,
     pub new: Decision,
+    /// Where a value could not be made concrete, and why (`policy::reason`'s notes).
+    pub notes: Vec<String>,
 }
 
 /// Why a class got no answer.
@@ -123,10 +164,7 @@ pub struct AccessProof {
 /// as it will really be after the apply (`plan::projected`), `live` the organization now.
 pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessProof {
     let classes = classes::touched(changes, projected, live);
-    let budget = Budget {
-        max_steps: class_steps(classes.len()),
-        max_witnesses: MAX_COUNTEREXAMPLES,
-    };
+    let mut pool = StepPool::new(classes.len());
     let mut proof = AccessProof {
         verdict: ProofVerdict::Proved,
         classes: classes.len(),
@@ -146,9 +184,13 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
             });
             continue;
         }
-        let forward = reason::new_access(&class.old, &class.new, &class.constants, budget);
+        let forward = search(&mut pool, |b| {
+            reason::new_access_with_stats(&class.old, &class.new, &class.constants, b)
+        });
         record_forward(&mut proof, class, forward);
-        let backward = reason::newly_denied(&class.old, &class.new, &class.constants, budget);
+        let backward = search(&mut pool, |b| {
+            reason::newly_denied_with_stats(&class.old, &class.new, &class.constants, b)
+        });
         if let Some(d) = denied_patterns(class, backward) {
             merge_denied(&mut proof.newly_denied, d);
         }
@@ -161,6 +203,21 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
         ProofVerdict::Proved
     };
     proof
+}
+
+/// One search on the pool's next share, charged what it used; out of budget when the pool
+/// is spent.
+fn search(pool: &mut StepPool, run: impl FnOnce(Budget) -> (Verdict, u64)) -> Verdict {
+    let Some(max_steps) = pool.share() else {
+        pool.spend(0);
+        return Verdict::Unknown(Unknown::Budget);
+    };
+    let (verdict, used) = run(Budget {
+        max_steps,
+        max_witnesses: MAX_COUNTEREXAMPLES,
+    });
+    pool.spend(used);
+    verdict
 }
 
 fn record_forward(proof: &mut AccessProof, class: &classes::Class, verdict: Verdict) {
@@ -182,6 +239,7 @@ fn record_forward(proof: &mut AccessProof, class: &classes::Class, verdict: Verd
                     request: w.request,
                     old,
                     new,
+                    notes: w.notes,
                 });
             }
         }
@@ -242,8 +300,8 @@ fn denied_patterns(class: &classes::Class, verdict: Verdict) -> Option<DeniedPat
     })
 }
 
-/// The action patterns of the Deny statement that decided (`NotAction` ones prefixed with
-/// `all but`); `None` for a missing Allow.
+/// The action patterns of the Deny statement that decided, in the IAM catalogue's casing
+/// (`NotAction` ones prefixed with `all but`); `None` for a missing Allow.
 fn denying_actions(path: &Path, decision: &Decision) -> Option<Vec<String>> {
     let Decision::Deny(by) = decision else {
         return None;
@@ -259,9 +317,10 @@ fn denying_actions(path: &Path, decision: &Decision) -> Option<Vec<String>> {
         .filter(|p| p.name == by.policy)
         .flat_map(|p| &p.policy.statements)
         .find(|s| s.name == by.statement)?;
+    let cased = |a: &[String]| a.iter().map(|p| catalogue_case(p)).collect::<Vec<_>>();
     match &statement.actions {
-        Actions::Action(a) => Some(a.clone()),
-        Actions::NotAction(a) => Some(vec![format!("all but {}", a.join(", "))]),
+        Actions::Action(a) => Some(cased(a)),
+        Actions::NotAction(a) => Some(vec![format!("all but {}", cased(a).join(", "))]),
         Actions::Missing => None,
     }
 }

@@ -5,11 +5,14 @@
 //! JSON, and follows the evaluator's semantics: `formula` states the question as a Boolean
 //! formula over atoms (one statement part reading one request variable), `search` walks its
 //! disjunctions, `glob` and `domain` decide each variable (automata for strings, covering
-//! candidates for numbers, dates and addresses), `values` makes counterexamples readable.
-//! Every counterexample is replayed through [`decide`] on both sides before it is reported.
+//! candidates for numbers, dates and addresses), `values` makes counterexamples readable and
+//! `concrete` makes them concrete (a catalogue action, a principal ARN in the account, a real
+//! region, an ARN of the action's resource type). Every counterexample is replayed through
+//! [`decide`] on both sides before it is reported.
 //!
 //! The fragment it decides, and what makes it answer UNKNOWN, is in docs/access-proof.md.
 
+mod concrete;
 mod domain;
 mod formula;
 mod glob;
@@ -19,6 +22,8 @@ mod values;
 use crate::policy::eval::{decide, Decision, Level, Path, Request};
 use formula::{Compiler, Var, F};
 use search::{Model, Search, Value};
+
+pub use values::catalogue_case;
 
 /// Constants fixed for one account class: policy variables that resolve to them are decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +56,8 @@ pub struct Witness {
     pub request: Request,
     pub old: Decision,
     pub new: Decision,
+    /// Where a value could not be made concrete (the search's own value was kept), and why.
+    pub notes: Vec<String>,
 }
 
 /// Why the procedure gave no answer.
@@ -107,6 +114,17 @@ fn question(c: &mut Compiler, old: &Path, new: &Path) -> F {
 
 /// Is there a request that `new` allows and `old` denies, at one position?
 pub fn new_access(old: &Path, new: &Path, constants: &Constants, budget: Budget) -> Verdict {
+    new_access_with_stats(old, new, constants, budget).0
+}
+
+/// [`new_access`], and the steps it used: the search's and those spent making its
+/// counterexamples concrete (at most a little over the budget, which is checked per step).
+pub fn new_access_with_stats(
+    old: &Path,
+    new: &Path,
+    constants: &Constants,
+    budget: Budget,
+) -> (Verdict, u64) {
     let mut c = Compiler::new([old, new], constants);
     let root = question(&mut c, old, new);
     let steps = glob::Steps {
@@ -116,42 +134,76 @@ pub fn new_access(old: &Path, new: &Path, constants: &Constants, budget: Budget)
     let want = budget.max_witnesses.max(1);
     let mut s = Search::new(&c.atoms, &c.pins, constants, steps, want);
     let exhausted = s.run(&root).is_err();
+    let mut concrete = concrete::Concretizer::new(old, new, constants);
+    let found = confirm(old, new, &s.models, &c.pins, &mut concrete);
+    let used = s.steps.used.saturating_add(concrete.work);
+    let verdict = match found {
+        Err(bug) => Verdict::Unknown(bug),
+        Ok(w) if !w.is_empty() => Verdict::NewAccess(w),
+        Ok(_) => match s
+            .approx
+            .clone()
+            .or(approx_models(old, new, &s.models, &c.pins))
+        {
+            Some((construct, statement)) => Verdict::Unknown(Unknown::Unsupported {
+                construct,
+                statement,
+            }),
+            None if exhausted => Verdict::Unknown(Unknown::Budget),
+            None => Verdict::Proved,
+        },
+    };
+    (verdict, used)
+}
+
+/// The models the evaluator confirms, made concrete; an error when it refutes an exact one.
+fn confirm(
+    old: &Path,
+    new: &Path,
+    models: &[Model],
+    pins: &[(String, String, bool)],
+    concrete: &mut concrete::Concretizer<'_>,
+) -> Result<Vec<Witness>, Unknown> {
     let mut witnesses: Vec<Witness> = Vec::new();
-    let mut approx = s.approx.clone();
-    for m in &s.models {
-        let request = request(m, &c.pins);
+    for m in models {
+        let request = request(m, pins);
         let (o, n) = (decide(old, &request), decide(new, &request));
         if !n.is_denied() && o.is_denied() {
-            if !witnesses.iter().any(|w| w.request == request) {
-                witnesses.push(Witness {
-                    request,
-                    old: o,
-                    new: n,
-                });
+            let w = Witness {
+                request,
+                old: o,
+                new: n,
+                notes: Vec::new(),
+            };
+            let w = concrete.witness(&m.actions, w);
+            if !witnesses.iter().any(|x| x.request == w.request) {
+                witnesses.push(w);
             }
-        } else if m.approx {
-            approx = approx.or(Some((
-                "a counterexample on an approximation".into(),
-                "".into(),
-            )));
-        } else {
-            return Verdict::Unknown(Unknown::Unsupported {
+        } else if !m.approx {
+            return Err(Unknown::Unsupported {
                 construct: format!("internal error: the evaluator does not confirm {request:?}"),
                 statement: String::new(),
             });
         }
     }
-    if !witnesses.is_empty() {
-        return Verdict::NewAccess(witnesses);
-    }
-    match approx {
-        Some((construct, statement)) => Verdict::Unknown(Unknown::Unsupported {
-            construct,
-            statement,
-        }),
-        None if exhausted => Verdict::Unknown(Unknown::Budget),
-        None => Verdict::Proved,
-    }
+    Ok(witnesses)
+}
+
+/// "A counterexample on an approximation" when some approximate model did not replay.
+fn approx_models(
+    old: &Path,
+    new: &Path,
+    models: &[Model],
+    pins: &[(String, String, bool)],
+) -> Option<(String, String)> {
+    models
+        .iter()
+        .filter(|m| m.approx)
+        .any(|m| {
+            let r = request(m, pins);
+            decide(new, &r).is_denied() || !decide(old, &r).is_denied()
+        })
+        .then(|| ("a counterexample on an approximation".into(), String::new()))
 }
 
 /// The request a model stands for: its values, the pinned keys, and a region when nothing
@@ -182,6 +234,16 @@ fn request(m: &Model, pins: &[(String, String, bool)]) -> Request {
 /// The reverse question, for the "newly denied" summary: requests `old` allows and `new` denies.
 pub fn newly_denied(old: &Path, new: &Path, constants: &Constants, budget: Budget) -> Verdict {
     new_access(new, old, constants, budget)
+}
+
+/// [`newly_denied`], and the steps it used.
+pub fn newly_denied_with_stats(
+    old: &Path,
+    new: &Path,
+    constants: &Constants,
+    budget: Budget,
+) -> (Verdict, u64) {
+    new_access_with_stats(new, old, constants, budget)
 }
 
 #[cfg(test)]

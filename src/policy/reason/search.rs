@@ -28,6 +28,9 @@ pub enum Value {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub values: BTreeMap<Var, Value>,
+    /// The action's constraints: pattern lists (lower-cased) and whether the action must
+    /// match one of them (for `concrete`, which picks a catalogue action inside them).
+    pub actions: Vec<(Vec<String>, bool)>,
     /// Some literal in it reads an approximate atom.
     pub approx: bool,
 }
@@ -186,7 +189,16 @@ impl<'a> Search<'a> {
                 values.insert(var, v);
             }
         }
-        self.models.push(Model { values, approx });
+        let lits = self.lits(&Var::Action, assign);
+        let actions = patterns(self.atoms, &lits)
+            .into_iter()
+            .map(|(p, want)| (p.to_vec(), want))
+            .collect();
+        self.models.push(Model {
+            values,
+            actions,
+            approx,
+        });
         Ok(self.models.len() >= self.want)
     }
 

@@ -51,6 +51,12 @@ fn removing_a_deny_names_its_action() {
         panic!("expected new access");
     };
     assert_eq!(ws[0].request.action, "s3:DeleteBucket");
+    // A bucket's ARN, not an object's: the action's resource type.
+    let res = ws[0].request.resource.as_deref().unwrap_or_default();
+    assert!(
+        res.starts_with("arn:aws:s3:::") && !res.contains('/'),
+        "{res}"
+    );
     assert!(matches!(ws[0].old, Decision::Deny(_)));
     assert_eq!(ws[0].new, Decision::Allow);
 }
@@ -216,4 +222,149 @@ fn denies_only_service_linked_roles_meet_deny_nothing() {
     };
     let arn = ws[0].request.values("aws:PrincipalArn").unwrap_or_default();
     assert!(arn[0].contains(":role/ops"), "{arn:?}");
+}
+
+/// The witnesses of a removed Deny, each checked to replay on both sides and to be concrete:
+/// a catalogue action in catalogue casing, a principal ARN in the account with no wildcard,
+/// a real region, a concrete resource.
+fn concrete_witnesses(old: &Path, new: &Path) -> Vec<Witness> {
+    let k = Constants {
+        account_id: "210987654321".into(),
+        ..Constants::default()
+    };
+    let Verdict::NewAccess(ws) = new_access(old, new, &k, Budget::default()) else {
+        panic!("expected new access");
+    };
+    for w in &ws {
+        let r = &w.request;
+        assert!(
+            decide(old, r).is_denied() && !decide(new, r).is_denied(),
+            "{w:?}"
+        );
+        assert_eq!(
+            (decide(old, r), decide(new, r)),
+            (w.old.clone(), w.new.clone())
+        );
+        assert_eq!(values::canonical_action(&r.action), r.action, "{w:?}");
+        let (svc, name) = r.action.split_once(':').expect("service:Action");
+        let cat = crate::policy::iam::catalogue();
+        assert!(
+            cat.service(svc).and_then(|s| s.action(name)).is_some(),
+            "{w:?}"
+        );
+        let arn = r.values("aws:PrincipalArn").expect("a principal");
+        assert!(!arn[0].contains(['*', '?']), "{w:?}");
+        assert!(arn[0].contains(":210987654321:"), "{w:?}");
+        let region = r.values("aws:RequestedRegion").expect("a region");
+        assert!(values::REGIONS.contains(&region[0].as_str()), "{w:?}");
+        let res = r.resource.as_deref().expect("a resource");
+        assert!(res == "*" || !res.contains(['*', '?']), "{w:?}");
+        assert!(w.notes.is_empty(), "{w:?}");
+    }
+    ws
+}
+
+#[test]
+fn removing_a_deny_on_a_service_wildcard_names_a_real_action_of_it() {
+    let ws = concrete_witnesses(&path(&[deny(&["s3:*"])]), &path(&[]));
+    assert!(
+        ws.iter().all(|w| w.request.action.starts_with("s3:")),
+        "{ws:?}"
+    );
+    // A common action of the service comes first.
+    assert_eq!(ws[0].request.action, "s3:GetObject");
+}
+
+/// `*` used to give the made-up action `example`; now it is a catalogue action.
+#[test]
+fn removing_a_deny_on_everything_names_a_catalogue_action() {
+    let all = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"StringLike": {"aws:RequestedRegion": ["ap-*"]}}}]});
+    let ws = concrete_witnesses(&path(&[all]), &path(&[]));
+    let region = ws[0]
+        .request
+        .values("aws:RequestedRegion")
+        .unwrap_or_default();
+    assert!(region[0].starts_with("ap-"), "{ws:?}");
+}
+
+/// A Deny on principals matched by wildcards gives a principal of the class's account with
+/// none left: the root user for `:root`, a role named from the pattern for `role/ops*`.
+#[test]
+fn witness_principals_carry_no_wildcard() {
+    let on = |pats: &[&str]| {
+        json!({"Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": pats}}}]})
+    };
+    let ws = concrete_witnesses(&path(&[on(&["arn:aws:iam::*:root"])]), &path(&[]));
+    let arn = ws[0].request.values("aws:PrincipalArn").unwrap_or_default();
+    assert_eq!(arn[0], "arn:aws:iam::210987654321:root");
+    assert_eq!(
+        ws[0].request.values("aws:PrincipalType"),
+        Some(&["Account".to_owned()][..])
+    );
+    let ws = concrete_witnesses(&path(&[on(&["arn:aws:iam::*:role/ops*"])]), &path(&[]));
+    let arn = ws[0].request.values("aws:PrincipalArn").unwrap_or_default();
+    assert_eq!(arn[0], "arn:aws:iam::210987654321:role/ops");
+}
+
+/// The action the statement that denied it names is preferred, in catalogue casing, and the
+/// resource is an ARN of the action's resource type, in the pattern the statement names.
+#[test]
+fn the_witness_takes_the_responsible_statements_action_and_a_typed_resource() {
+    let d = json!({"Statement": [{"Sid": "Logs", "Effect": "Deny",
+        "Action": ["s3:deletebucket", "s3:putbucketpolicy"], "Resource": "arn:aws:s3:::logs-*"}]});
+    let ws = concrete_witnesses(&path(&[d]), &path(&[]));
+    let w = &ws[0];
+    assert_eq!(w.request.action, "s3:DeleteBucket", "{w:?}");
+    let res = w.request.resource.as_deref().unwrap_or_default();
+    assert!(
+        res.starts_with("arn:aws:s3:::logs-") && !res.contains('/'),
+        "{w:?}"
+    );
+}
+
+/// An action that takes no resource gets `*`, as AWS's policies name it.
+#[test]
+fn an_action_without_a_resource_type_gets_a_star() {
+    let ws = concrete_witnesses(&path(&[deny(&["s3:ListAllMyBuckets"])]), &path(&[]));
+    assert_eq!(ws[0].request.action, "s3:ListAllMyBuckets");
+    assert_eq!(ws[0].request.resource.as_deref(), Some("*"));
+}
+
+/// A value nothing concrete fits stays, and the witness says so.
+#[test]
+fn an_action_outside_the_catalogue_is_kept_with_a_note() {
+    let Verdict::NewAccess(ws) = check(&path(&[deny(&["nosuch:thing"])]), &path(&[])) else {
+        panic!("expected new access");
+    };
+    assert_eq!(ws[0].request.action, "nosuch:thing");
+    assert!(
+        ws[0].notes.iter().any(|n| n.contains("IAM catalogue")),
+        "{:?}",
+        ws[0]
+    );
+}
+
+#[test]
+fn steps_are_reported() {
+    let (v, used) = new_access_with_stats(
+        &path(&[deny(&["s3:*"])]),
+        &path(&[]),
+        &Constants::default(),
+        Budget::default(),
+    );
+    assert!(matches!(v, Verdict::NewAccess(_)));
+    assert!(used > 0 && used <= Budget::default().max_steps, "{used}");
+    let (v, used) = new_access_with_stats(
+        &path(&[deny(&["s3:*"])]),
+        &path(&[]),
+        &Constants::default(),
+        Budget {
+            max_steps: 1,
+            max_witnesses: 10,
+        },
+    );
+    assert_eq!(v, Verdict::Unknown(Unknown::Budget));
+    assert!(used > 1, "{used}");
 }

@@ -1,10 +1,50 @@
 //! Readable values: the candidates tried before the automata (so a counterexample names
-//! `s3:deletebucket` rather than the shortest string that happens to work), and the values
-//! a counterexample gets for the keys no policy reads. Every candidate is checked against the
-//! constraints before use, so nothing here decides an answer.
+//! `s3:deletebucket` rather than the shortest string that happens to work), the values
+//! a counterexample gets for the keys no policy reads, and what `concrete` draws on (real
+//! regions, the catalogue's actions, catalogue casing). Every candidate is checked against
+//! the constraints before use, so nothing here decides an answer.
+
+use std::sync::OnceLock;
 
 use super::formula::PRINCIPAL_ARN;
 use super::Constants;
+use crate::policy::iam;
+
+/// AWS's commercial regions, the common ones first: the regions a counterexample names.
+pub const REGIONS: &[&str] = &[
+    "us-east-1",
+    "eu-west-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+];
 
 /// Common actions, tried after the policies' own literals.
 const ACTIONS: &[&str] = &[
@@ -91,5 +131,115 @@ pub fn canonical_action(a: &str) -> String {
     match cat.service(svc).and_then(|s| s.action(name)) {
         Some(act) => format!("{svc}:{}", act.name),
         None => a.to_owned(),
+    }
+}
+
+/// Every catalogue action as `(service:name lower-cased, service:Name)`, the common ones
+/// first, built once.
+pub fn catalogue_actions() -> &'static [(String, String)] {
+    static ALL: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let all = iam::catalogue().services().iter().flat_map(|s| {
+            s.actions
+                .iter()
+                .map(move |a| format!("{}:{}", s.prefix, a.name))
+        });
+        let mut out: Vec<(String, String)> = ACTIONS
+            .iter()
+            .map(|a| canonical_action(a))
+            .chain(all)
+            .map(|a| (a.to_ascii_lowercase(), a))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|(lower, _)| seen.insert(lower.clone()));
+        out
+    })
+}
+
+/// The first entries of [`catalogue_actions`]: the common actions.
+pub fn common_actions() -> &'static [(String, String)] {
+    let all = catalogue_actions();
+    &all[..ACTIONS.len().min(all.len())]
+}
+
+/// An action pattern in catalogue casing (`s3:get*` becomes `s3:Get*`): a known action as
+/// the catalogue spells it, a wildcard pattern cased like the first catalogue action it
+/// matches; anything else as it is.
+pub fn catalogue_case(p: &str) -> String {
+    let Some((svc, name)) = p.split_once(':') else {
+        return p.to_owned();
+    };
+    let Some(s) = iam::catalogue().service(svc) else {
+        return p.to_owned();
+    };
+    s.matching(name)
+        .find_map(|a| recase(name, a.name))
+        .map_or_else(|| p.to_owned(), |n| format!("{}:{n}", s.prefix))
+}
+
+/// `pattern` with each literal character in the case of the character of `text` it matches
+/// (case-insensitively; `*` and `?` as IAM reads them), or `None` when it does not match.
+fn recase(pattern: &str, text: &str) -> Option<String> {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (n, k) = (p.len(), t.len());
+    // m[i][j]: p[i..] matches t[j..].
+    let mut m = vec![vec![false; k + 1]; n + 1];
+    m[n][k] = true;
+    for i in (0..n).rev() {
+        for j in (0..=k).rev() {
+            m[i][j] = match p[i] {
+                '*' => m[i + 1][j] || (j < k && m[i][j + 1]),
+                '?' => j < k && m[i + 1][j + 1],
+                c => j < k && t[j].eq_ignore_ascii_case(&c) && m[i + 1][j + 1],
+            };
+        }
+    }
+    if !m[0][0] {
+        return None;
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < n {
+        match p[i] {
+            '*' if m[i + 1][j] => {
+                out.push('*');
+                i += 1;
+            }
+            '*' => j += 1,
+            c => {
+                out.push(if c == '?' { c } else { t[j] });
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_take_the_catalogues_casing() {
+        assert_eq!(catalogue_case("s3:deletebucket"), "s3:DeleteBucket");
+        assert_eq!(catalogue_case("s3:get*"), "s3:Get*");
+        assert_eq!(catalogue_case("s3:*bucket?olicy"), "s3:*Bucket?olicy");
+        assert_eq!(catalogue_case("s3:*"), "s3:*");
+        // Unknown services and actions, and patterns without a service, stay as they are.
+        assert_eq!(catalogue_case("nosuch:thing"), "nosuch:thing");
+        assert_eq!(catalogue_case("s3:nosuchaction"), "s3:nosuchaction");
+        assert_eq!(catalogue_case("*"), "*");
+    }
+
+    #[test]
+    fn the_catalogue_list_is_cased_and_unique() {
+        let all = catalogue_actions();
+        assert!(all.len() > 10_000, "{}", all.len());
+        assert_eq!(all[0].1, "s3:GetObject");
+        let mut lower: Vec<&String> = all.iter().map(|(l, _)| l).collect();
+        lower.sort();
+        lower.dedup();
+        assert_eq!(lower.len(), all.len());
+        assert!(REGIONS.iter().all(|r| r.split('-').count() == 3));
     }
 }
