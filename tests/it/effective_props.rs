@@ -240,37 +240,46 @@ fn levels() -> impl Strategy<Value = Vec<Vec<(String, Value)>>> {
     })
 }
 
+/// The effective policy of `levels` (root first), and what it refuses, equal the simple
+/// implementation's; `case` names the case in a failure.
+fn agrees_with_simple(levels: &[Vec<(String, Value)>], case: &str) -> Result<(), TestCaseError> {
+    let typed: Vec<Level> = levels
+        .iter()
+        .enumerate()
+        .map(|(i, ps)| Level {
+            target: format!("level {i}"),
+            policies: ps
+                .iter()
+                .map(|(n, d)| Attached {
+                    name: n.clone(),
+                    document: d.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let got = effective(&typed);
+    let (want, mut want_refused) = simple(levels);
+    prop_assert_eq!(&got.document, &want, "{}", case);
+    let mut got_refused: Vec<(String, String, &'static str)> = got
+        .findings
+        .iter()
+        .filter_map(|f| match f.problem {
+            Problem::NotAllowed(op) => Some((f.policy.clone(), f.path.clone(), op.key())),
+            _ => None,
+        })
+        .collect();
+    got_refused.sort();
+    want_refused.sort();
+    prop_assert_eq!(got_refused, want_refused, "{}", case);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn the_effective_policy_equals_the_simple_implementation(levels in levels()) {
-        let typed: Vec<Level> = levels
-            .iter()
-            .enumerate()
-            .map(|(i, ps)| Level {
-                target: format!("level {i}"),
-                policies: ps
-                    .iter()
-                    .map(|(n, d)| Attached { name: n.clone(), document: d.clone() })
-                    .collect(),
-            })
-            .collect();
-        let got = effective(&typed);
-        let (want, want_refused) = simple(&levels);
-        prop_assert_eq!(&got.document, &want);
-        let mut got_refused: Vec<(String, String, &'static str)> = got
-            .findings
-            .iter()
-            .filter_map(|f| match f.problem {
-                Problem::NotAllowed(op) => Some((f.policy.clone(), f.path.clone(), op.key())),
-                _ => None,
-            })
-            .collect();
-        let mut want_refused = want_refused;
-        got_refused.sort();
-        want_refused.sort();
-        prop_assert_eq!(got_refused, want_refused);
+        agrees_with_simple(&levels, "random operators")?;
     }
 }
 
@@ -358,31 +367,6 @@ proptest! {
 
     #[test]
     fn every_types_effective_policy_equals_the_simple_implementation((ty, levels) in typed_levels()) {
-        let typed: Vec<Level> = levels
-            .iter()
-            .enumerate()
-            .map(|(i, ps)| Level {
-                target: format!("level {i}"),
-                policies: ps
-                    .iter()
-                    .map(|(n, d)| Attached { name: n.clone(), document: d.clone() })
-                    .collect(),
-            })
-            .collect();
-        let got = effective(&typed);
-        let (want, want_refused) = simple(&levels);
-        prop_assert_eq!(&got.document, &want, "{}", ty);
-        let mut got_refused: Vec<(String, String, &'static str)> = got
-            .findings
-            .iter()
-            .filter_map(|f| match f.problem {
-                Problem::NotAllowed(op) => Some((f.policy.clone(), f.path.clone(), op.key())),
-                _ => None,
-            })
-            .collect();
-        let mut want_refused = want_refused;
-        got_refused.sort();
-        want_refused.sort();
-        prop_assert_eq!(got_refused, want_refused, "{}", ty);
+        agrees_with_simple(&levels, &ty)?;
     }
 }
