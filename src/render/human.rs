@@ -411,6 +411,21 @@ pub(crate) struct LockoutGroup<'a> {
     pub accounts: Vec<&'a str>,
 }
 
+/// [`group_lockouts`] for the lockout proof's findings (`validate`'s report, SARIF).
+pub(crate) fn group_proved_lockouts(
+    lockouts: &[crate::plan::verify::Lockout],
+) -> Vec<LockoutGroup<'_>> {
+    group_lockouts(lockouts.iter().map(|l| {
+        (
+            l.principal.as_str(),
+            l.by.as_str(),
+            l.action.as_str(),
+            l.resource.as_str(),
+            l.account.as_str(),
+        )
+    }))
+}
+
 /// Groups `(principal, cause, action, resource, account)` lockouts by principal and cause, so
 /// one edit reads as a few lines, not hundreds.
 pub(crate) fn group_lockouts<'a>(

@@ -50,15 +50,7 @@ pub fn validation_sarif(src: &Sources<'_>, d: &Desired, v: &Validation) -> Value
         results.push(result(ASSERT_RULE, "error", &text, location(file, line, 1)));
     }
     // One result per principal and cause, as the human report groups them.
-    let groups = super::human::group_lockouts(v.lockouts.iter().map(|l| {
-        (
-            l.principal.as_str(),
-            l.by.as_str(),
-            l.action.as_str(),
-            l.resource.as_str(),
-            l.account.as_str(),
-        )
-    }));
+    let groups = super::human::group_proved_lockouts(&v.lockouts);
     for g in groups {
         // The principal's key: the deployer, break-glass, else the member role (or the
         // `[organization]` table, where its default applies).

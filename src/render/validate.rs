@@ -32,15 +32,7 @@ pub fn validation_human(env: &str, d: &Desired, v: &Validation) -> String {
         let _ = writeln!(out, "  {}", visible(&line));
     }
     // One line per principal and cause, listing the actions, resources and accounts.
-    let groups = super::human::group_lockouts(v.lockouts.iter().map(|l| {
-        (
-            l.principal.as_str(),
-            l.by.as_str(),
-            l.action.as_str(),
-            l.resource.as_str(),
-            l.account.as_str(),
-        )
-    }));
+    let groups = super::human::group_proved_lockouts(&v.lockouts);
     for g in groups {
         let line = format!(
             "LOCKOUT {} would be denied {} on {} in {}: {}",
