@@ -18,7 +18,8 @@
 //! When no replacement replays, the search's value stays and the witness says so in a note.
 //! The work done here (candidates checked, statements replayed) is counted like search steps.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use super::values::{catalogue_actions, common_actions, REGIONS};
 use super::{Constants, Witness};
@@ -29,8 +30,6 @@ use crate::policy::iam::{self, Action, Service};
 
 /// Replays tried at most per variable of one witness.
 const MAX_REPLAYS: usize = 32;
-/// Catalogue actions checked at most per witness (the catalogue holds about 22,000).
-const MAX_ACTIONS_CHECKED: usize = 30_000;
 /// The account a principal gets when the class has none (unit tests).
 const SAMPLE_ACCOUNT: &str = "111122223333";
 
@@ -47,6 +46,10 @@ pub struct Concretizer<'a> {
     weight: u64,
     /// Work done, in steps.
     pub work: u64,
+    /// The catalogue look-up stops once `work` reaches this.
+    limit: u64,
+    /// Candidate actions by (action constraints, responsible patterns, search's action).
+    actions: HashMap<String, Vec<String>>,
 }
 
 fn statements(p: &Path) -> u64 {
@@ -81,7 +84,8 @@ fn catalogue_action(a: &str) -> Option<(&'static Service, &'static Action)> {
 }
 
 impl<'a> Concretizer<'a> {
-    pub fn new(old: &'a Path, new: &'a Path, k: &Constants) -> Concretizer<'a> {
+    /// `limit`: the steps the catalogue look-up may take in all (the search's own budget).
+    pub fn new(old: &'a Path, new: &'a Path, k: &Constants, limit: u64) -> Concretizer<'a> {
         let account = if is_account_id(&k.account_id) {
             k.account_id.clone()
         } else {
@@ -93,6 +97,8 @@ impl<'a> Concretizer<'a> {
             account,
             weight: statements(old) + statements(new) + 1,
             work: 0,
+            limit,
+            actions: HashMap::new(),
         }
     }
 
@@ -134,33 +140,17 @@ impl<'a> Concretizer<'a> {
         let current = w.request.action.clone();
         let real = catalogue_action(&current).is_some();
         let named = responsible_actions(self.old, &w.old);
-        let holds = |a: &str| {
-            lits.iter()
-                .all(|(p, want)| p.iter().any(|p| glob(p, a)) == *want)
-        };
-        let positive: Vec<&String> = lits
-            .iter()
-            .filter(|(_, want)| *want)
-            .flat_map(|(p, _)| p)
-            .collect();
-        let sources = named
-            .iter()
-            .filter(|p| concrete(p))
-            .cloned()
-            .chain(named.iter().flat_map(|p| matching(p)))
-            .chain(real.then(|| current.to_ascii_lowercase()))
-            .chain(positive.into_iter().flat_map(|p| matching(p)))
-            .chain(catalogue_actions().iter().map(|(lower, _)| lower.clone()));
-        let mut seen = HashSet::new();
-        let mut replays = 0;
-        for lower in sources.take(MAX_ACTIONS_CHECKED) {
-            self.work += 1;
-            if !seen.insert(lower.clone()) || !holds(&lower) {
-                continue;
+        let key = format!("{lits:?} {named:?} {real} {current}");
+        let cands = match self.actions.get(&key) {
+            Some(c) => c.clone(),
+            None => {
+                let own = real.then(|| current.to_ascii_lowercase());
+                let c = self.action_candidates(lits, &named, own);
+                self.actions.insert(key, c.clone());
+                c
             }
-            let Some(name) = catalogue_name(&lower) else {
-                continue;
-            };
+        };
+        for name in cands {
             let r = Request {
                 action: name,
                 ..w.request.clone()
@@ -168,16 +158,48 @@ impl<'a> Concretizer<'a> {
             if self.adopt(w, r) {
                 return;
             }
-            replays += 1;
-            if replays >= MAX_REPLAYS {
-                break;
-            }
         }
         if !real {
+            let cut = if self.work >= self.limit {
+                " (the look-up stopped at the search's step budget)"
+            } else {
+                ""
+            };
             w.notes.push(format!(
-                "no action of the IAM catalogue fits this counterexample; `{current}` is the search's own value"
+                "no action of the IAM catalogue fits this counterexample{cut}; `{current}` is the search's own value"
             ));
         }
+    }
+
+    /// Catalogue actions (in catalogue casing) inside the model's action language, best
+    /// first, at most [`MAX_REPLAYS`]; every name looked at and pattern tried is counted.
+    fn action_candidates(
+        &mut self,
+        lits: &ActionLits,
+        named: &[String],
+        current: Option<String>,
+    ) -> Vec<String> {
+        let per_item = 1 + lits.iter().map(|(p, _)| p.len() as u64).sum::<u64>();
+        let holds = |a: &str| {
+            lits.iter()
+                .all(|(p, want)| p.iter().any(|p| glob(p, a)) == *want)
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (lower, want_named) in action_sources(named, current) {
+            if self.work >= self.limit || out.len() >= MAX_REPLAYS {
+                break;
+            }
+            self.work += per_item + if want_named { named.len() as u64 } else { 0 };
+            if want_named && !named.iter().any(|p| glob(p, &lower)) {
+                continue;
+            }
+            if !holds(&lower) || !seen.insert(lower.to_string()) {
+                continue;
+            }
+            out.extend(catalogue_name(&lower));
+        }
+        out
     }
 
     fn principal(&mut self, w: &mut Witness) {
@@ -382,29 +404,55 @@ fn resource_candidates(
     (out, other)
 }
 
-/// The lower-cased catalogue actions a lower-cased pattern matches, common ones first when
-/// its service is known.
-fn matching(p: &str) -> Box<dyn Iterator<Item = String> + '_> {
-    if let Some((svc, name)) = p.split_once(':').filter(|(s, _)| concrete(s)) {
-        let Some(s) = iam::catalogue().service(svc) else {
-            return Box::new(std::iter::empty());
-        };
-        let prefix = s.prefix.to_ascii_lowercase();
+/// Lower-cased actions to try, best first, each with whether it must match one of the
+/// statement's own patterns: the statement's literal actions; the actions of the services
+/// its patterns name (common ones first); the search's own action when it is a catalogue
+/// action; the whole catalogue for a pattern whose service is a wildcard; the whole
+/// catalogue (common actions first).
+fn action_sources(
+    named: &[String],
+    current: Option<String>,
+) -> impl Iterator<Item = (Cow<'_, str>, bool)> + '_ {
+    let cat = iam::catalogue();
+    let literals = named.iter().filter(|p| concrete(p));
+    let mut services: Vec<&'static Service> = named
+        .iter()
+        .filter(|p| !concrete(p))
+        .filter_map(|p| p.split_once(':'))
+        .filter(|(svc, _)| concrete(svc))
+        .filter_map(|(svc, _)| cat.service(svc))
+        .collect();
+    services.dedup_by_key(|s| s.prefix);
+    let in_services = services.into_iter().flat_map(|s| {
+        let prefix = format!("{}:", s.prefix.to_ascii_lowercase());
         let common = common_actions()
             .iter()
-            .filter(move |(lower, _)| glob(p, lower))
-            .map(|(lower, _)| lower.clone());
+            .filter(move |(l, _)| l.starts_with(&prefix))
+            .map(|(l, _)| Cow::Borrowed(l.as_str()));
         let own = s
-            .matching(name)
-            .map(move |a| format!("{prefix}:{}", a.name.to_ascii_lowercase()));
-        return Box::new(common.chain(own));
-    }
-    Box::new(
+            .actions
+            .iter()
+            .map(move |a| Cow::Owned(format!("{}:{}", s.prefix, a.name).to_ascii_lowercase()));
+        common.chain(own)
+    });
+    let wild = named
+        .iter()
+        .any(|p| p.split_once(':').is_none_or(|(svc, _)| !concrete(svc)));
+    let all = || {
         catalogue_actions()
             .iter()
-            .filter(move |(lower, _)| glob(p, lower))
-            .map(|(lower, _)| lower.clone()),
-    )
+            .map(|(l, _)| Cow::Borrowed(l.as_str()))
+    };
+    literals
+        .map(|p| (Cow::Borrowed(p.as_str()), false))
+        .chain(in_services.map(|c| (c, true)))
+        .chain(current.map(|c| (Cow::Owned(c), false)))
+        .chain(
+            all()
+                .take(if wild { usize::MAX } else { 0 })
+                .map(|c| (c, true)),
+        )
+        .chain(all().map(|c| (c, false)))
 }
 
 /// `service:Name` in catalogue casing, for a lower-cased catalogue action.

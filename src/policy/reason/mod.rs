@@ -134,7 +134,7 @@ pub fn new_access_with_stats(
     let want = budget.max_witnesses.max(1);
     let mut s = Search::new(&c.atoms, &c.pins, constants, steps, want);
     let exhausted = s.run(&root).is_err();
-    let mut concrete = concrete::Concretizer::new(old, new, constants);
+    let mut concrete = concrete::Concretizer::new(old, new, constants, budget.max_steps);
     let found = confirm(old, new, &s.models, &c.pins, &mut concrete);
     let used = s.steps.used.saturating_add(concrete.work);
     let verdict = match found {
