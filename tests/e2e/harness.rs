@@ -38,7 +38,12 @@ impl Org {
     }
 
     pub(crate) fn guardrail(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = Command::cargo_bin("guardrail").unwrap();
+        self.command(args).output().unwrap()
+    }
+
+    /// The binary run in the org's directory with its environment, no colour, no profile.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("guardrail"));
         // moto answers far faster than AWS allows: pace at 1,000 times AWS's rates.
         cmd.current_dir(self.dir.path())
             .env_remove("AWS_PROFILE")
@@ -47,7 +52,8 @@ impl Org {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.args(args).output().unwrap()
+        cmd.args(args);
+        cmd
     }
 
     pub(crate) fn bare() -> Org {
@@ -124,15 +130,8 @@ impl Org {
     }
 
     pub(crate) fn command_via(&self, endpoint: &str, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("guardrail"));
-        cmd.current_dir(self.dir.path())
-            .env_remove("AWS_PROFILE")
-            .env("NO_COLOR", "1")
-            .env("GUARDRAIL_RATE_SCALE", "1000");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        cmd.env("AWS_ENDPOINT_URL", endpoint).args(args);
+        let mut cmd = self.command(args);
+        cmd.env("AWS_ENDPOINT_URL", endpoint);
         cmd
     }
 
