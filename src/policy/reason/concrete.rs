@@ -114,6 +114,9 @@ impl<'a> Concretizer<'a> {
 
     /// Replays `r`; adopts it when the new side still allows and the old side denies.
     fn adopt(&mut self, w: &mut Witness, r: Request) -> bool {
+        if r == w.request {
+            return true;
+        }
         self.work += self.weight;
         let (old, new) = (decide(self.old, &r), decide(self.new, &r));
         let ok = !new.is_denied() && old.is_denied();
@@ -140,64 +143,76 @@ impl<'a> Concretizer<'a> {
         let current = w.request.action.clone();
         let real = catalogue_action(&current).is_some();
         let named = responsible_actions(self.old, &w.old);
-        let key = format!("{lits:?} {named:?} {real} {current}");
-        let cands = match self.actions.get(&key) {
+        let own = real.then(|| current.to_ascii_lowercase());
+        // The statement's own actions and services first, replayed as they are found...
+        let near = near_sources(&named, own);
+        let found = self.scan(lits, &named, near, MAX_REPLAYS);
+        if self.try_actions(w, found) {
+            return;
+        }
+        // ...then the whole catalogue, looked through once per action language.
+        let key = format!("{lits:?} {named:?}");
+        let far = match self.actions.get(&key) {
             Some(c) => c.clone(),
             None => {
-                let own = real.then(|| current.to_ascii_lowercase());
-                let c = self.action_candidates(lits, &named, own);
+                let c = self.scan(lits, &named, far_sources(&named), MAX_REPLAYS);
                 self.actions.insert(key, c.clone());
                 c
             }
         };
-        for name in cands {
-            let r = Request {
-                action: name,
-                ..w.request.clone()
-            };
-            if self.adopt(w, r) {
-                return;
-            }
+        if self.try_actions(w, far) || real {
+            return;
         }
-        if !real {
-            let cut = if self.work >= self.limit {
-                " (the look-up stopped at the search's step budget)"
-            } else {
-                ""
-            };
-            w.notes.push(format!(
-                "no action of the IAM catalogue fits this counterexample{cut}; `{current}` is the search's own value"
-            ));
-        }
+        let cut = if self.work >= self.limit {
+            " (the look-up stopped at the search's step budget)"
+        } else {
+            ""
+        };
+        w.notes.push(format!(
+            "no action of the IAM catalogue fits this counterexample{cut}; `{current}` is the search's own value"
+        ));
     }
 
-    /// Catalogue actions (in catalogue casing) inside the model's action language, best
-    /// first, at most [`MAX_REPLAYS`]; every name looked at and pattern tried is counted.
-    fn action_candidates(
+    /// The first of these actions that replays.
+    fn try_actions(&mut self, w: &mut Witness, names: impl IntoIterator<Item = String>) -> bool {
+        names.into_iter().any(|action| {
+            let r = Request {
+                action,
+                ..w.request.clone()
+            };
+            self.adopt(w, r)
+        })
+    }
+
+    /// Up to `max` catalogue actions (in catalogue casing) from `sources` inside the model's
+    /// action language; every name looked at and pattern tried is counted.
+    fn scan<'s>(
         &mut self,
         lits: &ActionLits,
         named: &[String],
-        current: Option<String>,
+        sources: impl Iterator<Item = (Cow<'s, str>, bool)>,
+        max: usize,
     ) -> Vec<String> {
         let per_item = 1 + lits.iter().map(|(p, _)| p.len() as u64).sum::<u64>();
         let holds = |a: &str| {
             lits.iter()
                 .all(|(p, want)| p.iter().any(|p| glob(p, a)) == *want)
         };
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        for (lower, want_named) in action_sources(named, current) {
-            if self.work >= self.limit || out.len() >= MAX_REPLAYS {
+        let mut out: Vec<String> = Vec::new();
+        for (lower, want_named) in sources {
+            if self.work >= self.limit || out.len() >= max {
                 break;
             }
             self.work += per_item + if want_named { named.len() as u64 } else { 0 };
             if want_named && !named.iter().any(|p| glob(p, &lower)) {
                 continue;
             }
-            if !holds(&lower) || !seen.insert(lower.to_string()) {
+            if !holds(&lower) {
                 continue;
             }
-            out.extend(catalogue_name(&lower));
+            if let Some(name) = catalogue_name(&lower).filter(|n| !out.contains(n)) {
+                out.push(name);
+            }
         }
         out
     }
@@ -404,12 +419,10 @@ fn resource_candidates(
     (out, other)
 }
 
-/// Lower-cased actions to try, best first, each with whether it must match one of the
-/// statement's own patterns: the statement's literal actions; the actions of the services
-/// its patterns name (common ones first); the search's own action when it is a catalogue
-/// action; the whole catalogue for a pattern whose service is a wildcard; the whole
-/// catalogue (common actions first).
-fn action_sources(
+/// Lower-cased actions to try first, each with whether it must match one of the statement's
+/// own patterns: the statement's literal actions; the actions of the services its patterns
+/// name (common ones first); the search's own action when it is a catalogue action.
+fn near_sources(
     named: &[String],
     current: Option<String>,
 ) -> impl Iterator<Item = (Cow<'_, str>, bool)> + '_ {
@@ -435,6 +448,15 @@ fn action_sources(
             .map(move |a| Cow::Owned(format!("{}:{}", s.prefix, a.name).to_ascii_lowercase()));
         common.chain(own)
     });
+    literals
+        .map(|p| (Cow::Borrowed(p.as_str()), false))
+        .chain(in_services.map(|c| (c, true)))
+        .chain(current.map(|c| (Cow::Owned(c), false)))
+}
+
+/// Then the whole catalogue (common actions first): once for a pattern of the statement
+/// whose service is a wildcard, those it matches; once whatever the statement names.
+fn far_sources(named: &[String]) -> impl Iterator<Item = (Cow<'static, str>, bool)> {
     let wild = named
         .iter()
         .any(|p| p.split_once(':').is_none_or(|(svc, _)| !concrete(svc)));
@@ -443,15 +465,9 @@ fn action_sources(
             .iter()
             .map(|(l, _)| Cow::Borrowed(l.as_str()))
     };
-    literals
-        .map(|p| (Cow::Borrowed(p.as_str()), false))
-        .chain(in_services.map(|c| (c, true)))
-        .chain(current.map(|c| (Cow::Owned(c), false)))
-        .chain(
-            all()
-                .take(if wild { usize::MAX } else { 0 })
-                .map(|c| (c, true)),
-        )
+    all()
+        .take(if wild { usize::MAX } else { 0 })
+        .map(|c| (c, true))
         .chain(all().map(|c| (c, false)))
 }
 
