@@ -210,8 +210,8 @@ fn name(v: &Verdict) -> &'static str {
 }
 
 /// Counterexamples no catalogue action fits: a Deny on made-up actions under a wildcard
-/// service, removed. Each of the 10 counterexamples scans the whole catalogue before keeping
-/// the search's own action (with a note); the work is counted as steps.
+/// service, removed. The look-up goes through the catalogue until its cap (the search's
+/// budget) before keeping the search's own action (with a note); the work is counted as steps.
 fn concrete_worst() {
     let actions: Vec<String> = (0..10).map(|i| format!("*:nosuchaction{i}")).collect();
     let doc = json!({"Statement": [{"Effect": "Deny", "Action": actions, "Resource": "*"}]});
