@@ -309,11 +309,11 @@ fn a_config_using_every_feature_parses_and_matches_the_schema() {
 
 #[test]
 fn the_shipped_environments_match_the_schema() {
-    for env in ["example", "sandbox"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("environments/{env}.toml"));
-        let text = std::fs::read_to_string(path).unwrap();
-        assert_eq!(schema_errors(&text), Vec::<String>::new(), "{env}.toml");
-    }
+    // `environments/sandbox.toml` is written by `scripts/sandbox` (ignored by git), so a
+    // fresh clone has only the example.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments/example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(schema_errors(&text), Vec::<String>::new(), "example.toml");
 }
 
 #[test]
