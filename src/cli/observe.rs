@@ -231,6 +231,21 @@ pub(super) async fn promote_cmd(
     let backend = super::report::connect(connect).await?;
     let live = read_live(&backend, connect.concurrency).await?;
     let canary = rollout::canary_accounts(&desired, &live);
+    // A quiet canary proves something only when the guardrail is on it and it has accounts.
+    if canary.is_empty() {
+        eprintln!(
+            "refusing to promote `{}`: the canary OUs hold no account, so no denial could show; put an account in a canary OU, apply, and observe first",
+            a.guardrail
+        );
+        return Ok(ExitStatus::Failure);
+    }
+    if !rollout::applied_on_canary(&desired, &live, &a.guardrail) {
+        eprintln!(
+            "refusing to promote `{}`: its policies are not attached on the canary yet; apply the canary stage, wait rollout.min_days, then promote",
+            a.guardrail
+        );
+        return Ok(ExitStatus::Failure);
+    }
     let days = desired.rollout.min_days;
     let (report, from) = observe_events(
         &backend,

@@ -55,7 +55,7 @@ impl Walker<'_> {
         match item
             .as_integer()
             .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| *n <= EVENT_HISTORY_DAYS)
+            .filter(|n| (1..=EVENT_HISTORY_DAYS).contains(n))
         {
             Some(n) => n,
             None => {
@@ -64,7 +64,7 @@ impl Walker<'_> {
                     item_span(item),
                     "rollout.min_days",
                     format!(
-                        "`min_days` is a whole number of days from 0 to {} (CloudTrail's event history)",
+                        "`min_days` is a whole number of days from 1 to {} (CloudTrail's event history); 0 would let `promote` pass on an empty window",
                         EVENT_HISTORY_DAYS
                     ),
                 );

@@ -61,6 +61,29 @@ pub fn canary_accounts(desired: &Desired, live: &LiveOrg) -> Vec<String> {
     out
 }
 
+/// Whether the guardrail's compiled policies are attached live on the canary: on an OU in or
+/// below a canary OU, or on a canary account. Without that, a quiet canary shows nothing.
+pub fn applied_on_canary(desired: &Desired, live: &LiveOrg, guardrail: &str) -> bool {
+    let names: std::collections::BTreeSet<&str> = desired
+        .policies
+        .values()
+        .filter(|p| p.guardrails.iter().flatten().any(|g| g == guardrail))
+        .map(|p| p.name.as_str())
+        .collect();
+    let canary = canary_accounts(desired, live);
+    live.policies
+        .values()
+        .filter(|p| names.contains(p.name.as_str()))
+        .flat_map(|p| &p.targets)
+        .any(|t| {
+            canary.contains(t)
+                || (live.ous.contains_key(t)
+                    && live
+                        .path_of(t)
+                        .is_some_and(|p| desired.rollout.in_canary(&p)))
+        })
+}
+
 /// Whether the guardrail may be promoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -158,6 +158,27 @@ fn a_canary_guardrail_is_attached_only_on_the_canary_ou_and_everywhere_after_pro
     assert_eq!(promoted, config(&w.canary, &w.prod, "all"));
 }
 
+/// `promote` needs the canary stage applied: a quiet canary without the guardrail on it
+/// shows nothing.
+#[test]
+fn promotion_needs_the_guardrail_attached_on_the_canary() {
+    let w = world("canary");
+    assert!(rollout::applied_on_canary(&w.desired, &w.live, "eu-only"));
+    let mut not_applied = w.live.clone();
+    let id = policy_of(&w, "eu-only").id.clone();
+    not_applied.policies.get_mut(&id).unwrap().targets.clear();
+    assert!(!rollout::applied_on_canary(
+        &w.desired,
+        &not_applied,
+        "eu-only"
+    ));
+    assert!(!rollout::applied_on_canary(
+        &w.desired,
+        &w.live,
+        "no-such-guardrail"
+    ));
+}
+
 #[test]
 fn canary_stage_without_canary_ous_and_unknown_stages_are_config_errors() {
     let text = config("111111111111", "222222222222", "canary")
@@ -171,6 +192,16 @@ fn canary_stage_without_canary_ous_and_unknown_stages_are_config_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("guardrails.eu-only.stage"), "{e}");
+    // An empty observation window would let promote pass on no evidence.
+    let text = config("111111111111", "222222222222", "canary");
+    assert!(text.contains("min_days = 7"));
+    let e = parse_with(
+        &text.replace("min_days = 7", "min_days = 0"),
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("rollout.min_days"), "{e}");
 }
 
 /// One access-denied record, in CloudTrail's format.
