@@ -64,8 +64,8 @@ struct Config {
 struct Rollout {
     /// The canary OUs (paths): a guardrail at `stage = "canary"` reaches only them.
     canary: Option<Vec<String>>,
-    /// Days a canary stage runs before `guardrail promote` (0 to 90, CloudTrail's event history).
-    #[schemars(range(min = 0, max = 90))]
+    /// Days a canary stage runs before `guardrail promote` (1 to 90, CloudTrail's event history).
+    #[schemars(range(min = 1, max = 90))]
     min_days: Option<u32>,
 }
 
