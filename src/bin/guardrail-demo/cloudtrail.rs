@@ -16,10 +16,10 @@ pub struct CloudtrailArgs {
     #[arg(long)]
     out: PathBuf,
     /// The management account id.
-    #[arg(long)]
+    #[arg(long, value_parser = account_id)]
     management: String,
     /// Member account ids.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required = true, value_parser = account_id)]
     accounts: Vec<String>,
     /// The organization id (the trail's folder).
     #[arg(long, default_value = "o-synthetic01")]
@@ -55,6 +55,15 @@ pub struct CloudtrailArgs {
     /// Also write the generator's facts about every record here, as JSON lines.
     #[arg(long)]
     truth: Option<PathBuf>,
+}
+
+/// A 12-digit account id (the generator builds ARNs and names from it).
+fn account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}` is not a 12-digit account id"))
+    }
 }
 
 pub fn run(a: &CloudtrailArgs) -> anyhow::Result<()> {
