@@ -25,6 +25,8 @@ use guardrail::{apply, config, plan, render};
 
 #[path = "guardrail-bench/access_proof.rs"]
 mod access_proof;
+#[path = "../../tests/common/account_path.rs"]
+mod account_path;
 #[path = "../../tests/e2e/rate_proxy.rs"]
 mod rate_proxy;
 #[path = "guardrail-bench/replay.rs"]

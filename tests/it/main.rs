@@ -3,6 +3,8 @@
 
 mod access_proof;
 mod access_report;
+#[path = "../common/account_path.rs"]
+mod account_path;
 mod action;
 mod action_case;
 mod apply_props;

@@ -3,7 +3,8 @@
 //! `FullAWSAccess`) are PROVED, and removing each Deny statement gives a counterexample the
 //! old policy denies by that very statement, whose action the statement names.
 
-use guardrail::policy::eval::{glob, Actions, Decision, EvalPolicy, Level, Path, Statement};
+use crate::account_path::path;
+use guardrail::policy::eval::{glob, Actions, Decision, Path, Statement};
 use guardrail::policy::reason::{new_access, Budget, Constants, Verdict};
 use serde_json::{json, Value};
 
@@ -24,38 +25,6 @@ fn corpus() -> Vec<(String, bool, Value)> {
         }
     }
     out
-}
-
-/// Root and account levels with `FullAWSAccess`; `docs` attached to the account (in the RCP
-/// layer for an RCP, beside `RCPFullAWSAccess`).
-fn path(rcp: bool, docs: &[&Value], account_allow: Option<&Value>) -> Path {
-    let attached: Vec<EvalPolicy> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| EvalPolicy::new(&format!("doc{i}"), d, Vec::new()))
-        .collect();
-    let mut account = vec![match account_allow {
-        Some(a) => EvalPolicy::new("Allow", a, Vec::new()),
-        None => EvalPolicy::allow_all("FullAWSAccess"),
-    }];
-    let mut rcp_account = vec![EvalPolicy::allow_all("RCPFullAWSAccess")];
-    if rcp {
-        rcp_account.extend(attached);
-    } else {
-        account.extend(attached);
-    }
-    let level = |name: &str, policies| Level {
-        name: name.into(),
-        policies,
-    };
-    Path {
-        scp: vec![
-            level("root", vec![EvalPolicy::allow_all("FullAWSAccess")]),
-            level("account", account),
-        ],
-        rcp: vec![level("account", rcp_account)],
-        management: false,
-    }
 }
 
 fn constants() -> Constants {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use guardrail::model::{Desired, DesiredPolicy, LiveOrg, PolicyType};
 use guardrail::plan;
 use guardrail::plan::access_proof::{prove, CLASS_STEPS, TOTAL_STEPS};
-use guardrail::policy::eval::{EvalPolicy, Level, Path};
+use guardrail::policy::eval::Path;
 use guardrail::policy::reason::{new_access, new_access_with_stats, Budget, Constants, Verdict};
 use serde_json::{json, Value};
 
@@ -69,29 +69,9 @@ pub fn run(desired: &Desired, live: &LiveOrg) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The account path of the corpus tests (`tests/common/account_path.rs`).
 fn account_path(docs: &[&Value], rcp: bool) -> Path {
-    let attached: Vec<EvalPolicy> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| EvalPolicy::new(&format!("doc{i}"), d, Vec::new()))
-        .collect();
-    let (mut scp, mut rcps) = (
-        vec![EvalPolicy::allow_all("FullAWSAccess")],
-        vec![EvalPolicy::allow_all("RCPFullAWSAccess")],
-    );
-    if rcp { &mut rcps } else { &mut scp }.extend(attached);
-    let level = |name: &str, policies| Level {
-        name: name.into(),
-        policies,
-    };
-    Path {
-        scp: vec![
-            level("root", vec![EvalPolicy::allow_all("FullAWSAccess")]),
-            level("account", scp),
-        ],
-        rcp: vec![level("account", rcps)],
-        management: false,
-    }
+    crate::account_path::path(rcp, docs, None)
 }
 
 fn corpus() -> anyhow::Result<Vec<(bool, Value)>> {
