@@ -137,9 +137,8 @@ fn accounts_with_the_same_position_and_policies_are_one_class() {
     );
 }
 
-/// A change below one OU leaves the other OU's classes out.
-#[test]
-fn only_the_classes_the_change_touches_are_checked() {
+/// The organization, and a config that adds a Deny of `s3:PutBucketPolicy` to the Sandbox OU.
+fn bucket_policy_denied_in_sandbox() -> (LiveOrg, Desired) {
     let (live, mut desired) = organization();
     add_policy(
         &mut desired,
@@ -148,6 +147,13 @@ fn only_the_classes_the_change_touches_are_checked() {
             {"Sid": "NoBucketPolicy", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*"}]}),
         "Sandbox",
     );
+    (live, desired)
+}
+
+/// A change below one OU leaves the other OU's classes out.
+#[test]
+fn only_the_classes_the_change_touches_are_checked() {
+    let (live, desired) = bucket_policy_denied_in_sandbox();
     let proof = proof_of(&desired, &live);
     assert_eq!(
         (proof.classes, proof.accounts, proof.fresh_ous),
@@ -227,14 +233,7 @@ fn removing_a_deny_statement_is_new_access_and_every_counterexample_replays() {
 
 #[test]
 fn adding_a_deny_to_an_ou_is_proved_and_summarised_as_newly_denied() {
-    let (live, mut desired) = organization();
-    add_policy(
-        &mut desired,
-        "deny-bucket-policy",
-        serde_json::json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "NoBucketPolicy", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*"}]}),
-        "Sandbox",
-    );
+    let (live, desired) = bucket_policy_denied_in_sandbox();
     let proof = proof_of(&desired, &live);
     assert_eq!(proof.verdict, ProofVerdict::Proved, "{proof:#?}");
     assert!(proof.counterexamples.is_empty());
