@@ -113,119 +113,11 @@ pub fn compile(
             .map(|i| i.policy_type)
             .collect();
         for ty in types {
-            let lim = limits.for_type(ty);
-            let limit = lim.max_document_chars.value;
-            // Gather, with provenance and unique Sids.
-            let mut stmts: Vec<(Value, String)> = Vec::new();
-            for inst in set
-                .iter()
-                .filter_map(|n| instances.get(n))
-                .filter(|i| i.policy_type == ty)
-            {
-                for (i, s) in inst.statements.iter().enumerate() {
-                    let mut s = s.clone();
-                    let sid = s
-                        .get("Sid")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| format!("S{}", i + 1));
-                    s["Sid"] = Value::String(format!("{}{}", camel(&inst.name), camel(&sid)));
-                    stmts.push((s, inst.name.clone()));
-                }
-            }
-            // Merge statements that differ only in Action.
-            let mut merged: Vec<(Value, Vec<String>)> = Vec::new();
-            let mut index: BTreeMap<String, usize> = BTreeMap::new();
-            for (s, g) in stmts {
-                match merge_key(&s).and_then(|k| index.get(&k).copied().map(|i| (k, i))) {
-                    Some((_, i)) => {
-                        let mut acts: BTreeSet<String> =
-                            actions(&merged[i].0).into_iter().collect();
-                        acts.extend(actions(&s));
-                        merged[i].0["Action"] = json!(acts.into_iter().collect::<Vec<_>>());
-                        if !merged[i].1.contains(&g) {
-                            merged[i].1.push(g);
-                        }
-                    }
-                    None => {
-                        if let Some(k) = merge_key(&s) {
-                            index.insert(k, merged.len());
-                        }
-                        merged.push((s, vec![g]));
-                    }
-                }
-            }
-            // Pack: first fit by decreasing size; ties broken by content for determinism.
-            let overhead = doc::minify(&envelope(&[])).len();
-            let mut order: Vec<usize> = (0..merged.len()).collect();
-            let size = |i: usize| doc::minify(&merged[i].0).len();
-            order.sort_by_key(|i| (std::cmp::Reverse(size(*i)), merged[*i].0.to_string()));
-            let mut bins: Vec<(usize, Vec<usize>)> = Vec::new();
-            for i in order {
-                let sz = size(i);
-                if overhead + sz > limit {
-                    errors.push(CompileError::StatementTooLarge {
-                        guardrail: merged[i].1.join(", "),
-                        statement: merged[i]
-                            .0
-                            .get("Sid")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?")
-                            .to_owned(),
-                        policy_type: ty,
-                        size: overhead + sz,
-                        limit,
-                        over: overhead + sz - limit,
-                        limit_source: lim.max_document_chars.source.to_string(),
-                    });
-                    continue;
-                }
-                match bins
-                    .iter_mut()
-                    .find(|(used, items)| used + sz + usize::from(!items.is_empty()) <= limit)
-                {
-                    Some((used, items)) => {
-                        *used += sz + usize::from(!items.is_empty());
-                        items.push(i);
-                    }
-                    None => bins.push((overhead + sz, vec![i])),
-                }
-            }
-            let joined = set.join("+");
-            let mut base = if joined.len() <= 100 && joined.chars().all(|c| c.is_ascii_graphic()) {
-                format!("gr-{joined}")
-            } else {
-                format!("gr-{}", &sha256_hex(joined.as_bytes())[..12])
-            };
-            if ty != PolicyType::ServiceControlPolicy {
-                base = format!("{base}-{}", ty.short().to_ascii_lowercase());
-            }
-            let n = bins.len();
-            for (b, (_, mut items)) in bins.into_iter().enumerate() {
-                items.sort();
-                let name = if b == 0 {
-                    base.clone()
-                } else {
-                    format!("{base}-{}", b + 1)
-                };
-                let statements: Vec<Value> = items.iter().map(|i| merged[*i].0.clone()).collect();
-                let guardrails = items
-                    .iter()
-                    .map(|i| Some(merged[*i].1.join(", ")))
-                    .collect();
-                let part = if n > 1 {
-                    format!(" (part {} of {n})", b + 1)
-                } else {
-                    String::new()
-                };
-                out.policies.push(CompiledPolicy {
-                    name: name.clone(),
-                    policy_type: ty,
-                    description: format!("guardrails {}{part}", set.join(", ")),
-                    document: envelope(&statements),
-                    guardrails,
-                });
-                names_for_set.push(name);
+            let merged = merge(gather(set, instances, ty));
+            let bins = pack(&merged, ty, limits, &mut errors);
+            for policy in emit(set, ty, &merged, bins) {
+                names_for_set.push(policy.name.clone());
+                out.policies.push(policy);
             }
         }
         out.by_set.insert(set.clone(), names_for_set);
@@ -235,6 +127,162 @@ pub fn compile(
     } else {
         Err(errors)
     }
+}
+
+/// The statements of the set's instances of one type, each with its instance's name and a
+/// Sid prefixed by it (`S<n>` for a statement without one).
+fn gather(
+    set: &[String],
+    instances: &BTreeMap<String, GuardrailInstance>,
+    ty: PolicyType,
+) -> Vec<(Value, String)> {
+    let mut stmts = Vec::new();
+    for inst in set
+        .iter()
+        .filter_map(|n| instances.get(n))
+        .filter(|i| i.policy_type == ty)
+    {
+        for (i, s) in inst.statements.iter().enumerate() {
+            let mut s = s.clone();
+            let sid = s
+                .get("Sid")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("S{}", i + 1));
+            s["Sid"] = Value::String(format!("{}{}", camel(&inst.name), camel(&sid)));
+            stmts.push((s, inst.name.clone()));
+        }
+    }
+    stmts
+}
+
+/// Merges statements that differ only in Action, keeping the first one's Sid and every
+/// guardrail it came from.
+fn merge(stmts: Vec<(Value, String)>) -> Vec<(Value, Vec<String>)> {
+    let mut merged: Vec<(Value, Vec<String>)> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for (s, g) in stmts {
+        match merge_key(&s).and_then(|k| index.get(&k).copied().map(|i| (k, i))) {
+            Some((_, i)) => {
+                let mut acts: BTreeSet<String> = actions(&merged[i].0).into_iter().collect();
+                acts.extend(actions(&s));
+                merged[i].0["Action"] = json!(acts.into_iter().collect::<Vec<_>>());
+                if !merged[i].1.contains(&g) {
+                    merged[i].1.push(g);
+                }
+            }
+            None => {
+                if let Some(k) = merge_key(&s) {
+                    index.insert(k, merged.len());
+                }
+                merged.push((s, vec![g]));
+            }
+        }
+    }
+    merged
+}
+
+/// Packs the merged statements, first fit by decreasing size (ties broken by content for
+/// determinism), into bins of indices that each fit the type's size limit. A statement too
+/// large alone is an error and goes in no bin.
+fn pack(
+    merged: &[(Value, Vec<String>)],
+    ty: PolicyType,
+    limits: &LimitsTable,
+    errors: &mut Vec<CompileError>,
+) -> Vec<Vec<usize>> {
+    let lim = limits.for_type(ty);
+    let limit = lim.max_document_chars.value;
+    let overhead = doc::minify(&envelope(&[])).len();
+    let mut order: Vec<usize> = (0..merged.len()).collect();
+    let size = |i: usize| doc::minify(&merged[i].0).len();
+    order.sort_by_key(|i| (std::cmp::Reverse(size(*i)), merged[*i].0.to_string()));
+    let mut bins: Vec<(usize, Vec<usize>)> = Vec::new();
+    for i in order {
+        let sz = size(i);
+        if overhead + sz > limit {
+            errors.push(CompileError::StatementTooLarge {
+                guardrail: merged[i].1.join(", "),
+                statement: merged[i]
+                    .0
+                    .get("Sid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                policy_type: ty,
+                size: overhead + sz,
+                limit,
+                over: overhead + sz - limit,
+                limit_source: lim.max_document_chars.source.to_string(),
+            });
+            continue;
+        }
+        match bins
+            .iter_mut()
+            .find(|(used, items)| used + sz + usize::from(!items.is_empty()) <= limit)
+        {
+            Some((used, items)) => {
+                *used += sz + usize::from(!items.is_empty());
+                items.push(i);
+            }
+            None => bins.push((overhead + sz, vec![i])),
+        }
+    }
+    bins.into_iter().map(|(_, items)| items).collect()
+}
+
+/// The name of a set's first policy of one type: `gr-<names joined by +>` (a digest when
+/// that is long or not printable), with the type's short name after it unless it is an SCP.
+fn base_name(set: &[String], ty: PolicyType) -> String {
+    let joined = set.join("+");
+    let base = if joined.len() <= 100 && joined.chars().all(|c| c.is_ascii_graphic()) {
+        format!("gr-{joined}")
+    } else {
+        format!("gr-{}", &sha256_hex(joined.as_bytes())[..12])
+    };
+    if ty == PolicyType::ServiceControlPolicy {
+        base
+    } else {
+        format!("{base}-{}", ty.short().to_ascii_lowercase())
+    }
+}
+
+/// One policy per bin: `base`, `base-2`, ..., each bin's statements in their merged order.
+fn emit(
+    set: &[String],
+    ty: PolicyType,
+    merged: &[(Value, Vec<String>)],
+    bins: Vec<Vec<usize>>,
+) -> Vec<CompiledPolicy> {
+    let base = base_name(set, ty);
+    let n = bins.len();
+    let mut out = Vec::with_capacity(n);
+    for (b, mut items) in bins.into_iter().enumerate() {
+        items.sort();
+        let name = if b == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{}", b + 1)
+        };
+        let statements: Vec<Value> = items.iter().map(|i| merged[*i].0.clone()).collect();
+        let guardrails = items
+            .iter()
+            .map(|i| Some(merged[*i].1.join(", ")))
+            .collect();
+        let part = if n > 1 {
+            format!(" (part {} of {n})", b + 1)
+        } else {
+            String::new()
+        };
+        out.push(CompiledPolicy {
+            name,
+            policy_type: ty,
+            description: format!("guardrails {}{part}", set.join(", ")),
+            document: envelope(&statements),
+            guardrails,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

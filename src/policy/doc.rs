@@ -4,7 +4,9 @@
 //! things that do not change a policy's meaning disappear, which is what stops the endless
 //! diffs other tools show: key order, whitespace, a single value versus a one-element list,
 //! the order (and repetition) of values in `Action`, `NotAction`, `Resource`, `NotResource`,
-//! principal lists and condition values, and the order of statements.
+//! principal lists and condition values, and the order of statements; in a management policy
+//! (tag, backup, declarative, ...), key order, whitespace and the order and repetition of the
+//! operators in `@@operators_allowed_for_child_policies`.
 
 use serde_json::{Map, Value};
 use similar::TextDiff;
@@ -149,13 +151,21 @@ fn sorted(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
     entries
 }
 
-/// Recursively sorts object keys; arrays keep their order.
+/// A management policy's child control: a set of operators, so its order and repetition do
+/// not matter.
+const CHILD_CONTROL: &str = "@@operators_allowed_for_child_policies";
+
+/// Recursively sorts object keys; arrays keep their order, but for the child control's.
 fn sort_keys(v: &Value) -> Value {
     match v {
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, v) in sorted(map) {
-                out.insert(k.clone(), sort_keys(v));
+                let v = match v {
+                    Value::Array(_) if k == CHILD_CONTROL => string_set(v),
+                    _ => sort_keys(v),
+                };
+                out.insert(k.clone(), v);
             }
             Value::Object(out)
         }
@@ -238,6 +248,20 @@ mod tests {
         assert!(d.contains("+        \"s3:PutBucketPolicy\""), "{d}");
         assert!(d.contains("-        \"s3:DeleteBucket\"\n"), "{d}");
         assert!(d.starts_with("--- live\n+++ desired\n"), "{d}");
+    }
+
+    #[test]
+    fn a_management_policys_child_control_is_a_set_its_values_are_not() {
+        let a = json!({"tags":{"cc":{"tag_value":{"@@operators_allowed_for_child_policies":["@@remove","@@append"],"@@assign":["1","2"]}}}});
+        let b = json!({"tags":{"cc":{"tag_value":{"@@assign":["1","2"],"@@operators_allowed_for_child_policies":["@@append","@@remove","@@append"]}}}});
+        assert!(equivalent(&a, &b));
+        let c = json!({"tags":{"cc":{"tag_value":{"@@assign":["1","2"],"@@operators_allowed_for_child_policies":["@@append"]}}}});
+        assert!(!equivalent(&a, &c));
+        let d = json!({"tags":{"cc":{"tag_value":{"@@assign":["2","1"],"@@operators_allowed_for_child_policies":["@@append","@@remove"]}}}});
+        assert!(
+            !equivalent(&a, &d),
+            "values keep their order: AWS shows them as written"
+        );
     }
 
     #[test]
