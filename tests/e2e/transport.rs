@@ -172,7 +172,7 @@ fn a_closed_port_is_refused_in_one_line_without_retries() {
     assert!(
         line.starts_with(&format!(
             "error: could not reach AWS at {url}: connection refused: "
-        )),
+        )) && line.contains("Check --endpoint-url / AWS_ENDPOINT_URL"),
         "{line}"
     );
     // Nothing counts attempts at a closed port; the budget that bounds them is asserted
@@ -199,7 +199,7 @@ fn an_endpoint_answering_html_is_not_aws_and_not_retried() {
         line.contains(&format!(
             "{} is not an AWS endpoint: it answered HTTP 200 with an HTML page",
             ep.url
-        )),
+        )) && line.contains("Point it at AWS (unset it) or at the emulator"),
         "{line}"
     );
     let err = text(&out.stderr);
@@ -238,28 +238,52 @@ fn a_silent_endpoint_times_out_within_the_budget_then_is_told() {
 
 #[test]
 fn aws_credential_errors_name_their_class_and_the_principal() {
+    // Each: what AWS answers, the class as the line says it, and the next step it gives.
     let cases = [
         (
             Answer::AwsError(400, "ExpiredTokenException", "The security token included in the request is expired"),
             "the AWS credentials have expired",
+            "Get new ones (`aws sso login`, or assume the role again)",
         ),
         (
             Answer::AwsError(400, "UnrecognizedClientException", "The security token included in the request is invalid."),
             "AWS rejected the credentials",
+            "Check AWS_ACCESS_KEY_ID or the profile",
         ),
         (
             Answer::AwsError(400, "AccessDeniedException", "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: organizations:ListRoots on resource: *"),
             "access denied: arn:aws:iam::111122223333:user/bob may not call organizations:ListRoots",
+            "Run with the management account's (or a delegated administrator's) credentials",
         ),
         (
             Answer::AwsError(400, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization."),
             "is not in an AWS Organization",
+            "`aws organizations create-organization --feature-set ALL`",
+        ),
+        (
+            Answer::AwsError(400, "InvalidSignatureException", "Credential should be scoped to a valid region. "),
+            "region `eu-west-3` does not serve Organizations for these credentials",
+            "Pass --region us-east-1, or leave the region unset.",
         ),
     ];
-    for (answer, expected) in cases {
+    for (answer, class, next) in cases {
         let ep = Endpoint::start(answer);
-        let line = one_error_line(&run(&ep.url, true, &[], IMPORT));
-        assert!(line.contains(expected), "{expected}: {line}");
+        let line = one_error_line(&run(
+            &ep.url,
+            true,
+            &[],
+            &["import", "--env", "x", "--region", "eu-west-3"],
+        ));
+        assert!(line.contains(class), "{class}: {line}");
+        assert!(line.contains(next), "{next}: {line}");
+        // An answer from AWS is not asked again; only the line that must name the principal
+        // and had none from AWS's message asks STS who the caller is (same endpoint).
+        let asked = if class.contains("AWS Organization") {
+            2
+        } else {
+            1
+        };
+        assert_eq!(ep.connections(), asked, "{class}");
     }
 }
 
@@ -282,7 +306,8 @@ fn credential_problems_are_told_before_any_request() {
     // No keys, no profile with credentials, no instance metadata.
     let line = one_error_line(&run(&ep.url, false, &[], IMPORT));
     assert!(
-        line.starts_with("error: no AWS credentials were found"),
+        line.starts_with("error: no AWS credentials were found")
+            && line.contains("Set one (e.g. `--profile NAME`"),
         "{line}"
     );
     // A profile in neither file, by flag or by AWS_PROFILE.
@@ -294,7 +319,8 @@ fn credential_problems_are_told_before_any_request() {
     ));
     assert!(
         line.contains("profile `nope` does not exist")
-            && line.contains("profiles there: default, dev"),
+            && line.contains("profiles there: default, dev")
+            && line.contains("create it with `aws configure --profile nope`"),
         "{line}"
     );
     let line = one_error_line(&run(&ep.url, false, &[("AWS_PROFILE", "nope")], IMPORT));
@@ -306,7 +332,12 @@ fn credential_problems_are_told_before_any_request() {
         &[],
         &["import", "--env", "x", "--profile", "dev"],
     ));
-    assert!(line.contains("--profile dev would be ignored"), "{line}");
+    assert!(
+        line.contains("--profile dev would be ignored")
+            && line
+                .contains("Unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"),
+        "{line}"
+    );
     assert_eq!(ep.connections(), 0, "no request was sent");
     // AWS_PROFILE beside environment keys: the keys are used, and the run says so.
     let out = run(&ep.url, true, &[("AWS_PROFILE", "dev")], IMPORT);
@@ -356,14 +387,17 @@ fn an_apply_without_a_terminal_logs_each_phase_and_each_write() {
         );
     }
     let done = done_lines(&err);
-    // Every step of this change is one write.
+    // Every step of this change is one write, and each is logged once: steps 1 to n, in
+    // order, no step twice.
     assert_eq!(done.len() as u64, proxy.writes(), "{err}");
     assert!(done.len() > 10, "{err}");
     let total = done.len();
-    assert!(
-        done[0].starts_with(&format!("step 1/{total} done: ")),
-        "{err}"
-    );
+    for (i, line) in done.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("step {}/{total} done: ", i + 1)),
+            "line {i}: {line}\n{err}"
+        );
+    }
 }
 
 #[test]
@@ -386,6 +420,11 @@ fn an_apply_killed_with_sigkill_leaves_a_line_per_write_done() {
     let err = std::fs::read_to_string(log.path()).unwrap();
     let done = done_lines(&err);
     assert!(done.len() as u64 >= k, "at least {k} done lines:\n{err}");
+    let steps: std::collections::BTreeSet<&str> = done
+        .iter()
+        .filter_map(|l| l.split_once(" done: ").map(|(s, _)| s))
+        .collect();
+    assert_eq!(steps.len(), done.len(), "no step logged twice:\n{err}");
     assert!(
         done.len() as u64 <= proxy.writes(),
         "no line claims more than moto did:\n{err}"
