@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 
-use super::eval::{parse_operator, SetQualifier};
 use super::iam::catalogue;
 use crate::model::PolicyType;
 
@@ -15,6 +14,7 @@ mod catalogue_checks;
 mod management;
 pub mod management_syntax;
 mod rules;
+mod statement;
 
 pub use rules::*;
 
@@ -34,45 +34,6 @@ fn finding(rule: Rule, statement: Option<&str>, message: impl Into<String>) -> F
         severity: rule.severity,
         statement: statement.map(str::to_owned),
         message: message.into(),
-    }
-}
-
-/// Single-valued keys on which a set qualifier is a mistake.
-const SINGLE_VALUED: &[&str] = &[
-    "aws:requestedregion",
-    "aws:principalarn",
-    "aws:principalaccount",
-    "aws:principalorgid",
-    "aws:principaltype",
-    "aws:sourceip",
-    "aws:securetransport",
-    "iam:permissionsboundary",
-];
-
-const STATEMENT_ELEMENTS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-    "Principal",
-    "NotPrincipal",
-];
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| x.to_string())
-            })
-            .collect(),
-        other => vec![other.to_string()],
     }
 }
 
@@ -98,6 +59,49 @@ pub fn lint(doc: &Value, ty: PolicyType, ctx: &LintContext) -> Vec<Finding> {
         ));
         return out;
     };
+    top_level(top, &mut out);
+    let stmts: Vec<&Value> = match top.get("Statement") {
+        Some(Value::Array(a)) if !a.is_empty() => a.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => {
+            out.push(finding(
+                STATEMENT,
+                None,
+                "`Statement` must be a non-empty object or list",
+            ));
+            return out;
+        }
+    };
+    let mut sids = std::collections::BTreeSet::new();
+    for (i, s) in stmts.iter().enumerate() {
+        let name = s
+            .get("Sid")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("#{}", i + 1));
+        statement::lint_statement(s, &name, ty, ctx, &mut out);
+        if let Some(sid) = s.get("Sid").and_then(Value::as_str) {
+            if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                out.push(finding(
+                    SID,
+                    Some(&name),
+                    format!("Sid `{sid}` must be letters and digits only"),
+                ));
+            }
+            if !sids.insert(sid.to_owned()) {
+                out.push(finding(
+                    SID,
+                    Some(&name),
+                    format!("Sid `{sid}` is used twice"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// GR002 the top-level elements, GR003 the version.
+fn top_level(top: &serde_json::Map<String, Value>, out: &mut Vec<Finding>) {
     for k in top.keys() {
         if !["Version", "Statement", "Id"].contains(&k.as_str()) {
             out.push(finding(
@@ -119,308 +123,6 @@ pub fn lint(doc: &Value, ty: PolicyType, ctx: &LintContext) -> Vec<Finding> {
             None,
             "`Version` is missing; add `\"Version\": \"2012-10-17\"`",
         )),
-    }
-    let stmts: Vec<&Value> = match top.get("Statement") {
-        Some(Value::Array(a)) if !a.is_empty() => a.iter().collect(),
-        Some(v @ Value::Object(_)) => vec![v],
-        _ => {
-            out.push(finding(
-                STATEMENT,
-                None,
-                "`Statement` must be a non-empty object or list",
-            ));
-            return out;
-        }
-    };
-    let mut sids = std::collections::BTreeSet::new();
-    for (i, s) in stmts.iter().enumerate() {
-        let name = s
-            .get("Sid")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("#{}", i + 1));
-        lint_statement(s, &name, ty, ctx, &mut out);
-        if let Some(sid) = s.get("Sid").and_then(Value::as_str) {
-            if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-                out.push(finding(
-                    SID,
-                    Some(&name),
-                    format!("Sid `{sid}` must be letters and digits only"),
-                ));
-            }
-            if !sids.insert(sid.to_owned()) {
-                out.push(finding(
-                    SID,
-                    Some(&name),
-                    format!("Sid `{sid}` is used twice"),
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn lint_statement(
-    s: &Value,
-    name: &str,
-    ty: PolicyType,
-    ctx: &LintContext,
-    out: &mut Vec<Finding>,
-) {
-    let st = Some(name);
-    let Some(m) = s.as_object() else {
-        out.push(finding(STATEMENT, st, "a statement must be an object"));
-        return;
-    };
-    for k in m.keys() {
-        if !STATEMENT_ELEMENTS.contains(&k.as_str()) {
-            out.push(finding(
-                STATEMENT_ELEMENT,
-                st,
-                format!("unknown statement element `{k}`"),
-            ));
-        }
-    }
-    let effect = m.get("Effect").and_then(Value::as_str);
-    if !matches!(effect, Some("Allow") | Some("Deny")) {
-        out.push(finding(
-            EFFECT,
-            st,
-            format!(
-                "`Effect` must be `Allow` or `Deny`, not {}",
-                m.get("Effect")
-                    .map_or("missing".to_owned(), |v| v.to_string())
-            ),
-        ));
-    }
-    let (action, not_action) = (m.get("Action"), m.get("NotAction"));
-    match (action, not_action) {
-        (Some(_), Some(_)) => out.push(finding(
-            ACTION_ELEMENT,
-            st,
-            "use `Action` or `NotAction`, not both",
-        )),
-        (None, None) => out.push(finding(
-            ACTION_ELEMENT,
-            st,
-            "the statement has neither `Action` nor `NotAction`",
-        )),
-        _ => {}
-    }
-    let acts: Vec<String> = action.or(not_action).map(strings).unwrap_or_default();
-    for a in &acts {
-        if a == "*" {
-            continue;
-        }
-        // AWS matches actions case-insensitively (`EC2:TerminateInstances` is valid), so the
-        // shape check and the known-prefix lookup ignore case; only GR022 mentions it.
-        match a.split_once(':') {
-            Some((svc, act))
-                if !svc.is_empty()
-                    && !act.is_empty()
-                    && svc
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*' || c == '?') =>
-            {
-                let lower = svc.to_ascii_lowercase();
-                if !svc.contains(['*', '?']) && catalogue().service(svc).is_none() {
-                    out.push(finding(
-                        SERVICE_PREFIX,
-                        st,
-                        format!("`{svc}` in `{a}` is not a known service prefix"),
-                    ));
-                }
-                if lower != svc {
-                    out.push(finding(
-                        ACTION_CASE,
-                        st,
-                        format!("`{a}`: AWS writes the service prefix in lower case (`{lower}:{act}`); it matches either way"),
-                    ));
-                }
-            }
-            _ => out.push(finding(
-                ACTION_SHAPE,
-                st,
-                format!("`{a}` is not `service:Action`"),
-            )),
-        }
-    }
-    let (res, not_res) = (m.get("Resource"), m.get("NotResource"));
-    if res.is_some() && not_res.is_some() {
-        out.push(finding(
-            RESOURCE_ELEMENT,
-            st,
-            "use `Resource` or `NotResource`, not both",
-        ));
-    }
-    match ty {
-        PolicyType::ServiceControlPolicy => {
-            if m.contains_key("Principal") || m.contains_key("NotPrincipal") {
-                out.push(finding(PRINCIPAL, st, "SCPs cannot name `Principal` or `NotPrincipal`; use an `aws:PrincipalArn` condition"));
-            }
-            if res.is_none() && not_res.is_none() {
-                out.push(finding(
-                    NO_RESOURCE,
-                    st,
-                    "no `Resource`; add `\"Resource\": \"*\"`",
-                ));
-            }
-        }
-        PolicyType::ResourceControlPolicy => {
-            if m.get("Principal") != Some(&Value::String("*".into())) {
-                out.push(finding(
-                    PRINCIPAL,
-                    st,
-                    "an RCP statement needs `\"Principal\": \"*\"`",
-                ));
-            }
-            if m.contains_key("NotPrincipal") {
-                out.push(finding(PRINCIPAL, st, "RCPs do not support `NotPrincipal`"));
-            }
-            if effect == Some("Allow") {
-                out.push(finding(
-                    RCP_GRAMMAR,
-                    st,
-                    "RCPs allow only `Deny` statements",
-                ));
-            }
-            if not_action.is_some() {
-                out.push(finding(RCP_GRAMMAR, st, "RCPs do not support `NotAction`"));
-            }
-            if acts.iter().any(|a| a == "*") {
-                out.push(finding(
-                    RCP_GRAMMAR,
-                    st,
-                    "an RCP action must name a service (`s3:*`), not `*`",
-                ));
-            }
-            if res.is_none() && not_res.is_none() {
-                out.push(finding(
-                    RESOURCE_ELEMENT,
-                    st,
-                    "an RCP statement needs `Resource` or `NotResource`",
-                ));
-            }
-        }
-        // The management policy types (tag, backup, ...) are not IAM policy documents:
-        // `lint` hands them to `management::lint` before any statement is read.
-        _ => {}
-    }
-
-    let mut principal_scoped = false;
-    let mut region_conditioned = false;
-    let mut network_scoped = false;
-    match m.get("Condition") {
-        None => {}
-        Some(Value::Object(ops)) => {
-            for (op, keys) in ops {
-                let parsed = parse_operator(op);
-                if parsed.is_none() {
-                    out.push(finding(
-                        OPERATOR,
-                        st,
-                        format!("`{op}` is not a condition operator"),
-                    ));
-                }
-                let Value::Object(keys) = keys else {
-                    out.push(finding(
-                        OPERATOR,
-                        st,
-                        format!("`{op}` must map condition keys to values"),
-                    ));
-                    continue;
-                };
-                for key in keys.keys() {
-                    let lower = key.to_ascii_lowercase();
-                    match key.split_once(':') {
-                        Some((p, n)) if !p.is_empty() && !n.is_empty() => {}
-                        _ => out.push(finding(
-                            CONDITION_KEY,
-                            st,
-                            format!("condition key `{key}` is not `prefix:name`"),
-                        )),
-                    }
-                    if lower.starts_with("aws:") && catalogue().global_key(key).is_none() {
-                        let hint = catalogue_checks::closest_global_key(key)
-                            .map(|g| format!("; did you mean `{g}`?"))
-                            .unwrap_or_default();
-                        out.push(finding(
-                            GLOBAL_KEY,
-                            st,
-                            format!("`{key}` is not a global condition key{hint}"),
-                        ));
-                    }
-                    if let Some(o) = parsed {
-                        if o.set.is_some() && SINGLE_VALUED.contains(&lower.as_str()) {
-                            let q = if o.set == Some(SetQualifier::ForAllValues) {
-                                "ForAllValues"
-                            } else {
-                                "ForAnyValue"
-                            };
-                            out.push(finding(
-                                SET_QUALIFIER,
-                                st,
-                                format!("`{q}:` on the single-valued key `{key}`"),
-                            ));
-                        }
-                    }
-                    if lower == "aws:principalarn"
-                        || lower == "aws:principaltag"
-                        || lower.starts_with("aws:principaltag/")
-                        || lower == "aws:principaltype"
-                        || lower == "aws:assumedroot"
-                    {
-                        principal_scoped = true;
-                    }
-                    if lower == "aws:requestedregion" {
-                        region_conditioned = true;
-                    }
-                    if ["aws:sourcevpc", "aws:sourcevpce", "aws:sourcevpcarn"]
-                        .contains(&lower.as_str())
-                    {
-                        network_scoped = true;
-                    }
-                }
-            }
-        }
-        Some(_) => out.push(finding(OPERATOR, st, "`Condition` must be an object")),
-    }
-
-    catalogue_checks::check(m, &acts, not_action.is_some(), ty, st, out);
-
-    if effect == Some("Deny") {
-        if action.is_some() && acts.iter().any(|a| a == "*") && m.get("Condition").is_none() {
-            out.push(finding(
-                DENY_ALL,
-                st,
-                "denies every action to every principal, with no condition",
-            ));
-        }
-        if region_conditioned && !network_scoped {
-            let missing = catalogue_checks::global_services_denied(&acts, not_action.is_some());
-            if !missing.is_empty() {
-                out.push(finding(
-                    REGION_LOCK_GLOBALS,
-                    st,
-                    format!(
-                        "a region lock that does not exempt the global services {}",
-                        missing
-                            .iter()
-                            .map(|s| format!("`{s}:*`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        if ctx.has_exempt_principals && !principal_scoped && ty == PolicyType::ServiceControlPolicy
-        {
-            out.push(finding(
-                NO_EXEMPTION,
-                st,
-                "no exemption for the deployer and break-glass principals",
-            ));
-        }
     }
 }
 

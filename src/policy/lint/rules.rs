@@ -1,5 +1,5 @@
 //! The rule table: each lint rule's code, severity and documentation, from which
-//! `docs/lint.md` is generated.
+//! `docs/lint.md` is generated; and the key lists the statement rules read (data only).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -154,3 +154,46 @@ rules! {
         "A value the service does not accept makes the effective policy invalid, so the guardrail does not apply; AWS's own pages warn that wrong capitalization breaks these policies.",
         r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"require"}}}}"#, r#"{"ec2_attributes":{"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"}}}}"#;
 }
+
+/// The elements a statement may have (GR015; `Principal` and `NotPrincipal` are then checked
+/// per policy type by GR007).
+pub const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+    "Principal",
+    "NotPrincipal",
+];
+
+/// Single-valued keys on which a set qualifier is a mistake (GR019), lower-cased.
+pub const SINGLE_VALUED: &[&str] = &[
+    "aws:requestedregion",
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principalorgid",
+    "aws:principaltype",
+    "aws:sourceip",
+    "aws:securetransport",
+    "iam:permissionsboundary",
+];
+
+/// Keys that name the calling principal, so a Deny on them can exempt the deployer and
+/// break-glass (GR020), lower-cased; and the key families that do.
+pub const PRINCIPAL_KEYS: &[&str] = &[
+    "aws:principalarn",
+    "aws:principaltag",
+    "aws:principaltype",
+    "aws:assumedroot",
+];
+pub const PRINCIPAL_KEY_FAMILIES: &[&str] = &["aws:principaltag/"];
+
+/// The key that makes a Deny a region lock (GR013), lower-cased.
+pub const REGION_KEY: &str = "aws:requestedregion";
+
+/// Keys of the network origin: a region lock that looks at them exempts calls from the
+/// organization's networks, so GR013 does not fire (lower-cased).
+pub const NETWORK_KEYS: &[&str] = &["aws:sourcevpc", "aws:sourcevpce", "aws:sourcevpcarn"];
