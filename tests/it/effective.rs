@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use guardrail::live::fake::FakeOrg;
 use guardrail::live::OrgBackend;
 use guardrail::model::PolicyType;
-use guardrail::policy::effective::{effective, Attached, Level, Operator, Problem};
+use guardrail::policy::effective::{effective, Attached, Effective, Level, Operator, Problem};
 use serde_json::{json, Value};
 
 use crate::support::{import, parse_with, rt};
@@ -27,6 +27,26 @@ fn level(target: &str, policies: &[(&str, Value)]) -> Level {
     }
 }
 
+/// The effective policy of one of AWS's documented examples, after checking that the second
+/// implementation (`effective_props::simple`, written from the same rules) gives the same
+/// document and refuses the same operators: the documented examples are fixtures for both,
+/// so the property test compares two implementations that each reproduce AWS's results.
+fn documented(levels: &[Level]) -> Effective {
+    let plain: Vec<Vec<(String, Value)>> = levels
+        .iter()
+        .map(|l| {
+            l.policies
+                .iter()
+                .map(|p| (p.name.clone(), p.document.clone()))
+                .collect()
+        })
+        .collect();
+    if let Err(e) = crate::effective_props::agrees_with_simple(&plain, "documented example") {
+        panic!("the two implementations disagree on a documented example: {e}");
+    }
+    effective(levels)
+}
+
 /// The root policy most examples start from: one tag key, two accepted values.
 fn team_root() -> Value {
     json!({"tags": {"team": {
@@ -42,7 +62,7 @@ fn a_child_assign_replaces_inherited_values_and_adds_new_settings() {
         "tag_value": {"@@assign": ["Red"]},
         "enforced_for": {"@@assign": ["ec2:instance", "s3:bucket"]}
     }}});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("root-tags", team_root())]),
         level("ou /Dev", &[("dev-tags", child)]),
         level("account 111111111111", &[]),
@@ -64,7 +84,7 @@ fn append_adds_to_inherited_lists_and_creates_missing_ones() {
         "tag_value": {"@@append": ["Yellow", "Blue"]},
         "enforced_for": {"@@append": ["ec2:volume"]}
     }}});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("root-tags", team_root())]),
         level("ou /Ops", &[("ops-tags", child)]),
     ]);
@@ -90,7 +110,7 @@ fn remove_takes_values_out_and_an_emptied_list_disappears() {
         "tag_value": {"@@remove": ["Blue", "Yellow", "Purple"]},
         "enforced_for": {"@@remove": ["ec2:volume", "s3:bucket"]}
     }}});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("root-tags", team_root())]),
         level("ou /Ops", &[("ops-tags", ou)]),
         level("account 999999999999", &[("acct-tags", account)]),
@@ -114,7 +134,7 @@ fn a_parent_locks_a_setting_and_allows_only_appends_to_another() {
         "tag_key": {"@@assign": "PROJECT"},
         "tag_value": {"@@append": ["Incidents - research"], "@@remove": ["Upkeep"]}
     }}});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("root-tags", root)]),
         level("ou /Research", &[("research-tags", child)]),
     ]);
@@ -162,7 +182,7 @@ fn limits_set_at_one_level_intersect_and_bind_only_the_levels_below() {
         "@@append": ["Research"],
         "@@remove": ["Upkeep"]
     }}}});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("g", g), ("h", h)]),
         level("account 111111111111", &[("child", child)]),
     ]);
@@ -181,7 +201,7 @@ fn at_one_level_the_first_policy_attached_wins_a_conflict() {
         "tag_value": {"@@append": ["Upkeep"]}
     }}});
     let k = json!({"tags": {"project": {"tag_key": {"@@assign": "project"}}}});
-    let e = effective(&[level("root", &[("j", j), ("k", k)])]);
+    let e = documented(&[level("root", &[("j", j), ("k", k)])]);
     assert_eq!(
         e.document,
         json!({"tags": {"project": {"tag_key": "PROJECT", "tag_value": ["Upkeep"]}}})
@@ -208,7 +228,7 @@ fn a_lock_on_an_inner_node_covers_everything_beneath_it() {
         },
         "logs": {"regions": {"@@assign": ["us-east-1"]}}
     }});
-    let e = effective(&[
+    let e = documented(&[
         level("root", &[("root-backup", root)]),
         level("ou /Data", &[("data-backup", child)]),
     ]);

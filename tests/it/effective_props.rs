@@ -1,6 +1,8 @@
 //! The effective management policy against a second, deliberately simple implementation
 //! written here from the same rules (AWS's "Inheritance operators" page and examples), for
-//! random small policies on random levels.
+//! random small policies on random levels. AWS's documented inheritance examples are fixtures
+//! for both: `effective.rs` runs each through `agrees_with_simple` before checking the
+//! documented result.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -242,7 +244,10 @@ fn levels() -> impl Strategy<Value = Vec<Vec<(String, Value)>>> {
 
 /// The effective policy of `levels` (root first), and what it refuses, equal the simple
 /// implementation's; `case` names the case in a failure.
-fn agrees_with_simple(levels: &[Vec<(String, Value)>], case: &str) -> Result<(), TestCaseError> {
+pub(crate) fn agrees_with_simple(
+    levels: &[Vec<(String, Value)>],
+    case: &str,
+) -> Result<(), TestCaseError> {
     let typed: Vec<Level> = levels
         .iter()
         .enumerate()

@@ -1,6 +1,7 @@
 //! Every Organizations policy type through one model, on the fake: management policies (tag,
 //! backup, AI opt-out, declarative, ...) import, plan empty, and round-trip an edit; a type the
-//! config uses is enabled by the plan before any attach; limits come from each type's row.
+//! config uses is enabled by the plan before any attach; limits come from each type's row; a
+//! management policy is compared by meaning, as SCPs are.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -175,5 +176,40 @@ fn a_backup_policy_round_trips_an_edit_on_the_fake() {
         let after = read(&f).await;
         assert!(plan::plan(&desired, &after).unwrap().is_empty());
         assert!(after.policy_by_name("daily").unwrap().content.contains("eu-central-1"));
+    });
+}
+
+#[test]
+fn a_management_policy_is_compared_by_meaning() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.enable_policy_type(&root, PolicyType::TagPolicy).await.unwrap();
+        let live_text = "{ \"tags\": { \"costcenter\": {\n  \"tag_value\": { \"@@operators_allowed_for_child_policies\": [\"@@remove\", \"@@append\"], \"@@assign\": [\"100\", \"200\"] },\n  \"tag_key\": { \"@@assign\": \"CostCenter\" } } } }";
+        let p = f.create_policy(PolicyType::TagPolicy, "tags", "", live_text).await.unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let (live, mut desired, _) = import(&f).await;
+        // The same policy written differently: key order, whitespace, the child control's
+        // operators in another order and repeated.
+        let set = |d: &mut guardrail::model::Desired, text: &str| {
+            d.policies.get_mut("tags").unwrap().document = serde_json::from_str(text).unwrap();
+        };
+        set(
+            &mut desired,
+            r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"},"tag_value":{"@@assign":["100","200"],"@@operators_allowed_for_child_policies":["@@append","@@remove","@@append"]}}}}"#,
+        );
+        let p = plan::plan(&desired, &live).unwrap();
+        assert!(p.is_empty(), "{:?}", p.changes);
+        // A change of meaning is an update: children may no longer remove values.
+        set(
+            &mut desired,
+            r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"},"tag_value":{"@@assign":["100","200"],"@@operators_allowed_for_child_policies":["@@append"]}}}}"#,
+        );
+        let p = plan::plan(&desired, &live).unwrap();
+        assert!(
+            matches!(&p.changes[..], [Change::UpdatePolicy { name, content_diff: Some(d), .. }] if name == "tags" && d.contains("@@remove")),
+            "{:?}",
+            p.changes
+        );
     });
 }
