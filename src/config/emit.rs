@@ -145,6 +145,25 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         }
         org.insert("ignore_unmanaged", value(a));
     }
+    // The policies import takes over without a marker: the config's record that they are
+    // this environment's, so dropping one from [policies] deletes it (plan::ownership).
+    let owned: Vec<&str> = live
+        .policies
+        .values()
+        .filter(imported)
+        .filter(|p| !p.aws_managed && limits.aws_managed_type(&p.name).is_none())
+        .filter(|p| !marker::owner(&p.description).is(&live.org_id, env))
+        .map(|p| p.id.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !owned.is_empty() {
+        let mut a = Array::new();
+        for id in owned {
+            a.push(id);
+        }
+        org.insert("owned_policy_ids", value(a));
+    }
     out.insert("organization", Item::Table(org));
     let mut live_pols: Vec<_> = live.policies.values().filter(imported).collect();
     live_pols.sort_by(|a, b| a.name.cmp(&b.name));

@@ -148,12 +148,7 @@ impl Walker<'_> {
     /// The policy's `id`, when it adopts a live policy; a malformed id is reported and kept.
     fn pinned_policy_id(&mut self, t: &dyn TableLike, path: &str) -> Option<String> {
         let (id, sp) = self.string(t, "id", path)?;
-        let ok = id.starts_with("p-")
-            && id.len() >= 10
-            && id[2..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !ok {
+        if !is_policy_id(&id) {
             self.err(
                 ErrorKind::InvalidValue,
                 sp,
@@ -220,4 +215,13 @@ impl Walker<'_> {
             &|n| format!("declare it under [policies.{}] or use an AWS-managed policy such as FullAWSAccess", seg(n)),
         )
     }
+}
+
+/// Whether `id` has the shape of an Organizations policy id (`p-` and 8 or more characters).
+pub(super) fn is_policy_id(id: &str) -> bool {
+    id.starts_with("p-")
+        && id.len() >= 10
+        && id[2..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

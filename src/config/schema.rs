@@ -87,6 +87,9 @@ struct Organization {
     guardrails_dir: Option<String>,
     /// Unmanaged policies (name patterns, `*`) drift does not report.
     ignore_unmanaged: Option<Vec<String>>,
+    /// Live policies this environment owns without a marker (`p-...`; import writes them):
+    /// one the config no longer declares is detached everywhere and deleted.
+    owned_policy_ids: Option<Vec<String>>,
     /// Policy types the plan disables on the root (never SCPs, never a type the config uses).
     disable_policy_types: Option<Vec<PolicyTypeName>>,
 }

@@ -30,6 +30,7 @@ const ORG_KEYS: &[&str] = &[
     "member_role",
     "guardrails_dir",
     "ignore_unmanaged",
+    "owned_policy_ids",
     "disable_policy_types",
 ];
 
@@ -139,6 +140,19 @@ impl Walker<'_> {
             .into_iter()
             .map(|(s, _)| s)
             .collect();
+        for (id, sp) in self.string_list(org, "owned_policy_ids", "organization") {
+            if !super::policies::is_policy_id(&id) {
+                self.err(
+                    ErrorKind::InvalidValue,
+                    sp,
+                    "organization.owned_policy_ids",
+                    format!(
+                        "`{id}` is not a policy id (p- followed by 8 or more letters, digits or _)"
+                    ),
+                );
+            }
+            d.owned_policy_ids.insert(id);
+        }
         if let Some((dir, _)) = self.string(org, "guardrails_dir", "organization") {
             self.guardrails_dir = dir;
         }

@@ -10,6 +10,10 @@ use super::{OuPath, PolicyType};
 pub struct Desired {
     /// The environment name (the config file's stem): part of the ownership marker.
     pub environment: String,
+    /// Live policies this environment owns without a marker (`organization.owned_policy_ids`,
+    /// which `import` writes): one the config no longer declares is an orphan, deleted like a
+    /// policy guardrail created.
+    pub owned_policy_ids: BTreeSet<String>,
     /// Unmanaged policy name patterns (`*` wildcards) that drift does not report
     /// (`ignore_unmanaged`, Control Tower's `aws-guardrails-*` for example).
     pub ignore_unmanaged: Vec<String>,

@@ -6,8 +6,11 @@
 //!   visible plan step that writes the marker. Named but marked by another environment or
 //!   organization, the plan is refused: two configs would fight over it.
 //! - A policy the config does not name is guardrail's to delete only when its marker names
-//!   this organization and environment. Everything else is unmanaged: counted against the
-//!   limits, reported, never written.
+//!   this organization and environment, or when `organization.owned_policy_ids` lists its id
+//!   (import lists every policy it takes over without a marker, so an imported policy and a
+//!   created one are treated alike when the config drops them). A listed id never overrides
+//!   another environment's marker. Everything else is unmanaged: counted against the limits,
+//!   reported, never written.
 //! - AWS-managed policies: `FullAWSAccess` is managed on every target the config describes
 //!   (its list is the truth); `RCPFullAWSAccess` can never be detached and is always counted.
 
@@ -80,7 +83,8 @@ fn classify_one(
         return Ownership::AwsManaged;
     }
     let owner = marker::owner(&p.description);
-    let ours = owner.is(&live.org_id, &desired.environment);
+    let listed = desired.owned_policy_ids.contains(&p.id) && !matches!(owner, Owner::Marked { .. });
+    let ours = owner.is(&live.org_id, &desired.environment) || listed;
     match desired.policies.get(&p.name) {
         Some(want) if want.policy_type != p.policy_type => {
             refusals.push(Refusal::ForeignPolicy {

@@ -8,7 +8,8 @@
 //!   more than its maximum.
 //! - Shared denies: every Deny statement both the first and the last organization impose on an
 //!   account is in force at every moment in between.
-//! - Untouchable: no unmanaged or foreign policy is written.
+//! - Untouchable: no unmanaged or foreign policy is written (a policy the config names, marks
+//!   as this environment's or lists in `owned_policy_ids` is guardrail's).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -161,6 +162,7 @@ pub fn untouchable(
     live.policies
         .values()
         .filter(|p| !desired.policies.contains_key(&p.name) && !p.aws_managed)
+        .filter(|p| !desired.owned_policy_ids.contains(&p.id))
         .filter(|p| {
             !guardrail::policy::marker::owner(&p.description).is(&live.org_id, &desired.environment)
         })

@@ -196,10 +196,12 @@ fn mutate(d: &mut Desired, rng: &mut Rng) {
             );
         }
     }
-    // Adopt by name: drop the pin of an imported policy.
+    // Adopt by name: forget that an imported policy is ours (its pin and its owned id).
     if rng.chance(20) {
         if let Some(p) = d.policies.get_mut("s3-guard") {
-            p.pinned_id = None;
+            if let Some(id) = p.pinned_id.take() {
+                d.owned_policy_ids.remove(&id);
+            }
         }
     }
     // Delete an OU: move its accounts out first.

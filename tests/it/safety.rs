@@ -16,6 +16,8 @@ use guardrail::policy::marker;
 
 use crate::support::{import, read, rt};
 
+mod owned;
+
 fn deny(action: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"{action}","Resource":"*"}}]}}"#
@@ -365,9 +367,11 @@ fn ownership_follows_the_marker_of_this_organization_and_environment() {
         d2.policies.insert("theirs".into(), desired_policy("theirs", SCP, &deny("a:B")));
         let err = plan::plan(&d2, &live).unwrap_err();
         assert!(err.0.iter().any(|r| matches!(r, Refusal::ForeignPolicy { name, .. } if name == "theirs")), "{err}");
-        // An unmarked policy named without a pin is adopted by a visible step.
+        // An unmarked policy named without a pin (nor an owned id) is adopted by a visible
+        // step.
         let console = desired.policies.get_mut("console").unwrap();
         console.pinned_id = None;
+        desired.owned_policy_ids.remove(&unmarked);
         let p = plan::plan(&desired, &live).unwrap();
         assert!(matches!(&p.changes[..], [Change::UpdatePolicy { name, adopt: true, .. }] if name == "console"), "{:?}", p.changes);
         apply::execute(&p, &live, &f).await;
