@@ -105,6 +105,9 @@ pub struct Report {
     pub records_read: usize,
     pub bad_records: usize,
     pub outside_window: usize,
+    /// Access-denied events read again (the same `eventID` or `sharedEventID`: one denial
+    /// logged in two accounts, or a file read twice), counted once.
+    pub duplicates: usize,
     /// Access-denied events seen in the window.
     pub denials: usize,
     pub groups: Vec<Group>,
@@ -179,6 +182,7 @@ pub struct Observer<'a> {
     protected: Vec<String>,
     paths: BTreeMap<String, Option<eval::Path>>,
     groups: BTreeMap<Key, Group>,
+    seen: crate::replay::dedup::Seen,
     report: Report,
 }
 
@@ -191,6 +195,7 @@ impl<'a> Observer<'a> {
             protected: protected_principals(desired),
             paths: BTreeMap::new(),
             groups: BTreeMap::new(),
+            seen: Default::default(),
             report: Report::default(),
         }
     }
@@ -230,6 +235,13 @@ impl<'a> Observer<'a> {
                 self.report.outside_window += 1;
                 return;
             }
+        }
+        if self
+            .seen
+            .repeat(r.event_id.as_deref(), r.shared_event_id.as_deref())
+        {
+            self.report.duplicates += 1;
+            return;
         }
         let mapped = map::map(r);
         if matches!(mapped, Err(NotMapped::AwsServicePrincipal)) {

@@ -256,6 +256,13 @@ pub const ACCESS_REPORT_TRACKING_DAYS: Limit = Limit::aws(400);
 pub const ACCESS_REPORT_MAX_ITEMS: Limit = Limit::aws(1_000);
 pub const ACCESS_REPORT_DEFAULT_ITEMS: Limit = Limit::aws(100);
 
+/// The largest CloudTrail record replay's reader takes: AWS caps an event at 256 KB since
+/// event version 1.05 (CloudTrail's quotas page), but older event versions had no published
+/// cap and event data stores offer a larger `MaxEventSize`, so the reader allows four times
+/// that. A record, or any value outside `Records`, larger than this is not a CloudTrail log:
+/// the file fails there instead of filling memory.
+pub const CLOUDTRAIL_MAX_RECORD_BYTES: Limit = Limit::assumed(1 << 20);
+
 impl OrgLimits {
     pub fn set(&mut self, key: &str, value: usize) -> bool {
         let slot = match key {

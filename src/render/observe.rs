@@ -125,6 +125,13 @@ fn totals(out: &mut String, r: &Report) {
         "  {} file(s), {} record(s) read, {} access-denied event(s) in the window, {} outside it, {} not CloudTrail records",
         r.files_read, r.records_read, r.denials, r.outside_window, r.bad_records
     );
+    if r.duplicates > 0 {
+        let _ = writeln!(
+            out,
+            "  {} access-denied event(s) read again (same eventID or sharedEventID), counted once",
+            r.duplicates
+        );
+    }
     for (f, e) in &r.file_errors {
         let _ = writeln!(out, "  could not read {}: {}", visible(f), visible(e));
     }
@@ -168,6 +175,7 @@ pub fn observe_json(src: &Source<'_>, r: &Report) -> Value {
         "events_read": r.records_read,
         "denials": r.denials,
         "outside_window": r.outside_window,
+        "duplicates": r.duplicates,
         "summary": summary,
         "groups": r.groups.iter().map(group_json).collect::<Vec<_>>(),
         "protected_principal_denied": r.protected().count() > 0,

@@ -8,7 +8,7 @@
 //! only when a policy looks at them. The cache holds at most [`CAPACITY`] entries and starts
 //! over when full, so memory stays bounded whatever the log.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::policy::eval::{Decision, Path, Request, Resources};
 
@@ -113,6 +113,46 @@ impl Cache {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+}
+
+/// The most event ids [`Seen`] remembers at once (about 40 MiB when full).
+pub const SEEN_CAPACITY: usize = 1 << 21;
+
+/// CloudTrail events already replayed, by id, so one event is counted once: the same
+/// `eventID` read again (two trails of one account, an overlapping sync), or the same
+/// `sharedEventID` (one call delivered to the caller's account and to the resource owner's,
+/// each copy with its own `eventID`; AWS's record contents reference). Ids are kept as 64-bit
+/// hashes, at most [`SEEN_CAPACITY`], starting over when full; `read` hands files over by day
+/// and region, so the copies of one event arrive close together.
+#[derive(Debug, Default)]
+pub struct Seen {
+    ids: HashSet<u64>,
+}
+
+impl Seen {
+    /// Whether this event was seen before; remembers its ids. A record without ids is never a
+    /// repeat.
+    pub fn repeat(&mut self, event_id: Option<&str>, shared: Option<&str>) -> bool {
+        let key = |tag: u8, id: Option<&str>| id.filter(|i| !i.is_empty()).map(|i| hash(tag, i));
+        let keys = [key(b'e', event_id), key(b's', shared)];
+        let seen = keys.iter().flatten().any(|k| self.ids.contains(k));
+        if self.ids.len() + 2 > SEEN_CAPACITY {
+            self.ids.clear();
+        }
+        self.ids.extend(keys.into_iter().flatten());
+        seen
+    }
+}
+
+/// A hash of a tagged id, the same for the whole run (`DefaultHasher::new` has fixed keys);
+/// a new id is taken for a repeat with odds of at most one in 2^43 ([`SEEN_CAPACITY`] ids
+/// among 2^64 hashes).
+fn hash(tag: u8, id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tag.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]

@@ -88,6 +88,9 @@ impl Window {
 pub enum Skip {
     OutsideWindow,
     BadEventTime,
+    /// An event already replayed: the same `eventID`, or the same `sharedEventID` (one call
+    /// logged in the caller's account and in the resource owner's).
+    Duplicate,
     NotApiCall,
     AwsServicePrincipal,
     NoPrincipal(String),
@@ -108,6 +111,7 @@ impl Skip {
         match self {
             Skip::OutsideWindow => "outside the window".into(),
             Skip::BadEventTime => "no valid eventTime".into(),
+            Skip::Duplicate => "duplicate (eventID or sharedEventID seen before)".into(),
             Skip::NotApiCall => "not an API call".into(),
             Skip::AwsServicePrincipal => "AWS service principal".into(),
             Skip::NoPrincipal(kind) => format!("no IAM principal ({kind})"),
@@ -216,6 +220,7 @@ pub struct Replayer<'a> {
     accounts: HashMap<String, HashMap<String, usize>>,
     sides: Vec<Sides>,
     cache: dedup::Cache,
+    seen: dedup::Seen,
     denied: BTreeMap<Key, Flip>,
     allowed: BTreeMap<Key, Flip>,
     report: Report,
@@ -233,6 +238,7 @@ impl<'a> Replayer<'a> {
             accounts: HashMap::new(),
             sides: Vec::new(),
             cache: dedup::Cache::default(),
+            seen: dedup::Seen::default(),
             denied: BTreeMap::new(),
             allowed: BTreeMap::new(),
             report: Report::default(),
@@ -283,6 +289,10 @@ impl<'a> Replayer<'a> {
         };
         if !self.window.contains(t) {
             return self.skip(Skip::OutsideWindow);
+        }
+        let (id, shared) = (r.event_id.as_deref(), r.shared_event_id.as_deref());
+        if self.seen.repeat(id, shared) {
+            return self.skip(Skip::Duplicate);
         }
         self.report.span = Some(match self.report.span {
             Some((first, last)) => (first.min(t), last.max(t)),

@@ -4,6 +4,7 @@
 //! memory at a time); `CloudTrail-Digest` folders are not logs. A file that cannot be read, is
 //! cut short or is not a CloudTrail log is reported; the run goes on.
 
+use std::cell::Cell;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -11,8 +12,45 @@ use flate2::read::MultiGzDecoder;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::sink::Sink;
+use crate::policy::limits::CLOUDTRAIL_MAX_RECORD_BYTES;
 
-/// Log files below `root` (or `root` itself), sorted, so every run reads in the same order.
+/// The parser's read buffer.
+const BUFFER: usize = 1 << 16;
+
+/// The reader under the parser: it counts the bytes pulled since the current record began
+/// (`pulled`, set back to 0 before each record) and fails once they exceed the largest
+/// record ([`CLOUDTRAIL_MAX_RECORD_BYTES`]) plus one buffer (a pull may run past the record's
+/// end). So the parser never holds more than one bounded record, and a file that is not a
+/// CloudTrail log (a huge value outside `Records`, a gzip stream that inflates to gigabytes
+/// of one string) fails after about a megabyte instead of filling memory.
+struct Bounded<'c, R> {
+    inner: R,
+    pulled: &'c Cell<usize>,
+}
+
+impl<R: Read> Read for Bounded<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let limit = CLOUDTRAIL_MAX_RECORD_BYTES.value;
+        if self.pulled.get() > limit + BUFFER {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a record or value over {} KiB: not a CloudTrail log",
+                    limit / 1024
+                ),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.pulled.set(self.pulled.get() + n);
+        Ok(n)
+    }
+}
+
+/// Log files below `root` (or `root` itself), in the same order every run: by the day and
+/// region of an organization trail's folders (`…/CloudTrail/REGION/YYYY/MM/DD/`), then by
+/// path, so the copies of one call that AWS delivers to two accounts (same day and region,
+/// different account folders) are read close together ([`super::dedup::Seen`]); files
+/// outside that layout come first, by path.
 fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -30,8 +68,23 @@ fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
             out.push(p);
         }
     }
-    out.sort();
+    out.sort_by_cached_key(|p| (day_and_region(p), p.clone()));
     out
+}
+
+/// `(YYYY, MM, DD, REGION)` from `…/CloudTrail/REGION/YYYY/MM/DD/…`.
+fn day_and_region(p: &Path) -> Option<(String, String, String, String)> {
+    let parts: Vec<&str> = p.iter().filter_map(|c| c.to_str()).collect();
+    let at = parts.iter().rposition(|c| *c == "CloudTrail")?;
+    match parts.get(at + 1..at + 5)? {
+        [region, y, m, d] => Some((
+            y.to_string(),
+            m.to_string(),
+            d.to_string(),
+            region.to_string(),
+        )),
+        _ => None,
+    }
 }
 
 fn is_log(p: &Path) -> bool {
@@ -41,13 +94,20 @@ fn is_log(p: &Path) -> bool {
 
 /// Streams one log's records into `replayer`, one record in memory at a time: `{"Records":
 /// [...]}`, other top-level keys ignored. Returns how many records it handed over; on error,
-/// the records before the error have been replayed and the error says after how many.
+/// the records before the error have been replayed and the error says after how many. A
+/// record (or a value outside `Records`) over [`CLOUDTRAIL_MAX_RECORD_BYTES`] is an error.
 pub fn read_log<R: Read, S: Sink + ?Sized>(reader: R, replayer: &mut S) -> Result<usize, String> {
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, reader));
+    let pulled = Cell::new(0);
+    let bounded = Bounded {
+        inner: reader,
+        pulled: &pulled,
+    };
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BUFFER, bounded));
     let mut seen = 0;
     let found = LogSeed {
         replayer,
         seen: &mut seen,
+        pulled: &pulled,
     }
     .deserialize(&mut de)
     .and_then(|found| de.end().map(|()| found));
@@ -63,6 +123,7 @@ pub fn read_log<R: Read, S: Sink + ?Sized>(reader: R, replayer: &mut S) -> Resul
 struct LogSeed<'r, S: ?Sized> {
     replayer: &'r mut S,
     seen: &'r mut usize,
+    pulled: &'r Cell<usize>,
 }
 
 impl<'de, S: Sink + ?Sized> DeserializeSeed<'de> for LogSeed<'_, S> {
@@ -88,6 +149,7 @@ impl<'de, S: Sink + ?Sized> Visitor<'de> for LogSeed<'_, S> {
                 map.next_value_seed(RecordsSeed {
                     replayer: &mut *self.replayer,
                     seen: &mut *self.seen,
+                    pulled: self.pulled,
                 })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -101,6 +163,7 @@ impl<'de, S: Sink + ?Sized> Visitor<'de> for LogSeed<'_, S> {
 struct RecordsSeed<'r, S: ?Sized> {
     replayer: &'r mut S,
     seen: &'r mut usize,
+    pulled: &'r Cell<usize>,
 }
 
 impl<'de, S: Sink + ?Sized> DeserializeSeed<'de> for RecordsSeed<'_, S> {
@@ -119,7 +182,11 @@ impl<'de, S: Sink + ?Sized> Visitor<'de> for RecordsSeed<'_, S> {
     }
 
     fn visit_seq<Q: SeqAccess<'de>>(self, mut seq: Q) -> Result<(), Q::Error> {
-        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+        loop {
+            self.pulled.set(0);
+            let Some(v) = seq.next_element::<serde_json::Value>()? else {
+                break;
+            };
             *self.seen += 1;
             self.replayer.add_raw(v);
         }

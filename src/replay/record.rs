@@ -15,6 +15,13 @@ pub struct LogFile {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Record {
+    /// The event's GUID: the same event read twice (two trails, an overlapping sync) has it.
+    #[serde(rename = "eventID")]
+    pub event_id: Option<String>,
+    /// Present when one call was delivered to several accounts (the caller's and the resource
+    /// owner's): each copy has its own `eventID` and this one in common.
+    #[serde(rename = "sharedEventID")]
+    pub shared_event_id: Option<String>,
     pub event_time: String,
     pub event_source: String,
     pub event_name: String,

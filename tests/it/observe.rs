@@ -536,3 +536,32 @@ fn a_cross_account_denial_counts_against_the_callers_account() {
         "the account that logged it"
     );
 }
+
+/// AWS delivers a cross-account denial to the caller's account and to the resource owner's,
+/// each copy with its own `eventID` and one `sharedEventID`: it is one denial. The same
+/// `eventID` read again (a second trail) is one too; another denial with its own ids counts.
+#[test]
+fn a_denial_logged_in_two_accounts_counts_once() {
+    let w = world("canary");
+    let copy = |logged: &str, id: &str| {
+        let who = role(&w.canary, "Dev");
+        let get = ("s3.amazonaws.com", "GetObject");
+        let mut v = denial(logged, "us-west-2", &who, get, "Access Denied");
+        v["resources"] = json!([{"type": "AWS::S3::Bucket",
+            "ARN": format!("arn:aws:s3:::data-{}", w.prod), "accountId": w.prod}]);
+        v["eventID"] = json!(id);
+        v["sharedEventID"] = json!(format!("shared-{}", &id[..3]));
+        v
+    };
+    let r = observe(
+        &w,
+        vec![
+            copy(&w.canary, "one-a"),
+            copy(&w.prod, "one-b"),
+            copy(&w.canary, "one-a"),
+            copy(&w.canary, "two-a"),
+        ],
+    );
+    assert_eq!((r.denials, r.duplicates), (2, 2), "{r:#?}");
+    assert_eq!(r.denials_by("eu-only", None), 2);
+}

@@ -273,3 +273,65 @@ fn across_one_account_is_its_own_path_and_outside_accounts_drop_their_layer() {
         other => panic!("{other:?}"),
     }
 }
+
+/// One call is counted once. AWS delivers a cross-account call to the caller's account and to
+/// the resource owner's, each copy with its own `eventID` and one `sharedEventID` (the record
+/// contents reference); two trails, or an overlapping sync, put the same `eventID` in two files.
+/// Either copy read again is a duplicate; distinct events that look alike, and records without
+/// ids, all count.
+#[test]
+fn an_event_logged_in_two_accounts_or_read_twice_is_replayed_once() {
+    let with_ids = |recipient: &str, id: &str, shared: Option<&str>| {
+        let mut v = call(LOCKED, PLAIN, "GetObject", "us-east-1");
+        v["recipientAccountId"] = json!(recipient);
+        v["eventID"] = json!(id);
+        if let Some(s) = shared {
+            v["sharedEventID"] = json!(s);
+        }
+        v
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |account: &str, name: &str, records: Vec<Value>| {
+        let dir = tmp.path().join(format!(
+            "AWSLogs/o-aa11bb22cc/{account}/CloudTrail/us-east-1/2026/11/01"
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let body = json!({ "Records": records }).to_string();
+        std::fs::write(dir.join(name), body).unwrap();
+    };
+    // The caller's copy and the owner's copy of one call, then the caller's copy again (a
+    // second trail), two alike calls with their own ids, and two alike records without ids.
+    write(LOCKED, "a.json", vec![with_ids(LOCKED, "e-1", Some("s-1"))]);
+    write(PLAIN, "b.json", vec![with_ids(PLAIN, "e-2", Some("s-1"))]);
+    let mut no_id = call(LOCKED, PLAIN, "GetObject", "us-east-1");
+    no_id["recipientAccountId"] = json!(LOCKED);
+    write(
+        LOCKED,
+        "c.json",
+        vec![
+            with_ids(LOCKED, "e-1", Some("s-1")),
+            with_ids(LOCKED, "e-3", None),
+            with_ids(LOCKED, "e-4", None),
+            no_id.clone(),
+            no_id,
+        ],
+    );
+    let mut r = Replayer::new(Window::default(), Some(&before), &after);
+    guardrail::replay::read::read_logs(tmp.path(), &mut r).unwrap();
+    let r = r.finish();
+    assert_eq!(r.records_read, 7);
+    assert_eq!(r.skipped.get(&Skip::Duplicate), Some(&2), "{:?}", r.skipped);
+    assert_eq!(
+        flips(&r),
+        vec![(LOCKED.into(), role(LOCKED), "DenyOutsideEu".into())]
+    );
+    assert_eq!(
+        r.newly_denied[0].count, 5,
+        "one shared call, two alike, two without ids"
+    );
+    assert_eq!(r.evaluated, 5);
+    assert_eq!(
+        Skip::Duplicate.label(),
+        "duplicate (eventID or sharedEventID seen before)"
+    );
+}

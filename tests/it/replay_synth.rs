@@ -350,3 +350,130 @@ fn replay_fail_on_deny_exits_3_only_when_something_is_newly_denied() {
         .unwrap();
     assert_eq!(alone.status.code(), Some(2), "clap: requires --replay");
 }
+
+/// Counts the bytes a reader hands over.
+struct Counted<'c, R> {
+    inner: R,
+    bytes: &'c std::cell::Cell<u64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.set(self.bytes.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A sink that only counts records.
+#[derive(Default)]
+struct Records(usize);
+
+impl replay::sink::Sink for Records {
+    fn file_read(&mut self) {}
+    fn file_error(&mut self, _: String, _: String) {}
+    fn add_raw(&mut self, _: serde_json::Value) {
+        self.0 += 1;
+    }
+}
+
+/// A gzip file of 1,024 members (`flate2` reads multi-member streams, as AWS's are): `head`,
+/// then 1 GiB of `a`, with no end. About a megabyte on disk.
+fn gzip_bomb(path: &Path, head: &str) {
+    let member = |body: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(body).unwrap();
+        e.finish().unwrap()
+    };
+    let mib = vec![b'a'; 1 << 20];
+    let mut out = member(&[head.as_bytes(), &mib].concat());
+    let rest = member(&mib);
+    for _ in 1..1024 {
+        out.extend_from_slice(&rest);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A 2 GiB directory: a sparse 2 GiB `*.json` (one record, then a hole of zero bytes) and two
+/// gzip files that inflate to 1 GiB each (one string inside a record; one outside `Records`),
+/// beside generated logs. Each bad file is reported and the run goes on with the exact result
+/// for the rest; the reader stops within a megabyte of each bad file (so memory stays bounded:
+/// it can hold no more than it read), where reading the files whole would take 4 GiB.
+#[test]
+fn a_2_gib_directory_reports_its_bad_files_and_replays_the_rest_within_a_megabyte_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desired = config(tmp.path());
+    let logs = tmp.path().join("logs");
+    let events = generate(&logs, 9);
+    let sparse = logs.join("sparse.json");
+    let one = record("2026-11-01T12:00:00Z", "us-west-2");
+    std::fs::write(&sparse, format!("{{\"Records\": [{one},")).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&sparse)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    assert_eq!(std::fs::metadata(&sparse).unwrap().len(), 2 << 30);
+    gzip_bomb(
+        &logs.join("bomb-record.json.gz"),
+        r#"{"Records": [{"eventName": ""#,
+    );
+    gzip_bomb(&logs.join("bomb-padding.json.gz"), r#"{"padding": ""#);
+
+    let r = replay_dir(&desired, &logs);
+    let errors: BTreeMap<String, String> = r
+        .file_errors
+        .iter()
+        .map(|(f, e)| (f.rsplit('/').next().unwrap().to_owned(), e.clone()))
+        .collect();
+    assert_eq!(
+        errors.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["bomb-padding.json.gz", "bomb-record.json.gz", "sparse.json"],
+        "{errors:#?}"
+    );
+    assert!(
+        errors["sparse.json"].contains("after 1 record(s)"),
+        "{errors:#?}"
+    );
+    for bomb in ["bomb-padding.json.gz", "bomb-record.json.gz"] {
+        assert!(errors[bomb].contains("over 1024 KiB"), "{errors:#?}");
+    }
+    assert_eq!(r.records_read, events.len() + 1);
+    assert_eq!(r.bad_records, 0);
+    let mut want = expected(&events);
+    let ci = format!("arn:aws:iam::{}:user/ci", LOCKED[0]);
+    *want
+        .entry((LOCKED[0].to_owned(), "ec2:RunInstances".to_owned(), ci))
+        .or_default() += 1;
+    assert_eq!(
+        got(&r),
+        want,
+        "the sparse file's record before the hole counts"
+    );
+
+    // What the reader pulled before giving up on each bad file.
+    let pulled = |reader: Box<dyn std::io::Read>| {
+        let bytes = std::cell::Cell::new(0);
+        let mut sink = Records::default();
+        let counted = Counted {
+            inner: reader,
+            bytes: &bytes,
+        };
+        assert!(read::read_log(counted, &mut sink).is_err());
+        (bytes.get(), sink.0)
+    };
+    let file = |name: &str| std::fs::File::open(logs.join(name)).unwrap();
+    let (n, records) = pulled(Box::new(file("sparse.json")));
+    assert_eq!(records, 1);
+    assert!(n <= 1 << 17, "{n} bytes of the sparse file");
+    for bomb in ["bomb-padding.json.gz", "bomb-record.json.gz"] {
+        let inflate = flate2::read::MultiGzDecoder::new(file(bomb));
+        let (n, records) = pulled(Box::new(inflate));
+        assert_eq!(records, 0);
+        assert!(
+            n > 1 << 20 && n <= (1 << 20) + (1 << 18),
+            "{n} bytes of {bomb}"
+        );
+    }
+}
