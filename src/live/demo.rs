@@ -69,50 +69,92 @@ pub async fn seed(b: &dyn OrgBackend, shape: Shape, concurrency: usize) -> Resul
     if shape.bare {
         return Ok(out);
     }
-    // OUs, parent first.
-    let mut ou_paths: Vec<String> = BASE_OUS.iter().map(|s| s.to_string()).collect();
+    let ou_paths = ou_paths(shape.ous);
+    out.ous = create_ous(b, &root.id, &ou_paths).await?;
+    let names = policy_names(shape.policies);
+    out.policies = create_policies(b, &names).await?;
+    attach_to_ous(b, &out, &ou_paths, &names[FIXED_POLICIES.len()..]).await?;
+    out.accounts = create_accounts(b, &out, &ou_paths, shape.accounts, concurrency).await?;
+    let deny_root = out.policy("deny-root-user");
+    for (k, id) in &out.accounts {
+        if k % 10 == 3 {
+            b.attach_policy(&deny_root, id).await?;
+        }
+    }
+    Ok(out)
+}
+
+impl Seeded {
+    /// The id of the demo policy `name` (empty if there is none).
+    fn policy(&self, name: &str) -> String {
+        self.policies.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// The OU paths: the base OUs, then team OUs alternating under `Workloads/Dev` and
+/// `Workloads/Prod` until there are `n`.
+fn ou_paths(n: usize) -> Vec<String> {
+    let mut paths: Vec<String> = BASE_OUS.iter().map(|s| s.to_string()).collect();
     let mut i = 1;
-    while ou_paths.len() < shape.ous {
+    while paths.len() < n {
         let parent = if i % 2 == 0 {
             "Workloads/Dev"
         } else {
             "Workloads/Prod"
         };
-        ou_paths.push(format!("{parent}/Team-{i:04}"));
+        paths.push(format!("{parent}/Team-{i:04}"));
         i += 1;
     }
-    let mut sorted = ou_paths.clone();
+    paths
+}
+
+/// Creates the OUs, parents first: path → id.
+async fn create_ous(
+    b: &dyn OrgBackend,
+    root: &str,
+    paths: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let mut sorted = paths.to_vec();
     sorted.sort_by_key(|p| p.matches('/').count());
+    let mut ous = BTreeMap::new();
     for p in &sorted {
         let (parent, name) = match p.rsplit_once('/') {
             Some((parent, name)) => (
-                out.ous
-                    .get(parent)
-                    .cloned()
-                    .unwrap_or_else(|| root.id.clone()),
+                ous.get(parent).cloned().unwrap_or_else(|| root.to_owned()),
                 name,
             ),
-            None => (root.id.clone(), p.as_str()),
+            None => (root.to_owned(), p.as_str()),
         };
         let id = b.create_organizational_unit(&parent, name).await?;
-        out.ous.insert(p.clone(), id);
+        ous.insert(p.clone(), id);
     }
-    // Policies.
-    let mut names: Vec<String> = [
-        "deny-leave-org",
-        "deny-root-user",
-        "protect-cloudtrail",
-        "region-lock",
-        "deny-s3-public",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    Ok(ous)
+}
+
+/// The named guardrails every demo organization has (with a document each in [`policy_doc`]).
+const FIXED_POLICIES: [&str; 5] = [
+    "deny-leave-org",
+    "deny-root-user",
+    "protect-cloudtrail",
+    "region-lock",
+    "deny-s3-public",
+];
+
+/// The demo policy names: the five named guardrails, then `scp-extra-NNN` until there are
+/// `n`.
+fn policy_names(n: usize) -> Vec<String> {
+    let mut names: Vec<String> = FIXED_POLICIES.iter().map(|s| s.to_string()).collect();
     let mut j = 1;
-    while names.len() < shape.policies {
+    while names.len() < n {
         names.push(format!("scp-extra-{j:03}"));
         j += 1;
     }
+    names
+}
+
+/// Creates one SCP per name, in order: name → id.
+async fn create_policies(b: &dyn OrgBackend, names: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut policies = BTreeMap::new();
     for (i, n) in names.iter().enumerate() {
         let id = b
             .create_policy(
@@ -122,64 +164,75 @@ pub async fn seed(b: &dyn OrgBackend, shape: Shape, concurrency: usize) -> Resul
                 &policy_doc(i, n),
             )
             .await?;
-        out.policies.insert(n.clone(), id);
+        policies.insert(n.clone(), id);
     }
-    let pol = |n: &str| out.policies.get(n).cloned().unwrap_or_default();
-    b.attach_policy(&pol("deny-leave-org"), &root.id).await?;
-    b.attach_policy(&pol("protect-cloudtrail"), &root.id)
-        .await?;
-    b.attach_policy(&pol("deny-root-user"), &out.ous["Workloads"])
-        .await?;
-    b.attach_policy(&pol("deny-s3-public"), &out.ous["Workloads"])
-        .await?;
-    b.attach_policy(&pol("region-lock"), &out.ous["Workloads/Prod"])
-        .await?;
-    // Extra policies go to the team OUs (or, without any, the base OUs), one each in turn.
-    let teams: Vec<&String> = if ou_paths.len() > BASE_OUS.len() {
-        ou_paths[BASE_OUS.len()..].iter().collect()
+    Ok(policies)
+}
+
+/// Attaches the named guardrails to the root and the workload OUs, and each of `extras` to
+/// a team OU (or, without any, a base OU), one each in turn.
+async fn attach_to_ous(
+    b: &dyn OrgBackend,
+    out: &Seeded,
+    ou_paths: &[String],
+    extras: &[String],
+) -> Result<()> {
+    let fixed = [
+        ("deny-leave-org", out.root.as_str()),
+        ("protect-cloudtrail", out.root.as_str()),
+        ("deny-root-user", out.ous["Workloads"].as_str()),
+        ("deny-s3-public", out.ous["Workloads"].as_str()),
+        ("region-lock", out.ous["Workloads/Prod"].as_str()),
+    ];
+    for (policy, target) in fixed {
+        b.attach_policy(&out.policy(policy), target).await?;
+    }
+    let teams = if ou_paths.len() > BASE_OUS.len() {
+        &ou_paths[BASE_OUS.len()..]
     } else {
-        ou_paths.iter().collect()
+        ou_paths
     };
-    for (k, n) in names.iter().skip(5).enumerate() {
+    for (k, n) in extras.iter().enumerate() {
         if let Some(t) = teams
             .get(k % teams.len().max(1))
-            .and_then(|p| out.ous.get(*p))
+            .and_then(|p| out.ous.get(p))
         {
-            b.attach_policy(&pol(n), t).await?;
+            b.attach_policy(&out.policy(n), t).await?;
         }
     }
-    // Accounts, spread over the OUs (two stay in the root).
-    let ou_list = ou_paths.clone();
-    let ous = out.ous.clone();
-    let root_id = root.id.clone();
-    let created: Vec<(usize, String)> = stream::iter(0..shape.accounts)
+    Ok(())
+}
+
+/// Creates `n` accounts, `concurrency` at a time, spread over the OUs in turn (two stay in
+/// the root): (index, id), in the order they were created.
+async fn create_accounts(
+    b: &dyn OrgBackend,
+    out: &Seeded,
+    ou_paths: &[String],
+    n: usize,
+    concurrency: usize,
+) -> Result<Vec<(usize, String)>> {
+    let root = out.root.as_str();
+    stream::iter(0..n)
         .map(|k| {
             let dest = if k < 2 {
-                root_id.clone()
+                root.to_owned()
             } else {
-                ous[&ou_list[(k - 2) % ou_list.len()]].clone()
+                out.ous[&ou_paths[(k - 2) % ou_paths.len()]].clone()
             };
-            let root_id = root_id.clone();
             async move {
                 let id = b
                     .create_account(&format!("acct-{k:04}"), &format!("acct-{k:04}@example.com"))
                     .await?;
-                if dest != root_id {
-                    b.move_account(&id, &root_id, &dest).await?;
+                if dest != root {
+                    b.move_account(&id, root, &dest).await?;
                 }
                 Ok::<_, super::Error>((k, id))
             }
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
-        .await?;
-    for (k, id) in &created {
-        if k % 10 == 3 {
-            b.attach_policy(&pol("deny-root-user"), id).await?;
-        }
-    }
-    out.accounts = created;
-    Ok(out)
+        .await
 }
 
 /// A fresh organization in an emulator: the credentials of its management account and the
@@ -259,4 +312,73 @@ pub fn emulator_backend(conf: &aws_config::SdkConfig) -> super::aws::AwsBackend 
         8,
         std::sync::Arc::new(super::limiter::RateLimiter::scaled(1e6)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::fake::FakeOrg;
+
+    /// The layout the benchmark's figures and the e2e tests rely on, pinned.
+    #[tokio::test]
+    async fn the_demo_layout_is_the_documented_one() {
+        let f = FakeOrg::new("999999999999");
+        let shape = Shape {
+            accounts: 25,
+            ous: 8,
+            policies: 7,
+            bare: false,
+        };
+        let seeded = seed(&f, shape, 4).await.unwrap();
+        let live = f.snapshot();
+        let ou = |path: &str| seeded.ous[path].clone();
+        let parent_of = |path: &str| live.ous[&ou(path)].parent_id.clone();
+        assert_eq!(seeded.ous.len(), 8);
+        assert_eq!(parent_of("Workloads/Prod/Team-0001"), ou("Workloads/Prod"));
+        assert_eq!(parent_of("Workloads/Dev/Team-0002"), ou("Workloads/Dev"));
+        assert_eq!(parent_of("Workloads"), seeded.root);
+
+        let targets = |name: &str| -> std::collections::BTreeSet<String> {
+            live.policies[&seeded.policies[name]]
+                .targets
+                .iter()
+                .cloned()
+                .collect()
+        };
+        let account = |k: usize| {
+            seeded
+                .accounts
+                .iter()
+                .find(|(i, _)| *i == k)
+                .unwrap()
+                .1
+                .clone()
+        };
+        assert_eq!(targets("deny-leave-org"), [seeded.root.clone()].into());
+        assert_eq!(targets("protect-cloudtrail"), [seeded.root.clone()].into());
+        assert_eq!(targets("region-lock"), [ou("Workloads/Prod")].into());
+        assert_eq!(targets("deny-s3-public"), [ou("Workloads")].into());
+        assert_eq!(
+            targets("deny-root-user"),
+            [ou("Workloads"), account(3), account(13), account(23)].into()
+        );
+        // The extras go to the team OUs in turn.
+        assert_eq!(
+            targets("scp-extra-001"),
+            [ou("Workloads/Prod/Team-0001")].into()
+        );
+        assert_eq!(
+            targets("scp-extra-002"),
+            [ou("Workloads/Dev/Team-0002")].into()
+        );
+
+        // Two accounts stay in the root; the rest go round the OUs in their listed order.
+        assert_eq!(seeded.accounts.len(), 25);
+        let parent = |k: usize| live.accounts[&account(k)].parent_id.clone();
+        assert_eq!(parent(0), seeded.root);
+        assert_eq!(parent(1), seeded.root);
+        assert_eq!(parent(2), ou("Infrastructure"));
+        assert_eq!(parent(9), ou("Workloads/Dev/Team-0002"));
+        assert_eq!(parent(10), ou("Infrastructure"));
+    }
 }
