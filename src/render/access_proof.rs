@@ -60,6 +60,13 @@ fn subject_text(s: &Subject, accounts: usize) -> String {
             format!("a new account in {ou} ({accounts} existing account(s) like it)")
         }
         Subject::FreshAccount(ou) => format!("a new account in {ou}"),
+        Subject::CreatedAccount { email, ou } if accounts > 1 => format!(
+            "the account {email} the plan creates in {ou} (and {} more like it)",
+            accounts - 1
+        ),
+        Subject::CreatedAccount { email, ou } => {
+            format!("the account {email} the plan creates in {ou}")
+        }
     }
 }
 
@@ -189,10 +196,8 @@ fn denied_who(d: &DeniedPatterns) -> String {
     if d.classes == 1 {
         return subject_text(&d.subject, d.accounts);
     }
-    let example = match &d.subject {
-        Subject::Account(id) => format!("account {id}"),
-        Subject::FreshAccount(ou) => format!("a new account in {ou}"),
-    };
+    // Zero: the example alone, without the count of the accounts like it.
+    let example = subject_text(&d.subject, 0);
     format!(
         "{} account classes ({} account(s), a new account in {} OU(s); for example {example})",
         d.classes, d.accounts, d.fresh_ous
@@ -212,11 +217,27 @@ fn denied_lines(d: &DeniedPatterns) -> Vec<String> {
     out
 }
 
-fn subject_json(s: &Subject) -> (Value, Value) {
-    match s {
-        Subject::Account(id) => (json!(id), Value::Null),
-        Subject::FreshAccount(ou) => (json!(s.account_id()), json!(ou.to_string())),
+/// `account_id`, `new_account_in_ou` and `created_account_email` of a class's example.
+fn subject_json(s: &Subject) -> serde_json::Map<String, Value> {
+    let (ou, email) = match s {
+        Subject::Account(_) => (Value::Null, Value::Null),
+        Subject::FreshAccount(ou) => (json!(ou.to_string()), Value::Null),
+        Subject::CreatedAccount { email, ou } => (json!(ou.to_string()), json!(email)),
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("account_id".into(), json!(s.account_id()));
+    m.insert("new_account_in_ou".into(), ou);
+    m.insert("created_account_email".into(), email);
+    m
+}
+
+/// `object` with the example's fields first.
+fn with_subject(s: &Subject, object: Value) -> Value {
+    let mut m = subject_json(s);
+    if let Value::Object(rest) = object {
+        m.extend(rest);
     }
+    Value::Object(m)
 }
 
 fn responsible_json(d: &Decision) -> Value {
@@ -233,20 +254,22 @@ fn responsible_json(d: &Decision) -> Value {
 }
 
 fn counterexample_json(c: &Counterexample) -> Value {
-    let (account_id, fresh) = subject_json(&c.subject);
     let mut context = serde_json::Map::new();
     for (k, vs) in &c.request.context {
         if !OWN_COLUMNS.contains(&k.as_str()) {
             context.insert(k.clone(), json!(vs));
         }
     }
-    json!({
-        "account_id": account_id, "new_account_in_ou": fresh, "accounts_in_class": c.accounts,
-        "principal": value(&c.request, "aws:PrincipalArn"), "action": c.request.action,
-        "resource": c.request.resource, "region": value(&c.request, "aws:RequestedRegion"),
-        "context": context, "before": describe_decision(&c.old), "after": describe_decision(&c.new),
-        "responsible": responsible_json(&c.old), "notes": c.notes,
-    })
+    with_subject(
+        &c.subject,
+        json!({
+            "accounts_in_class": c.accounts,
+            "principal": value(&c.request, "aws:PrincipalArn"), "action": c.request.action,
+            "resource": c.request.resource, "region": value(&c.request, "aws:RequestedRegion"),
+            "context": context, "before": describe_decision(&c.old), "after": describe_decision(&c.new),
+            "responsible": responsible_json(&c.old), "notes": c.notes,
+        }),
+    )
 }
 
 /// The plan JSON's `access_proof` object (docs/plan-json.md).
@@ -271,16 +294,14 @@ pub fn access_proof_json(p: &AccessProof) -> Value {
         "counterexamples": p.counterexamples.iter().map(counterexample_json).collect::<Vec<_>>(),
         "reason": reason,
         "undecided": p.undecided.iter().map(|u| {
-            let (account_id, fresh) = subject_json(&u.subject);
-            json!({"account_id": account_id, "new_account_in_ou": fresh,
-                   "accounts_in_class": u.accounts, "reason": undecided_text(&u.why)})
+            with_subject(&u.subject, json!({
+                   "accounts_in_class": u.accounts, "reason": undecided_text(&u.why)}))
         }).collect::<Vec<_>>(),
         "newly_denied": p.newly_denied.iter().map(|d| {
-            let (account_id, fresh) = subject_json(&d.subject);
-            json!({"account_id": account_id, "new_account_in_ou": fresh,
+            with_subject(&d.subject, json!({
                    "classes": d.classes, "accounts": d.accounts, "new_account_ous": d.fresh_ous,
                    "patterns": d.patterns.iter().map(|(a, by)| json!({"actions": a, "denied_by": by})).collect::<Vec<_>>(),
-                   "complete": d.incomplete.is_none()})
+                   "complete": d.incomplete.is_none()}))
         }).collect::<Vec<_>>(),
     })
 }

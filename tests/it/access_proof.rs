@@ -169,18 +169,196 @@ fn paths(live: &LiveOrg, projected: &Desired, s: &Subject) -> (eval::Path, eval:
             guardrail::replay::live_side(live)(id).expect("a live account"),
             guardrail::replay::desired_side(projected)(id).expect("a configured account"),
         ),
-        Subject::FreshAccount(ou) => {
-            let id = if ou.is_root() {
-                live.root.id.clone()
-            } else {
-                live.ou_ids_by_path()[ou].clone()
-            };
+        Subject::FreshAccount(ou) => (
+            verify::live_path(live, &existing_ancestor(live, ou), None),
+            verify::desired_path(projected, ou, None),
+        ),
+        Subject::CreatedAccount { email, ou } => {
+            let names = &projected
+                .accounts
+                .values()
+                .find(|a| a.email.as_deref() == Some(email.as_str()))
+                .expect("a configured account")
+                .policies;
             (
-                verify::live_path(live, &id, None),
-                verify::desired_path(projected, ou, None),
+                verify::live_path(live, &existing_ancestor(live, ou), None),
+                verify::desired_path(projected, ou, Some((email, names))),
             )
         }
     }
+}
+
+/// The live id of `ou`, or of its nearest ancestor that exists (the root at worst).
+fn existing_ancestor(live: &LiveOrg, ou: &OuPath) -> String {
+    let ids = live.ou_ids_by_path();
+    let mut cur = Some(ou.clone());
+    while let Some(p) = cur {
+        if let Some(id) = ids.get(&p) {
+            return id.clone();
+        }
+        cur = p.parent();
+    }
+    live.root.id.clone()
+}
+
+/// Asserts that `c` is newly allowed: denied on its class's old path, allowed on the new one,
+/// as the proof says.
+fn assert_replays(live: &LiveOrg, projected: &Desired, c: &Counterexample) {
+    let (old, new) = paths(live, projected, &c.subject);
+    let (before, after) = (
+        eval::decide(&old, &c.request),
+        eval::decide(&new, &c.request),
+    );
+    assert!(before.is_denied() && after == Decision::Allow, "{c:#?}");
+    assert_eq!((&c.old, &c.new), (&before, &after));
+}
+
+// ---------------------------------------------------------------------------------------------
+// OUs and accounts the plan creates
+
+/// Root: FullAWSAccess. Workloads: FullAWSAccess and `extra` (a Deny of `ec2:DeleteVpc`),
+/// two plain accounts. Returns the organization, its config and the first account's id.
+fn guarded_workloads() -> (LiveOrg, Desired, String) {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let workloads = f
+            .create_organizational_unit(&root, "Workloads")
+            .await
+            .unwrap();
+        let w0 = f
+            .add_account("w0", "w0@example.com", &workloads)
+            .await
+            .unwrap();
+        f.add_account("w1", "w1@example.com", &workloads)
+            .await
+            .unwrap();
+        let e = f.create_policy(SCP, "extra", "", EXTRA).await.unwrap();
+        f.attach_policy(&e, &workloads).await.unwrap();
+        let (live, desired, _) = import(&f).await;
+        (live, desired, w0)
+    })
+}
+
+fn add_ou(desired: &mut Desired, path: &str, policies: &[&str]) {
+    desired.ous.insert(
+        OuPath::parse(path).expect("an OU path"),
+        guardrail::model::DesiredOu {
+            policies: policies.iter().map(|p| p.to_string()).collect(),
+            guardrails: Default::default(),
+        },
+    );
+}
+
+/// The plan creates OU `Lax` with FullAWSAccess alone and moves a Workloads account into it:
+/// that account loses Workloads' Deny (NEW ACCESS, replayed), and a fresh account in the new
+/// OU is checked too (against a fresh account at the root today: PROVED, so it adds a class
+/// and no new access).
+#[test]
+fn an_account_moved_into_a_weaker_ou_the_plan_creates_is_new_access() {
+    let (live, mut desired, w0) = guarded_workloads();
+    add_ou(&mut desired, "Lax", &["FullAWSAccess"]);
+    desired.accounts.get_mut("w0").expect("w0").ou = OuPath::parse("Lax").unwrap();
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::NewAccess, "{proof:#?}");
+    assert_eq!(
+        (proof.classes, proof.accounts, proof.fresh_ous),
+        (2, 1, 1),
+        "the moved account's class and the new OU's fresh account: {proof:#?}"
+    );
+    assert_eq!(proof.classes_with_new_access, 1, "{proof:#?}");
+    let projected = plan::projected(&desired, &live);
+    for c in &proof.counterexamples {
+        assert_eq!(c.subject, Subject::Account(w0.clone()), "{c:#?}");
+        assert_eq!(c.request.action, "ec2:DeleteVpc", "{c:#?}");
+        assert_replays(&live, &projected, c);
+    }
+    assert!(!proof.counterexamples.is_empty());
+}
+
+/// A new OU below an OU the change weakens is checked: its fresh account has new access as
+/// well (one more class with new access than the same change without the new OU).
+#[test]
+fn a_new_ou_below_a_weakened_ou_is_checked() {
+    let (live, mut desired) = organization();
+    without_no_delete(&mut desired);
+    let before = proof_of(&desired, &live);
+    add_ou(&mut desired, "Workloads/Team", &["FullAWSAccess"]);
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::NewAccess, "{proof:#?}");
+    assert_eq!(
+        (
+            proof.classes,
+            proof.fresh_ous,
+            proof.classes_with_new_access
+        ),
+        (
+            before.classes + 1,
+            before.fresh_ous + 1,
+            before.classes_with_new_access + 1
+        ),
+        "{proof:#?}"
+    );
+}
+
+/// An account the plan creates in an OU it also creates, with a Deny of its own, is checked
+/// against a fresh account today in the nearest OU that exists (Sandbox): nothing is newly
+/// allowed, and the summary names what it loses, for that account.
+#[test]
+fn an_account_the_plan_creates_is_checked_against_a_fresh_account_today() {
+    let (live, mut desired) = organization();
+    add_ou(&mut desired, "Sandbox/New", &["FullAWSAccess"]);
+    let mut n0 = desired
+        .accounts
+        .values()
+        .next()
+        .expect("an account")
+        .clone();
+    n0.key = "n0".into();
+    n0.id = None;
+    n0.email = Some("n0@example.com".into());
+    n0.ou = OuPath::parse("Sandbox/New").unwrap();
+    n0.policies = ["FullAWSAccess", "extra"].map(String::from).into();
+    n0.guardrails = Default::default();
+    desired.accounts.insert("n0".into(), n0);
+    let plan = plan::plan(&desired, &live).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        plan.changes.iter().any(
+            |c| matches!(c, plan::Change::CreateAccount { email, .. } if email == "n0@example.com")
+        ),
+        "{:#?}",
+        plan.changes
+    );
+    let proof = prove(&plan.changes, &plan::projected(&desired, &live), &live);
+    assert_eq!(proof.verdict, ProofVerdict::Proved, "{proof:#?}");
+    assert_eq!(
+        (proof.classes, proof.accounts, proof.fresh_ous),
+        (2, 1, 1),
+        "the created account and the new OU's fresh account: {proof:#?}"
+    );
+    let created = Subject::CreatedAccount {
+        email: "n0@example.com".into(),
+        ou: OuPath::parse("Sandbox/New").unwrap(),
+    };
+    let lost = proof
+        .newly_denied
+        .iter()
+        .find(|d| d.subject == created)
+        .unwrap_or_else(|| panic!("{:#?}", proof.newly_denied));
+    assert!(
+        lost.patterns
+            .iter()
+            .any(|(a, by)| a == &["ec2:DeleteVpc"] && by.contains("NoVpcDelete")),
+        "{lost:#?}"
+    );
+    let json = guardrail::render::access_proof_json(&proof);
+    let entry = json["newly_denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["created_account_email"] == "n0@example.com")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(entry["new_account_in_ou"], "Sandbox/New", "{json:#}");
 }
 
 #[test]
@@ -196,6 +374,7 @@ fn removing_a_deny_statement_is_new_access_and_every_counterexample_replays() {
     );
     let projected = plan::projected(&desired, &live);
     for c in &proof.counterexamples {
+        assert_replays(&live, &projected, c);
         assert_eq!(
             c.request.action, "s3:DeleteBucket",
             "only s3:DeleteBucket lost its deny, named in the catalogue's casing: {c:#?}"

@@ -3,6 +3,11 @@
 //! account in every OU (FullAWSAccess alone at its own level) joins the class of the real
 //! accounts that look like it, or forms its own. Only the classes whose policy path changes
 //! meaning are kept: an untouched class cannot gain or lose access.
+//!
+//! OUs and accounts the plan creates have no position today. Their "before" is a fresh
+//! account in the nearest OU on their path that exists today (the root at worst): where such
+//! an account would sit if it were made now. Their "after" is the new OU's path (a fresh
+//! account) or the created account's own path and policies.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,10 +21,16 @@ use crate::policy::reason::Constants;
 /// The account id a fresh (hypothetical) account's requests carry.
 pub const FRESH_ACCOUNT_ID: &str = "111111111111";
 
-/// Who a class stands for: a real account, or a fresh account in an OU.
+/// Who a class stands for: a real account, an account the plan creates, or a fresh account
+/// in an OU (one the plan creates included).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     Account(String),
+    /// An account the plan creates (`CreateAccount`): its email and OU.
+    CreatedAccount {
+        email: String,
+        ou: OuPath,
+    },
     FreshAccount(OuPath),
 }
 
@@ -28,7 +39,7 @@ impl Subject {
     pub fn account_id(&self) -> &str {
         match self {
             Subject::Account(id) => id,
-            Subject::FreshAccount(_) => FRESH_ACCOUNT_ID,
+            Subject::CreatedAccount { .. } | Subject::FreshAccount(_) => FRESH_ACCOUNT_ID,
         }
     }
 }
@@ -38,7 +49,7 @@ impl Subject {
 pub struct Class {
     /// The example the class is decided on (a real account when it has one).
     pub example: Subject,
-    /// Real accounts in the class.
+    /// Real accounts in the class, the ones the plan creates included.
     pub accounts: usize,
     /// OUs whose fresh account falls in the class.
     pub fresh_ous: usize,
@@ -53,6 +64,8 @@ type Position = (String, Vec<String>);
 #[derive(Default)]
 struct Members {
     accounts: Vec<String>,
+    /// Accounts the plan creates: email, OU, policies.
+    created: Vec<(String, OuPath, BTreeSet<String>)>,
     fresh: Vec<OuPath>,
 }
 
@@ -84,16 +97,41 @@ pub fn touched(changes: &[Change], projected: &Desired, live: &LiveOrg) -> Vec<C
         let key = (old, (new.0.to_string(), new.1));
         groups.entry(key).or_default().accounts.push(a.id.clone());
     }
-    for (path, id) in fresh_positions(projected, live) {
-        let old = (id, fresh_live_names(live));
-        let key = (old, (path.to_string(), vec![fresh_scp(projected)]));
-        groups.entry(key).or_default().fresh.push(path);
-    }
     let ou_ids = live.ou_ids_by_path();
+    add_new_positions(changes, projected, live, &ou_ids, &mut groups);
     groups
         .into_values()
         .filter_map(|m| class(m, &desired, live, &described, &kept, &ou_ids))
         .collect()
+}
+
+/// The accounts the plan creates, and a fresh account at the root and in every OU of the
+/// config (the ones the plan creates included), each against a fresh account today in the
+/// nearest OU on its path that exists.
+fn add_new_positions(
+    changes: &[Change],
+    projected: &Desired,
+    live: &LiveOrg,
+    ou_ids: &BTreeMap<OuPath, String>,
+    groups: &mut BTreeMap<(Position, Position), Members>,
+) {
+    let today = |ou: &OuPath| (existing_ancestor(live, ou_ids, ou), fresh_live_names(live));
+    for c in changes {
+        if let Change::CreateAccount { key, email, ou } = c {
+            let names = projected
+                .accounts
+                .get(key)
+                .map(|d| d.policies.clone())
+                .unwrap_or_default();
+            let key = (today(ou), (ou.to_string(), names.iter().cloned().collect()));
+            let m = groups.entry(key).or_default();
+            m.created.push((email.clone(), ou.clone(), names));
+        }
+    }
+    for path in fresh_positions(projected) {
+        let key = (today(&path), (path.to_string(), vec![fresh_scp(projected)]));
+        groups.entry(key).or_default().fresh.push(path);
+    }
 }
 
 /// The example's paths, or `None` when the class's meaning does not change.
@@ -106,6 +144,16 @@ fn class(
     ou_ids: &BTreeMap<OuPath, String>,
 ) -> Option<Class> {
     let (example, old, new, ou) = match (m.accounts.first(), m.fresh.first()) {
+        (None, _) if !m.created.is_empty() && m.fresh.is_empty() => {
+            let (email, ou, names) = m.created.first()?;
+            let old = live_path(live, &existing_ancestor(live, ou_ids, ou), None);
+            let new = desired_path(desired, ou, Some((email, names)));
+            let example = Subject::CreatedAccount {
+                email: email.clone(),
+                ou: ou.clone(),
+            };
+            (example, old, new, ou.clone())
+        }
         (Some(id), _) => {
             let a = live.accounts.get(id)?;
             let (ou, names): (OuPath, BTreeSet<String>) = match described.get(id) {
@@ -120,12 +168,7 @@ fn class(
             (Subject::Account(id.clone()), old, new, ou)
         }
         (None, Some(ou)) => {
-            let parent = if ou.is_root() {
-                &live.root.id
-            } else {
-                ou_ids.get(ou)?
-            };
-            let old = live_path(live, parent, None);
+            let old = live_path(live, &existing_ancestor(live, ou_ids, ou), None);
             let new = desired_path(desired, ou, None);
             (Subject::FreshAccount(ou.clone()), old, new, ou.clone())
         }
@@ -141,7 +184,7 @@ fn class(
     };
     Some(Class {
         example,
-        accounts: m.accounts.len(),
+        accounts: m.accounts.len() + m.created.len(),
         fresh_ous: m.fresh.len(),
         old,
         new,
@@ -243,15 +286,24 @@ fn fresh_scp(d: &Desired) -> String {
         .to_owned()
 }
 
-/// The root and every live OU that stays in the config, with its live id.
-fn fresh_positions(projected: &Desired, live: &LiveOrg) -> Vec<(OuPath, String)> {
-    let mut out = vec![(OuPath::root(), live.root.id.clone())];
-    for (path, id) in live.ou_ids_by_path() {
-        if projected.ous.contains_key(&path) {
-            out.push((path, id));
+/// The root and every OU of the config, the ones the plan creates included.
+fn fresh_positions(projected: &Desired) -> Vec<OuPath> {
+    std::iter::once(OuPath::root())
+        .chain(projected.ous.keys().filter(|p| !p.is_root()).cloned())
+        .collect()
+}
+
+/// The live id of `ou`, or of its nearest ancestor that exists today (the root at worst): a
+/// new account's position if it were made today.
+fn existing_ancestor(live: &LiveOrg, ou_ids: &BTreeMap<OuPath, String>, ou: &OuPath) -> String {
+    let mut cur = Some(ou.clone());
+    while let Some(p) = cur {
+        if let Some(id) = ou_ids.get(&p) {
+            return id.clone();
         }
+        cur = p.parent();
     }
-    out
+    live.root.id.clone()
 }
 
 /// `aws:PrincipalOrgPaths` for an account in `ou` (`o-.../r-.../ou-.../`), when every OU on

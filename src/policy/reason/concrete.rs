@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::values::{catalogue_actions, common_actions, REGIONS};
+use super::values::{catalogue_actions, common_actions, regions};
 use super::{Constants, Witness};
 use crate::policy::eval::{
     arn_like, decide, glob, Actions, Decision, Path, Principal, PrincipalType, Request,
@@ -241,11 +241,11 @@ impl<'a> Concretizer<'a> {
 
     fn region(&mut self, w: &mut Witness) {
         let current = single(&w.request, "aws:requestedregion");
-        if current.as_deref().is_some_and(|c| REGIONS.contains(&c)) {
+        if current.as_deref().is_some_and(|c| regions().contains(&c)) {
             return;
         }
         let base = w.request.clone();
-        let cands: Vec<Request> = REGIONS.iter().map(|g| base.clone().region(g)).collect();
+        let cands: Vec<Request> = regions().iter().map(|g| base.clone().region(g)).collect();
         if !cands.into_iter().any(|r| self.adopt(w, r)) {
             w.notes.push(format!(
                 "no AWS region fits this counterexample; the region is the search's own value ({})",

@@ -10,41 +10,39 @@ use super::formula::PRINCIPAL_ARN;
 use super::Constants;
 use crate::policy::iam;
 
-/// AWS's commercial regions, the common ones first: the regions a counterexample names.
-pub const REGIONS: &[&str] = &[
-    "us-east-1",
-    "eu-west-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "af-south-1",
-    "ap-east-1",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-north-1",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-];
+/// The regions data (`scripts/gen-regions` writes it from botocore's partitions data).
+const REGIONS_DATA: &str = include_str!("../../../data/aws/regions.tsv");
+
+/// The partition whose regions a counterexample names (its principal ARNs are `arn:aws:`).
+const PARTITION: &str = "aws";
+
+/// Regions tried first, in this order: the ones a request names when nothing constrains it.
+const PREFERRED: &[&str] = &["us-east-1", "eu-west-1"];
+
+/// AWS's commercial regions (`data/aws/regions.tsv`, partition `aws`), the preferred ones
+/// first, then the data's order: the regions a counterexample names.
+pub fn regions() -> &'static [&'static str] {
+    static REGIONS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    REGIONS.get_or_init(|| {
+        let mut all: Vec<&'static str> = REGIONS_DATA
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                (cols.next() == Some(PARTITION))
+                    .then(|| cols.next())
+                    .flatten()
+            })
+            .collect();
+        all.sort_by_key(|r| {
+            PREFERRED
+                .iter()
+                .position(|p| p == r)
+                .unwrap_or(PREFERRED.len())
+        });
+        all
+    })
+}
 
 /// Common actions, tried after the policies' own literals.
 const ACTIONS: &[&str] = &[
@@ -240,6 +238,47 @@ mod tests {
         lower.sort();
         lower.dedup();
         assert_eq!(lower.len(), all.len());
-        assert!(REGIONS.iter().all(|r| r.split('-').count() == 3));
+    }
+
+    /// The regions come from the generated data: its header names the source and the date,
+    /// every row of the `aws` partition is a region name, the preferred ones lead.
+    #[test]
+    fn the_regions_come_from_the_generated_data() {
+        let header: Vec<&str> = REGIONS_DATA
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect();
+        assert!(
+            header.iter().any(|l| l.starts_with("# Source: botocore ")),
+            "{header:?}"
+        );
+        let date = header
+            .iter()
+            .find_map(|l| l.strip_prefix("# Generated: "))
+            .expect("a date stamp");
+        assert!(
+            time::Date::parse(date, &time::format_description::well_known::Iso8601::DATE).is_ok(),
+            "{date}"
+        );
+        let all = regions();
+        assert_eq!(&all[..PREFERRED.len()], PREFERRED);
+        assert!(all.len() >= 30, "{all:?}");
+        assert!(
+            all.iter()
+                .all(|r| r.split('-').count() == 3 && r.ends_with(|c: char| c.is_ascii_digit())),
+            "{all:?}"
+        );
+        for r in ["eu-central-1", "ap-southeast-2", "sa-east-1"] {
+            assert!(all.contains(&r), "{r}");
+        }
+        assert!(
+            !all.iter()
+                .any(|r| r.starts_with("cn-") || r.contains("gov") || r.contains("iso")),
+            "{all:?}"
+        );
+        let mut unique = all.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len());
     }
 }
