@@ -3,7 +3,7 @@
 //! Each record is parsed into types (`record`), mapped to the request it stands for (`map`),
 //! and evaluated *before* and *after* the change on its path: the SCPs of the caller's
 //! account and the RCPs of the resource owner's ([`Path::across`]); the requests whose
-//! decision flips are grouped by account, action, principal and deciding statement. Pure:
+//! decision flips are grouped by account, action, principal, deciding statement and region. Pure:
 //! the paths come in as functions and the records one at a time; `read` is the one piece of
 //! IO (log files below a directory, plain or gzip).
 //!
@@ -135,6 +135,8 @@ pub struct Flip {
     pub decided_by: String,
     pub policy: Option<String>,
     pub statement: Option<String>,
+    /// The group's region (`awsRegion`; regions are a dimension of the groups, so one, or
+    /// none when the record named none), a list as in observe's groups.
     pub regions: Vec<String>,
     pub count: usize,
     pub first_seen: String,
@@ -199,7 +201,8 @@ const ACCESS_DENIED: &[&str] = &[
     "UnauthorizedAccess",
 ];
 
-type Key = (String, String, String, String);
+/// A flip's group: deciding account, action, principal, deciding statement, region.
+type Key = (String, String, String, String, String);
 
 /// A (caller's account, resource owner's account) pair's paths before and after, and the
 /// context keys their policies read.
@@ -452,6 +455,7 @@ fn record_flip(
         m.action.clone(),
         m.principal.clone(),
         decided_by.clone(),
+        m.region.clone(),
     );
     let g = groups.entry(key).or_insert_with(|| Flip {
         account,

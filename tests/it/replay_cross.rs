@@ -335,3 +335,28 @@ fn an_event_logged_in_two_accounts_or_read_twice_is_replayed_once() {
         "duplicate (eventID or sharedEventID seen before)"
     );
 }
+
+/// Newly denied requests are grouped by region too (the grouping: statement, account,
+/// principal, action and region): the same call in two regions is two groups, each with its
+/// own count.
+#[test]
+fn flips_are_grouped_by_region() {
+    let r = replay(&[
+        call(LOCKED, PLAIN, "GetObject", "us-east-1"),
+        call(LOCKED, PLAIN, "GetObject", "us-west-2"),
+        call(LOCKED, PLAIN, "GetObject", "us-east-1"),
+    ]);
+    let groups: Vec<(Vec<String>, usize)> = r
+        .newly_denied
+        .iter()
+        .map(|f| (f.regions.clone(), f.count))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            (vec!["us-east-1".to_owned()], 2),
+            (vec!["us-west-2".to_owned()], 1)
+        ]
+    );
+    assert!(r.newly_denied.iter().all(|f| f.account == LOCKED));
+}
