@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::ownership::{self, Ownership};
 use super::targets::{self, Target};
 use super::{Change, Plan, Refusal, Refused, Warning};
-use crate::model::{
-    Desired, DesiredAccount, IamLive, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef,
-};
+use crate::model::{Desired, IamLive, LiveOrg, LivePolicy, OuPath, PolicyType, TargetRef};
 use crate::policy::{doc, marker};
+use accounts::{resolve_accounts, Accounts};
+
+mod accounts;
 
 /// Names of the SCPs AWS Control Tower creates.
 const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
@@ -20,15 +21,6 @@ const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
 /// Diffs `desired` against `live`, leaving permissions boundaries alone (IAM not read).
 pub fn plan(desired: &Desired, live: &LiveOrg) -> Result<Plan, Refused> {
     plan_with_iam(desired, live, &IamLive::default())
-}
-
-/// How the config's accounts map onto the live ones.
-struct Accounts<'a> {
-    /// Live id -> config entry, ACTIVE accounts only.
-    placed: BTreeMap<&'a str, &'a DesiredAccount>,
-    /// Config entries with no live account, to create (with their email).
-    creates: Vec<(&'a DesiredAccount, &'a str)>,
-    moves: Vec<Change>,
 }
 
 /// Diffs `desired` against `live` and the IAM state of the covered member accounts.
@@ -49,97 +41,124 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     let disabling = super::disable::types_to_disable(desired, live, &owners, &mut refusals);
     let policy_changes = policy_changes(desired, live, &owners);
     policy_warnings(live, &owners, &mut warnings);
-
-    // OUs.
-    let live_ous = live.ou_ids_by_path();
-    let ous_to_create: Vec<&OuPath> = desired
-        .ous
-        .keys()
-        .filter(|p| !live_ous.contains_key(*p))
-        .collect();
-
     let accounts = resolve_accounts(desired, live, &mut warnings, &mut refusals);
     let ous_to_delete = ous_to_delete(desired, live, &accounts, &mut warnings, &mut refusals);
-
-    // Attachments.
     let tlist = target_list(desired, live, &accounts);
     let att = targets::plan_attachments(desired, live, &owners, &tlist, &enabling);
     refusals.extend(att.refusals);
-
     // Offline proofs on what will really be attached: assertions and the lockout proof.
     let projected = super::project::project(desired, live, &att.fixed);
     verify_refusals(&projected, &live.org_id, &mut refusals, &mut warnings);
-
     if !refusals.is_empty() {
         return Err(Refused(refusals));
     }
     control_tower_warnings(live, &accounts.moves, &mut warnings);
-
     let mut changes: Vec<Change> = enabling
         .iter()
         .map(|t| Change::EnablePolicyType { policy_type: *t })
         .collect();
+    let live_ous = live.ou_ids_by_path();
     changes.extend(
-        ous_to_create
-            .into_iter()
+        desired
+            .ous
+            .keys()
+            .filter(|p| !live_ous.contains_key(*p))
             .map(|p| Change::CreateOu { path: p.clone() }),
     );
     changes.extend(policy_changes.creates_updates);
-    changes.extend(
-        accounts
-            .creates
-            .iter()
-            .map(|(a, email)| Change::CreateAccount {
-                key: a.key.clone(),
-                email: (*email).to_owned(),
-                ou: a.ou.clone(),
-            }),
-    );
     let (boundary_changes, audit) = super::boundaries::diff(desired, live, iam);
-    changes.extend(boundary_changes);
-    changes.extend(att.attach_phase);
-    changes.extend(accounts.moves.iter().cloned());
-    changes.extend(att.detach_phase);
-    changes.extend(
-        ous_to_delete
-            .iter()
-            .rev() // child-first
-            .map(|(p, id)| Change::DeleteOu {
-                path: (*p).clone(),
-                id: (*id).clone(),
-            }),
-    );
-    changes.extend(policy_changes.deletes);
-    // Last: after every detach and deletion of the type's managed policies.
-    changes.extend(
-        disabling
-            .into_iter()
-            .map(|policy_type| Change::DisablePolicyType { policy_type }),
-    );
+    let phases = Phases {
+        boundaries: boundary_changes,
+        attach: att.attach_phase,
+        detach: att.detach_phase,
+        ous_to_delete,
+        policy_deletes: policy_changes.deletes,
+        disabling,
+    };
+    phases.append_to(&mut changes, &accounts);
+    let mut plan = assemble(changes, warnings, att.unmanaged, live, &accounts);
+    plan.audit = audit;
+    plan.effects = super::effects::effects(&plan.changes, &projected, live);
+    plan.headroom = super::headroom::headroom(&plan.changes, &projected, live);
+    Ok(plan)
+}
 
-    let effects = super::effects::effects(&changes, &projected, live);
-    let headroom = super::headroom::headroom(&changes, &projected, live);
-    Ok(Plan {
+/// The plan's steps from account creation on, in the order ARCHITECTURE.md justifies.
+struct Phases<'a> {
+    boundaries: Vec<Change>,
+    attach: Vec<Change>,
+    detach: Vec<Change>,
+    ous_to_delete: Vec<(OuPath, &'a String)>,
+    policy_deletes: Vec<Change>,
+    disabling: Vec<PolicyType>,
+}
+
+impl Phases<'_> {
+    /// Creates accounts, deploys boundaries, attaches, moves, detaches, deletes OUs
+    /// child-first, deletes policies and, last, disables types (after every detach and
+    /// deletion of the type's managed policies).
+    fn append_to(self, changes: &mut Vec<Change>, accounts: &Accounts<'_>) {
+        changes.extend(
+            accounts
+                .creates
+                .iter()
+                .map(|(a, email)| Change::CreateAccount {
+                    key: a.key.clone(),
+                    email: (*email).to_owned(),
+                    ou: a.ou.clone(),
+                }),
+        );
+        changes.extend(self.boundaries);
+        changes.extend(self.attach);
+        changes.extend(accounts.moves.iter().cloned());
+        changes.extend(self.detach);
+        changes.extend(
+            self.ous_to_delete
+                .iter()
+                .rev()
+                .map(|(p, id)| Change::DeleteOu {
+                    path: p.clone(),
+                    id: (*id).clone(),
+                }),
+        );
+        changes.extend(self.policy_deletes);
+        changes.extend(
+            self.disabling
+                .into_iter()
+                .map(|policy_type| Change::DisablePolicyType { policy_type }),
+        );
+    }
+}
+
+/// The plan around its ordered changes: ids and display names for rendering, each account's
+/// paths during the apply (for apply's dependencies). Audit, effects and headroom are left
+/// empty for the caller.
+fn assemble(
+    changes: Vec<Change>,
+    warnings: Vec<Warning>,
+    unmanaged: Vec<super::UnmanagedAttachment>,
+    live: &LiveOrg,
+    accounts: &Accounts<'_>,
+) -> Plan {
+    let mut ou_ids = live.ou_ids_by_path();
+    ou_ids.insert(OuPath::root(), live.root.id.clone());
+    Plan {
         access_proof: None,
-        audit,
-        effects,
-        headroom,
+        audit: Default::default(),
+        effects: Default::default(),
+        headroom: Default::default(),
         org_id: live.org_id.clone(),
         management_account: live.management_account.clone(),
         account_paths: account_paths(live, &changes),
         changes,
         warnings,
-        unmanaged: att.unmanaged,
+        unmanaged,
         policy_ids: live
             .policies
             .values()
             .map(|p| (p.name.clone(), p.id.clone()))
             .collect(),
-        ou_ids: {
-            let mut ids = live_ous;
-            ids.insert(OuPath::root(), live.root.id.clone());
-            ids
-        },
+        ou_ids,
         account_names: live
             .accounts
             .values()
@@ -151,7 +170,7 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
                 (a.id.clone(), name)
             })
             .collect(),
-    })
+    }
 }
 
 /// Every root, OU and account to plan attachments for: the ones the config describes with
@@ -346,104 +365,6 @@ fn policy_warnings(
             });
         }
     }
-}
-
-/// Resolves each config account to a live one (by id, else by email); ACTIVE accounts in the
-/// wrong OU are moved, accounts with no live match and an email are created.
-fn resolve_accounts<'a>(
-    desired: &'a Desired,
-    live: &'a LiveOrg,
-    warnings: &mut Vec<Warning>,
-    refusals: &mut Vec<Refusal>,
-) -> Accounts<'a> {
-    let by_email: BTreeMap<String, &str> = live
-        .accounts
-        .values()
-        .map(|a| (a.email.to_ascii_lowercase(), a.id.as_str()))
-        .collect();
-    let mut matched: BTreeMap<&str, Vec<&DesiredAccount>> = BTreeMap::new();
-    let mut out = Accounts {
-        placed: BTreeMap::new(),
-        creates: Vec::new(),
-        moves: Vec::new(),
-    };
-    for a in desired.accounts.values() {
-        let resolved: Option<&str> = match (&a.id, &a.email) {
-            (Some(id), _) => live.accounts.get_key_value(id).map(|(k, _)| k.as_str()),
-            (None, Some(email)) => by_email.get(&email.to_ascii_lowercase()).copied(),
-            (None, None) => None,
-        };
-        match (resolved, &a.id, &a.email) {
-            (Some(id), _, _) => matched.entry(id).or_default().push(a),
-            (None, Some(id), _) => warnings.push(Warning::AccountNotInOrganization {
-                key: a.key.clone(),
-                id: id.clone(),
-            }),
-            (None, None, Some(email)) => out.creates.push((a, email.as_str())),
-            (None, None, None) => {}
-        }
-    }
-    for (id, entries) in matched {
-        if entries.len() > 1 {
-            refusals.push(Refusal::AccountMatchedTwice {
-                id: id.to_owned(),
-                keys: entries
-                    .iter()
-                    .map(|e| format!("[accounts.{}]", e.key))
-                    .collect(),
-            });
-            continue;
-        }
-        let (Some(have), Some(a)) = (live.accounts.get(id), entries.first()) else {
-            continue;
-        };
-        let from = live.path_of(&have.parent_id).unwrap_or_default();
-        if !have.state.is_active() {
-            warnings.push(Warning::AccountNotActive {
-                id: id.to_owned(),
-                name: have.name.clone(),
-                state: have.state.api_name().to_owned(),
-                path: from,
-            });
-            continue;
-        }
-        out.placed.insert(id, a);
-        if from != a.ou {
-            out.moves.push(Change::MoveAccount {
-                id: id.to_owned(),
-                key: a.key.clone(),
-                from,
-                to: a.ou.clone(),
-            });
-        }
-    }
-    for a in live.accounts.values() {
-        if out.placed.contains_key(a.id.as_str())
-            || !a.state.is_active()
-                && desired
-                    .accounts
-                    .values()
-                    .any(|d| d.id.as_deref() == Some(a.id.as_str()))
-        {
-            continue;
-        }
-        let path = live.path_of(&a.parent_id).unwrap_or_default();
-        if a.state.is_active() {
-            warnings.push(Warning::AccountNotInConfig {
-                id: a.id.clone(),
-                name: a.name.clone(),
-                path,
-            });
-        } else {
-            warnings.push(Warning::AccountNotActive {
-                id: a.id.clone(),
-                name: a.name.clone(),
-                state: a.state.api_name().to_owned(),
-                path,
-            });
-        }
-    }
-    out
 }
 
 /// Live OUs the config no longer has, parent-first. An OU that still holds an ACTIVE account
