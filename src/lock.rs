@@ -7,11 +7,20 @@
 //! other's tag after writing their own (the write happens before the read in each), so at
 //! most one of them proceeds; when both see each other, both back off with jitter.
 //!
+//! A run keeps its lock through [`Guarded`], the backend apply writes through: before a write,
+//! once a third of `--lock-ttl` has passed since the last renewal, it writes a new expiry and
+//! reads the tags back; if another run's unexpired lock is there (ours expired or was broken
+//! and someone took it over), or the renewal cannot be written, the lock is lost and that
+//! write and every later one fail without a request.
+//!
 //! What it guarantees: two guardrail applies that can read the root's tags never both write
-//! in the same window, as long as ListTagsForResource reads its own writes and clocks agree
-//! within the lock's lifetime. What it does not: it stops no other tool or person, and a run
-//! killed with SIGKILL leaves its tag until it expires (or `apply --break-lock` removes every
-//! lock tag, which a person should do only after checking that no apply is running).
+//! in the same window, as long as ListTagsForResource reads its own writes, clocks agree
+//! within the lock's lifetime, and no single write (a `CreateAccount` waits for the account)
+//! lasts longer than two thirds of `--lock-ttl`. What it does not: it stops no other tool or
+//! person; the IAM writes of boundary steps in member accounts are not checked (they run
+//! between the Organizations writes, which are); and a run killed with SIGKILL leaves its
+//! tag until it expires (or `apply --break-lock` removes every lock tag, which a person
+//! should do only after checking that no apply is running).
 //!
 //! Architecture: like `apply`, an orchestration over the [`OrgBackend`] trait; the clock and
 //! the pause between tries come in as parameters so tests drive them.
@@ -19,6 +28,10 @@
 use std::time::Duration;
 
 use crate::live::{Error, OrgBackend};
+
+mod guard;
+
+pub use guard::{Guarded, LOCK_LOST};
 
 /// Races (two runs writing their tags at once) retried beyond the timeout.
 const MAX_RACES: u32 = 5;

@@ -16,6 +16,7 @@ use guardrail::policy::marker;
 
 use crate::support::{import, read, rt};
 
+mod lock;
 mod owned;
 
 fn deny(action: &str) -> String {
