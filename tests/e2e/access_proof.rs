@@ -1,7 +1,8 @@
 //! The access proof on moto (docs/access-proof.md): a plan that only adds a Deny says PROVED;
 //! a plan that drops a Deny statement says NEW ACCESS with a counterexample that `explain`
 //! allows on the new config; a policy variable outside the decided fragment says UNKNOWN and
-//! why. The real binary, the real SDK, an imported organization.
+//! why; OUs and accounts the plan creates are checked. The real binary, the real SDK, an
+//! imported organization.
 
 use serde_json::Value;
 use toml_edit::{value, Array, DocumentMut, Item, Table};
@@ -189,6 +190,93 @@ fn removing_the_delete_bucket_statement_is_new_access_that_explain_allows() {
     let human = text(&out.stdout);
     assert!(human.contains("access proof: NEW ACCESS"), "{human}");
     assert!(human.contains("s3:DeleteBucket"), "{human}");
+}
+
+/// The plan creates OU `Lax` (FullAWSAccess alone), moves an account out of Workloads, whose
+/// Denies it leaves behind, into it, and creates an account there with the
+/// Deny at its own level. The moved account has new access (a counterexample `explain`
+/// allows on the new config); the created account and the new OU's fresh account are
+/// checked (against a fresh account at the root today), and the created account's summary
+/// says what it is denied.
+#[test]
+fn an_ou_and_an_account_the_plan_creates_are_checked() {
+    let org = imported();
+    let deny = serde_json::json!([{"Sid": "NoDelete", "Effect": "Deny",
+        "Action": "s3:DeleteBucket", "Resource": "*"}]);
+    add_policy(&org, "deny-destruction", deny, "Workloads");
+    let out = org.guardrail(&["apply", "--env", ENV, "--auto-approve"]);
+    expect_code(&out, 0);
+    let (moved, before) = {
+        let under = accounts_below(&org, "Workloads");
+        let id = under.first().expect("accounts below Workloads").clone();
+        let (_, plan) = plan_json(&org, &[]);
+        (
+            id,
+            plan["access_proof"]["new_account_ous"]
+                .as_u64()
+                .unwrap_or(0),
+        )
+    };
+    let mut doc = config(&org);
+    let mut lax = Table::new();
+    lax["policies"] = value(Array::from_iter(["FullAWSAccess"]));
+    doc["ous"]["Lax"] = Item::Table(lax);
+    let accounts = doc["accounts"].as_table_mut().expect("[accounts]");
+    let key = accounts
+        .iter()
+        .find(|(_, a)| a.get("id").and_then(Item::as_str) == Some(moved.as_str()))
+        .map(|(k, _)| k.to_owned())
+        .expect("the account's entry");
+    accounts[&key]["ou"] = value("Lax");
+    let mut newbie = Table::new();
+    newbie["email"] = value("newbie@example.com");
+    newbie["ou"] = value("Lax");
+    newbie["policies"] = value(Array::from_iter(["FullAWSAccess", "deny-destruction"]));
+    accounts["newbie"] = Item::Table(newbie);
+    save(&org, &doc);
+
+    let (out, plan) = plan_json(&org, &["--fail-on-new-access"]);
+    expect_code(&out, 3);
+    let changes = plan["changes"].to_string();
+    assert!(
+        changes.contains("create_ou") && changes.contains("create_account"),
+        "{changes}"
+    );
+    let proof = &plan["access_proof"];
+    assert_eq!(proof["verdict"], "new_access", "{proof:#}");
+    let examples = proof["counterexamples"].as_array().unwrap();
+    assert!(!examples.is_empty(), "{proof:#}");
+    for c in examples {
+        assert_eq!(
+            c["account_id"],
+            moved.as_str(),
+            "only the moved account: {c:#}"
+        );
+        let level = c["responsible"]["level"].as_str().unwrap_or_default();
+        assert!(
+            level.starts_with("ou Workloads"),
+            "what Workloads denied (the demo's own SCPs there too): {c:#}"
+        );
+    }
+    let decision = explain(&org, &examples[0]);
+    assert_eq!(decision["decision"], "allow", "{decision:#}");
+    assert!(
+        proof["new_account_ous"].as_u64().unwrap() > before,
+        "Lax's fresh account is checked: {proof:#}"
+    );
+    let created = proof["newly_denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["created_account_email"] == "newbie@example.com")
+        .unwrap_or_else(|| panic!("the created account is checked: {proof:#}"));
+    assert_eq!(created["new_account_in_ou"], "Lax", "{created:#}");
+    assert!(
+        created["patterns"]
+            .to_string()
+            .contains("\"s3:DeleteBucket\""),
+        "{created:#}"
+    );
 }
 
 /// Runs `explain` on the new config with the counterexample's request; its JSON answer.
