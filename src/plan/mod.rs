@@ -442,9 +442,11 @@ pub enum Refusal {
 }
 
 /// What to do about a lockout: an explicit deny wants an exemption; an implicit one (no
-/// policy at some level allows the action) wants an Allow at that level.
+/// policy at some level allows the action) wants an Allow at that level, of that layer.
 fn lockout_advice(by: &str) -> &'static str {
-    if by.contains("allows it") {
+    if by.contains("no RCP at") {
+        "nothing at that level allows it: list an allowing RCP there (RCPFullAWSAccess, or one that allows the action)"
+    } else if by.contains("allows it") {
         "nothing at that level allows it: list an allowing policy there (FullAWSAccess, or an allow-list that includes the action)"
     } else {
         "exempt the principal in that guardrail (deployer, break_glass) or detach it"

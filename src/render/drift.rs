@@ -154,7 +154,7 @@ pub fn drift_json(env: &str, plan: &Plan) -> Value {
         "organization_id": plan.org_id,
         "drifted": drifted(plan),
         "audit": plan.audit.iter().map(|f| json!({"kind": match (f.is_user, f.found.is_some()) { (false, true) => "role_with_other_boundary", (false, false) => "role_without_boundary", (true, true) => "user_with_other_boundary", (true, false) => "user_without_boundary" }, "boundary": f.boundary, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found, "message": super::human::audit_text(f)})).collect::<Vec<_>>(),
-        "unmanaged": plan.unmanaged.iter().filter(|u| !u.ignored).map(|u| json!({"kind": "unmanaged_attachment", "policy": u.policy, "policy_id": u.id, "policy_type": u.policy_type.api_name(), "target": super::json::target_json(&u.target)})).collect::<Vec<_>>(),
+        "unmanaged": plan.unmanaged.iter().filter(|u| !u.ignored).map(|u| json!({"kind": "unmanaged_attachment", "policy": u.policy, "policy_id": u.id, "policy_type": u.policy_type.api_name(), "target": super::json::target_json_with_id(&u.target, plan)})).collect::<Vec<_>>(),
         "drift": plan.changes.iter().map(|c| {
             let (kind, message) = drift_item(c, plan);
             let mut v = json!({"kind": kind, "message": message, "change": super::json::change_json_with_ids(c, plan)});

@@ -400,7 +400,6 @@ fn boundaries_suffix(mut line: String, extra: &str) -> String {
     line
 }
 
-/// A refused plan.
 /// Lockouts of one principal by one cause, with the distinct actions, resources and accounts
 /// in the order met.
 pub(crate) struct LockoutGroup<'a> {
@@ -463,46 +462,15 @@ pub(crate) fn group_lockouts<'a>(
     out
 }
 
+/// A refused plan: each reason on one line, lockouts grouped by principal and cause.
 pub fn refusals_human(refused: &Refused, style: Style) -> String {
     let mut out = String::new();
-    let mut lockouts = Vec::new();
-    for r in &refused.0 {
-        if let crate::plan::Refusal::Lockout {
-            principal,
-            account,
-            action,
-            by,
-        } = r
-        {
-            lockouts.push((
-                principal.as_str(),
-                by.as_str(),
-                action.as_str(),
-                "",
-                account.as_str(),
-            ));
-            continue;
-        }
+    for (r, _) in super::refusals::grouped(refused) {
         let _ = writeln!(
             out,
             "{} {}",
             style.paint("31;1", "refused:"),
             visible(&r.to_string())
-        );
-    }
-    // Lockouts come one per principal, account and action: one line per principal and cause.
-    for g in group_lockouts(lockouts) {
-        let one = crate::plan::Refusal::Lockout {
-            principal: g.principal.to_owned(),
-            account: g.accounts.join(", "),
-            action: g.actions.join(", "),
-            by: g.by.to_owned(),
-        };
-        let _ = writeln!(
-            out,
-            "{} {}",
-            style.paint("31;1", "refused:"),
-            visible(&one.to_string())
         );
     }
     let _ = writeln!(

@@ -7,7 +7,7 @@ use crate::model::TargetRef;
 use crate::plan::{Change, Plan, Warning};
 
 /// The version of the JSON plan schema.
-pub const PLAN_FORMAT_VERSION: &str = "1.1";
+pub const PLAN_FORMAT_VERSION: &str = "1.2";
 
 pub(crate) fn target_json(t: &TargetRef) -> Value {
     match t {
@@ -18,24 +18,41 @@ pub(crate) fn target_json(t: &TargetRef) -> Value {
     }
 }
 
-/// A change as JSON with the AWS ids the plan knows: `policy_id` for attachments, `id` on OU
-/// targets (issue: automation needs the ids, not only names and paths).
+/// A target as JSON with its AWS id when the plan knows it: the root's and an existing OU's
+/// `id` (an account's id is already its `id`).
+pub(crate) fn target_json_with_id(t: &TargetRef, plan: &Plan) -> Value {
+    let mut v = target_json(t);
+    let path = match t {
+        TargetRef::Root => Some(crate::model::OuPath::root()),
+        TargetRef::Ou(p) => Some(p.clone()),
+        _ => None,
+    };
+    if let Some(id) = path.and_then(|p| plan.ou_ids.get(&p)) {
+        v["id"] = json!(id);
+    }
+    v
+}
+
+/// A change as JSON with the AWS ids the plan knows: `policy_id` and the target's `id` for
+/// attachments, `from_id` / `to_id` (the OUs' or root's ids) for an account move (issue:
+/// automation needs the ids, not only names and paths).
 pub(crate) fn change_json_with_ids(c: &Change, plan: &Plan) -> Value {
     let mut v = change_json(c);
-    if let Change::Attach { policy, target, .. } | Change::Detach { policy, target, .. } = c {
-        if let Some(id) = plan.policy_ids.get(policy) {
-            v["policy_id"] = json!(id);
+    match c {
+        Change::Attach { policy, target, .. } | Change::Detach { policy, target, .. } => {
+            if let Some(id) = plan.policy_ids.get(policy) {
+                v["policy_id"] = json!(id);
+            }
+            v["target"] = target_json_with_id(target, plan);
         }
-        if let TargetRef::Ou(p) = target {
-            if let Some(id) = plan.ou_ids.get(p) {
-                v["target"]["id"] = json!(id);
+        Change::MoveAccount { from, to, .. } => {
+            for (key, path) in [("from_id", from), ("to_id", to)] {
+                if let Some(id) = plan.ou_ids.get(path) {
+                    v[key] = json!(id);
+                }
             }
         }
-        if let TargetRef::Root = target {
-            if let Some(id) = plan.ou_ids.get(&crate::model::OuPath::root()) {
-                v["target"]["id"] = json!(id);
-            }
-        }
+        _ => {}
     }
     v
 }
@@ -197,14 +214,14 @@ pub fn plan_json(env: &str, plan: &Plan) -> Value {
         "changes": plan.changes.iter().map(|c| change_json_with_ids(c, plan)).collect::<Vec<_>>(),
         "warnings": plan.warnings.iter().map(warning_json).collect::<Vec<_>>(),
         "effects": plan.effects.iter().map(|e| json!({
-            "target": target_json(&e.target), "action": e.action, "region": e.region,
+            "target": target_json_with_id(&e.target, plan), "action": e.action, "region": e.region,
             "actions": e.action.split(", ").collect::<Vec<_>>(),
             "regions": e.region.split(", ").collect::<Vec<_>>(),
             "principal": e.principal, "before": e.before, "after": e.after, "denied_after": e.denied_after,
         })).collect::<Vec<_>>(),
         "audit": plan.audit.iter().map(|f| json!({"boundary": f.boundary, "is_user": f.is_user, "account_id": f.account, "role": f.role, "role_arn": f.role_arn, "found": f.found})).collect::<Vec<_>>(),
         "headroom": plan.headroom.iter().map(|h| json!({
-            "target": target_json(&h.target), "policy_type": h.policy_type.api_name(),
+            "target": target_json_with_id(&h.target, plan), "policy_type": h.policy_type.api_name(),
             "slots_used": h.slots_used, "slots_limit": h.slots_limit, "chars_left": h.chars_left,
         })).collect::<Vec<_>>(),
         "summary": {

@@ -109,7 +109,7 @@ fn edits_show_exactly_those_changes() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(plan["format_version"], "1.1");
+    assert_eq!(plan["format_version"], "1.2");
     let got: BTreeSet<String> = plan["changes"]
         .as_array()
         .unwrap()
