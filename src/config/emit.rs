@@ -4,11 +4,11 @@
 //! unchanged organization rewrites identical bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
-use crate::model::{LiveOrg, OuPath, PolicyType};
+use crate::model::{LiveAccount, LiveOrg, LivePolicy, OuPath, PolicyType};
 use crate::policy::{doc, limits::LimitsTable, marker};
 
 /// What `import` writes: the config text and the documents, with paths relative to the
@@ -85,16 +85,45 @@ fn names_array<'a>(names: impl IntoIterator<Item = &'a String>) -> Array {
 /// Names of the SCPs AWS Control Tower creates.
 const CONTROL_TOWER_PREFIX: &str = "aws-guardrails-";
 
+/// Which live policies `import` writes into the config of one environment.
+struct Selection<'a> {
+    env: &'a str,
+    live: &'a LiveOrg,
+    limits: &'a LimitsTable,
+}
+
+impl Selection<'_> {
+    /// Whether `p` is imported. Control Tower's SCPs and policies marked by another
+    /// environment stay unmanaged: they are not imported, count against the limits, and
+    /// Control Tower's are ignored by drift.
+    fn imports(&self, p: &LivePolicy) -> bool {
+        p.policy_type.is_managed()
+            && !p.name.starts_with(CONTROL_TOWER_PREFIX)
+            && !matches!(marker::owner(&p.description), marker::Owner::Marked { org, env: e } if org != self.live.org_id || e != self.env)
+            && self.limits.undetachable(p.policy_type) != Some(p.name.as_str())
+    }
+
+    /// The imported policies attached to `target`, by name.
+    fn attached(&self, target: &str) -> BTreeSet<String> {
+        self.live
+            .policies
+            .values()
+            .filter(|p| self.imports(p))
+            .filter(|p| p.targets.iter().any(|t| t == target))
+            .map(|p| p.name.clone())
+            .collect()
+    }
+}
+
 /// Writes the live organization as the config of environment `env`.
 pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, EmitError> {
-    for ou in live.ous.values() {
-        if ou.name.contains('/') {
-            return Err(EmitError::SlashInOuName {
-                id: ou.id.clone(),
-                name: ou.name.clone(),
-            });
-        }
+    if let Some(ou) = live.ous.values().find(|ou| ou.name.contains('/')) {
+        return Err(EmitError::SlashInOuName {
+            id: ou.id.clone(),
+            name: ou.name.clone(),
+        });
     }
+    let sel = Selection { env, live, limits };
     let mut out = DocumentMut::new();
     // The `#:schema` directive first: taplo (Even Better TOML) then completes and checks keys.
     out.decor_mut().set_prefix(format!(
@@ -104,32 +133,32 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         super::schema::SCHEMA_URL,
         live.org_id
     ));
+    out.insert("organization", Item::Table(organization(&sel)));
+    let (policies, documents) = policies(&sel)?;
+    out.insert("policies", Item::Table(policies));
+    let mut root = Table::new();
+    root.insert("policies", value(names_array(&sel.attached(&live.root.id))));
+    out.insert("root", Item::Table(root));
+    out.insert("ous", Item::Table(ous(&sel)?));
+    out.insert("accounts", Item::Table(accounts(&sel)?));
+    Ok(Emitted {
+        config: out.to_string(),
+        documents,
+    })
+}
 
+/// `[organization]`: the management account; what import leaves unmanaged as the baseline
+/// drift ignores (Control Tower's by pattern, other environments' by name; anything unmanaged
+/// that appears later is drift); the ids of the policies it takes over.
+fn organization(sel: &Selection<'_>) -> Table {
     let mut org = Table::new();
     org.insert(
         "management_account",
-        value(live.management_account.as_str()),
+        value(sel.live.management_account.as_str()),
     );
-
-    // Policies: every customer policy of the types guardrail manages.
-    let mut policies = Table::new();
-    policies.set_implicit(true);
-    let mut documents = Vec::new();
-    let mut used_stems = BTreeSet::new();
-    let mut names_by_id: BTreeMap<&str, &str> = BTreeMap::new();
-    // Control Tower's SCPs and policies marked by another environment stay unmanaged: they
-    // are not imported, count against the limits, and Control Tower's are ignored by drift.
-    let imported = |p: &&crate::model::LivePolicy| {
-        p.policy_type.is_managed()
-            && !p.name.starts_with(CONTROL_TOWER_PREFIX)
-            && !matches!(marker::owner(&p.description), marker::Owner::Marked { org, env: e } if org != live.org_id || e != env)
-            && limits.undetachable(p.policy_type) != Some(p.name.as_str())
-    };
-    // What import leaves unmanaged is the baseline drift ignores: Control Tower's by pattern,
-    // other environments' by name. Anything unmanaged that appears later is drift.
     let mut ignore: BTreeSet<String> = BTreeSet::new();
-    for p in live.policies.values() {
-        if p.aws_managed || !p.policy_type.is_managed() || imported(&p) {
+    for p in sel.live.policies.values() {
+        if p.aws_managed || !p.policy_type.is_managed() || sel.imports(p) {
             continue;
         }
         if p.name.starts_with(CONTROL_TOWER_PREFIX) {
@@ -139,37 +168,41 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         }
     }
     if !ignore.is_empty() {
-        let mut a = Array::new();
-        for n in &ignore {
-            a.push(n.as_str());
-        }
-        org.insert("ignore_unmanaged", value(a));
+        org.insert("ignore_unmanaged", value(names_array(&ignore)));
     }
     // The policies import takes over without a marker: the config's record that they are
     // this environment's, so dropping one from [policies] deletes it (plan::ownership).
-    let owned: Vec<&str> = live
+    let owned: BTreeSet<&str> = sel
+        .live
         .policies
         .values()
-        .filter(imported)
-        .filter(|p| !p.aws_managed && limits.aws_managed_type(&p.name).is_none())
-        .filter(|p| !marker::owner(&p.description).is(&live.org_id, env))
+        .filter(|p| sel.imports(p))
+        .filter(|p| !p.aws_managed && sel.limits.aws_managed_type(&p.name).is_none())
+        .filter(|p| !marker::owner(&p.description).is(&sel.live.org_id, sel.env))
         .map(|p| p.id.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
     if !owned.is_empty() {
-        let mut a = Array::new();
-        for id in owned {
-            a.push(id);
-        }
-        org.insert("owned_policy_ids", value(a));
+        org.insert("owned_policy_ids", value(Array::from_iter(owned)));
     }
-    out.insert("organization", Item::Table(org));
-    let mut live_pols: Vec<_> = live.policies.values().filter(imported).collect();
+    org
+}
+
+/// `[policies.NAME]` for every imported customer policy, sorted by name, with its document
+/// (pretty JSON) at a plain, unique file name under `env/`.
+fn policies(sel: &Selection<'_>) -> Result<(Table, Vec<(PathBuf, String)>), EmitError> {
+    let mut policies = Table::new();
+    policies.set_implicit(true);
+    let mut documents = Vec::new();
+    let mut used_stems = BTreeSet::new();
+    let mut live_pols: Vec<_> = sel
+        .live
+        .policies
+        .values()
+        .filter(|p| sel.imports(p))
+        .collect();
     live_pols.sort_by(|a, b| a.name.cmp(&b.name));
-    for p in &live_pols {
-        names_by_id.insert(&p.id, &p.name);
-        if p.aws_managed || limits.aws_managed_type(&p.name).is_some() {
+    for p in live_pols {
+        if p.aws_managed || sel.limits.aws_managed_type(&p.name).is_some() {
             continue;
         }
         let parsed = doc::parse(&p.content).map_err(|e| EmitError::BadContent {
@@ -178,48 +211,45 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
             message: e.to_string(),
         })?;
         let stem = unique_stem(&p.name, &p.id, &mut used_stems);
-        let rel = PathBuf::from(env).join(format!("{stem}.json"));
-        let mut t = Table::new();
-        match p.policy_type {
-            PolicyType::ServiceControlPolicy => {}
-            PolicyType::ResourceControlPolicy => {
-                t.insert("type", value("rcp"));
-            }
-            other => {
-                t.insert("type", value(other.api_name()));
-            }
-        }
-        // The pinned id makes the imported policy guardrail's without a marker-writing step,
-        // and keeps a description that leaves no room for the marker as it is.
-        t.insert("id", value(p.id.as_str()));
-        let description = marker::strip(&p.description);
-        if !description.is_empty() {
-            t.insert("description", value(description));
-        }
-        t.insert("document", value(rel.to_string_lossy().replace('\\', "/")));
-        policies.insert(&p.name, Item::Table(t));
+        let rel = PathBuf::from(sel.env).join(format!("{stem}.json"));
+        policies.insert(&p.name, Item::Table(policy_table(p, &rel)));
         documents.push((rel, doc::pretty(&parsed)));
     }
-    out.insert("policies", Item::Table(policies));
+    Ok((policies, documents))
+}
 
-    let attached = |target: &str| -> BTreeSet<String> {
-        live.policies
-            .values()
-            .filter(imported)
-            .filter(|p| p.targets.iter().any(|t| t == target))
-            .map(|p| p.name.clone())
-            .collect()
-    };
+/// One policy's table: its type (SCP is the default), pinned id, description without the
+/// marker, and document path.
+fn policy_table(p: &LivePolicy, rel: &Path) -> Table {
+    let mut t = Table::new();
+    match p.policy_type {
+        PolicyType::ServiceControlPolicy => {}
+        PolicyType::ResourceControlPolicy => {
+            t.insert("type", value("rcp"));
+        }
+        other => {
+            t.insert("type", value(other.api_name()));
+        }
+    }
+    // The pinned id makes the imported policy guardrail's without a marker-writing step,
+    // and keeps a description that leaves no room for the marker as it is.
+    t.insert("id", value(p.id.as_str()));
+    let description = marker::strip(&p.description);
+    if !description.is_empty() {
+        t.insert("description", value(description));
+    }
+    t.insert("document", value(rel.to_string_lossy().replace('\\', "/")));
+    t
+}
 
-    let mut root = Table::new();
-    root.insert("policies", value(names_array(&attached(&live.root.id))));
-    out.insert("root", Item::Table(root));
-
+/// `[ous."PATH"]` for every OU, sorted by path, with its imported policies.
+fn ous(sel: &Selection<'_>) -> Result<Table, EmitError> {
     let mut ous = Table::new();
     ous.set_implicit(true);
     let mut by_path: Vec<(OuPath, &str)> = Vec::new();
-    for ou in live.ous.values() {
-        let path = live
+    for ou in sel.live.ous.values() {
+        let path = sel
+            .live
             .path_of(&ou.id)
             .ok_or_else(|| EmitError::Orphan { id: ou.id.clone() })?;
         by_path.push((path, &ou.id));
@@ -227,40 +257,32 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
     by_path.sort();
     for (path, id) in &by_path {
         let mut t = Table::new();
-        t.insert("policies", value(names_array(&attached(id))));
+        t.insert("policies", value(names_array(&sel.attached(id))));
         ous.insert(&path.to_string(), Item::Table(t));
     }
-    out.insert("ous", Item::Table(ous));
+    Ok(ous)
+}
 
+/// `[accounts.KEY]` for every account, sorted by name then id: its id, email, OU (none in the
+/// root) and imported policies.
+fn accounts(sel: &Selection<'_>) -> Result<Table, EmitError> {
     let mut accounts = Table::new();
     accounts.set_implicit(true);
     let mut name_count: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in live.accounts.values() {
+    for a in sel.live.accounts.values() {
         *name_count.entry(a.name.as_str()).or_default() += 1;
     }
-    let mut accts: Vec<_> = live.accounts.values().collect();
+    let mut accts: Vec<_> = sel.live.accounts.values().collect();
     accts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     for a in accts {
-        let key = if a.name.is_empty() || name_count.get(a.name.as_str()).copied().unwrap_or(0) > 1
-        {
-            format!(
-                "{}-{}",
-                if a.name.is_empty() {
-                    "account"
-                } else {
-                    &a.name
-                },
-                a.id
-            )
-        } else {
-            a.name.clone()
-        };
+        let shared = name_count.get(a.name.as_str()).copied().unwrap_or(0) > 1;
         let mut t = Table::new();
         t.insert("id", value(a.id.as_str()));
         if !a.email.is_empty() {
             t.insert("email", value(a.email.as_str()));
         }
-        let path = live
+        let path = sel
+            .live
             .path_of(&a.parent_id)
             .ok_or_else(|| EmitError::Orphan {
                 id: a.parent_id.clone(),
@@ -268,15 +290,22 @@ pub fn emit(env: &str, live: &LiveOrg, limits: &LimitsTable) -> Result<Emitted, 
         if !path.is_root() {
             t.insert("ou", value(path.to_string()));
         }
-        t.insert("policies", value(names_array(&attached(&a.id))));
-        accounts.insert(&key, Item::Table(t));
+        t.insert("policies", value(names_array(&sel.attached(&a.id))));
+        accounts.insert(&account_key(a, shared), Item::Table(t));
     }
-    out.insert("accounts", Item::Table(accounts));
+    Ok(accounts)
+}
 
-    Ok(Emitted {
-        config: out.to_string(),
-        documents,
-    })
+/// An account's key: its name, or `NAME-ID` when another account has the same name
+/// (`account-ID` when it has none).
+fn account_key(a: &LiveAccount, shared: bool) -> String {
+    if a.name.is_empty() {
+        format!("account-{}", a.id)
+    } else if shared {
+        format!("{}-{}", a.name, a.id)
+    } else {
+        a.name.clone()
+    }
 }
 
 #[cfg(test)]
@@ -308,5 +337,20 @@ mod tests {
         for s in &used {
             assert!(!s.contains('/') && !s.starts_with('.'), "{s}");
         }
+    }
+
+    #[test]
+    fn an_account_key_is_its_name_unless_shared_or_empty() {
+        let a = |name: &str| LiveAccount {
+            id: "111122223333".into(),
+            name: name.into(),
+            email: String::new(),
+            parent_id: "r-1".into(),
+            state: Default::default(),
+        };
+        assert_eq!(account_key(&a("prod"), false), "prod");
+        assert_eq!(account_key(&a("prod"), true), "prod-111122223333");
+        assert_eq!(account_key(&a(""), false), "account-111122223333");
+        assert_eq!(account_key(&a(""), true), "account-111122223333");
     }
 }

@@ -172,3 +172,36 @@ fn names_that_map_to_one_stem_get_distinct_documents() {
         );
     });
 }
+
+/// What import writes for a world as hard as a real organization (quoted and unicode names,
+/// Control Tower's SCPs, another environment's policy, RCPs, management policy types, names
+/// shared by two accounts), byte for byte: the config, then each document's path and text.
+/// Ids are filtered; everything else is the emitted text.
+#[test]
+fn an_imported_world_is_written_byte_for_byte_as_reviewed() {
+    use guardrail::live::world::{self, WorldOptions};
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let opts = WorldOptions {
+            seed: 7,
+            accounts: 8,
+            team_ous: 2,
+            emulator: false,
+        };
+        world::build(&f, opts).await.unwrap();
+        let (live, desired, emitted) = import(&f).await;
+        assert!(plan::plan(&desired, &live).unwrap().is_empty());
+        let mut text = emitted.config.clone();
+        for (rel, doc) in &emitted.documents {
+            text.push_str(&format!("\n--- {}\n{doc}", rel.display()));
+        }
+        insta::with_settings!({filters => vec![
+            (r"\b\d{12}\b", "[ACCOUNT]"),
+            (r"\bp-[0-9a-f]{8}\b", "[POLICY]"),
+            (r"\bou-[0-9a-z]+-[0-9a-f]{8}\b", "[OU]"),
+            (r"\bo-[0-9a-z]{10,}\b", "[ORG]"),
+        ]}, {
+            insta::assert_snapshot!("imported_world", text);
+        });
+    });
+}
