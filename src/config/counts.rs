@@ -207,19 +207,20 @@ impl Walker<'_> {
     /// The organization-wide counts the config alone decides: policies of each type (declared
     /// and compiled) and OUs, each against its limit.
     fn org_counts(&mut self, top: &dyn TableLike, d: &Desired) {
-        for ty in [
-            PolicyType::ServiceControlPolicy,
-            PolicyType::ResourceControlPolicy,
-        ] {
-            let lim = d.limits.for_type(ty).max_policies_per_org;
-            let count = d.policies.values().filter(|p| p.policy_type == ty).count();
+        for (ty, _, short) in crate::model::POLICY_TYPES {
+            let lim = d.limits.for_type(*ty).max_policies_per_org;
+            let count = d.policies.values().filter(|p| p.policy_type == *ty).count();
             if count > lim.value {
+                let plural = match short.strip_suffix("policy") {
+                    Some(stem) => format!("{stem}policies"),
+                    None => format!("{short}s"),
+                };
                 self.err(
                     ErrorKind::Limit,
                     key_span(top, "policies"),
                     "policies",
                     format!(
-                        "{count} {ty}s; an organization holds at most {} ({}), {} over",
+                        "{count} {plural}; an organization holds at most {} ({}), {} over",
                         lim.value,
                         lim.source,
                         count - lim.value

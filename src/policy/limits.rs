@@ -121,7 +121,8 @@ impl Default for LimitsTable {
                 max_document_chars: Limit::aws(5_120),
                 max_attachments_per_target: Limit::aws(5),
                 min_attachments_per_target: Limit::aws(1),
-                max_policies_per_org: Limit::aws(2_000),
+                // The quotas page says 2,000, another of AWS's pages 1,000: the stricter.
+                max_policies_per_org: Limit::assumed(1_000),
                 max_description_chars: Limit::aws(512),
                 max_name_chars: Limit::aws(128),
                 aws_managed_policy: Some("RCPFullAWSAccess"),
@@ -289,6 +290,8 @@ mod tests {
         assert_eq!(t.scp.max_attachments_per_target.value, 10);
         assert_eq!(t.rcp.max_document_chars.value, 5_120);
         assert_eq!(t.rcp.max_attachments_per_target.value, 5);
+        // AWS's pages disagree (2,000 and 1,000): the stricter value, marked as assumed.
+        assert_eq!(t.rcp.max_policies_per_org, Limit::assumed(1_000));
         assert_eq!(t.org.max_ou_depth.value, 5);
         for (ty, _, _) in crate::model::POLICY_TYPES {
             assert_eq!(t.for_type(*ty).policy_type, *ty, "{ty:?} has a row");

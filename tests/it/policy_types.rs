@@ -213,3 +213,81 @@ fn a_management_policy_is_compared_by_meaning() {
         );
     });
 }
+
+#[test]
+fn a_config_over_a_management_types_organization_limit_is_refused_before_any_request() {
+    let mut config = String::from("[organization]\nmanagement_account = \"123456789012\"\n");
+    let mut docs: BTreeMap<PathBuf, String> = BTreeMap::new();
+    // AWS holds at most 1,000 policies of each management type in an organization.
+    for i in 0..1_001 {
+        docs.insert(
+            format!("t/{i}.json").into(),
+            format!(r#"{{"tags":{{"k{i}":{{"tag_key":{{"@@assign":"K{i}"}}}}}}}}"#),
+        );
+        config += &format!("[policies.t{i}]\ntype = \"TAG_POLICY\"\ndocument = \"t/{i}.json\"\n");
+    }
+    let errs = parse_with(&config, &docs).unwrap_err();
+    assert!(
+        errs.0.iter().any(|e| e.key == "policies"
+            && e.message.contains(
+                "1001 tag policies; an organization holds at most 1000 (AWS default), 1 over"
+            )),
+        "{errs}"
+    );
+    // At the limit it is fine.
+    docs.remove(&PathBuf::from("t/1000.json"));
+    let config = config.replace(
+        "[policies.t1000]\ntype = \"TAG_POLICY\"\ndocument = \"t/1000.json\"\n",
+        "",
+    );
+    parse_with(&config, &docs).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// docs/config.md documents every type's row of the limits table, value and source, as the
+/// code has it (`aws` or `assumed`), so the two cannot drift apart.
+#[test]
+fn docs_config_lists_every_types_limits_and_sources() {
+    use guardrail::policy::limits::{Limit, LimitSource, LimitsTable};
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md")).unwrap();
+    let shown = |l: Limit| {
+        let digits = l.value.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let source = match l.source {
+            LimitSource::AwsDefault => "aws",
+            LimitSource::AwsAssumed => "assumed",
+            LimitSource::Config => "config",
+        };
+        format!("{grouped} {source}")
+    };
+    let table = LimitsTable::default();
+    for (ty, api, _) in guardrail::model::POLICY_TYPES {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{api}`")))
+            .unwrap_or_else(|| panic!("docs/config.md has no row for {api}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let lim = table.for_type(*ty);
+        assert_eq!(cells[2], shown(lim.max_document_chars), "{api} size: {row}");
+        let per_target = format!(
+            "{} / {}",
+            shown(lim.max_attachments_per_target),
+            shown(lim.min_attachments_per_target)
+        );
+        assert!(
+            cells[3].starts_with(&per_target),
+            "{api} per target, want {per_target}: {row}"
+        );
+        assert_eq!(
+            cells[4],
+            shown(lim.max_policies_per_org),
+            "{api} per organization: {row}"
+        );
+    }
+}
