@@ -218,31 +218,50 @@ pub fn lower_bound(stats: &super::RequestStats) -> Duration {
     slowest_family(stats).0
 }
 
-/// The family that bounds `stats` at AWS's rates: that bound, the family's operations that
-/// `stats` calls, and how many requests they make.
-pub fn slowest_family(stats: &super::RequestStats) -> (Duration, (Vec<&'static str>, u64)) {
+/// One API family's share of a run at AWS's rates: the operations of the family the run
+/// called, how many requests they made, and the least time they take (requests beyond the
+/// burst over the rate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyBound {
+    pub operations: Vec<&'static str>,
+    pub requests: u64,
+    pub bound: Duration,
+}
+
+/// Every family `stats` calls, slowest first (ties: the family listed first in [`RATES`]).
+pub fn family_bounds(stats: &super::RequestStats) -> Vec<FamilyBound> {
     let mut per_family: HashMap<usize, u64> = HashMap::new();
     for (op, n) in &stats.by_operation {
         *per_family.entry(family(op)).or_default() += n;
     }
-    let secs = |f: usize, n: u64| {
-        let (_, rate, burst) = RATES[f];
-        ((n as f64) - burst).max(0.0) / rate
-    };
-    let Some((fam, n)) = per_family.into_iter().max_by(|a, b| {
-        secs(a.0, a.1)
-            .total_cmp(&secs(b.0, b.1))
-            .then(b.0.cmp(&a.0))
-    }) else {
-        return (Duration::ZERO, (Vec::new(), 0));
-    };
-    let ops = RATES[fam]
-        .0
-        .iter()
-        .copied()
-        .filter(|op| stats.get(op) > 0)
+    let mut out: Vec<(usize, FamilyBound)> = per_family
+        .into_iter()
+        .map(|(fam, n)| {
+            let (ops, rate, burst) = RATES[fam];
+            let operations = ops.iter().copied().filter(|op| stats.get(op) > 0).collect();
+            let secs = ((n as f64) - burst).max(0.0) / rate;
+            let bound = Duration::from_secs_f64(secs);
+            (
+                fam,
+                FamilyBound {
+                    operations,
+                    requests: n,
+                    bound,
+                },
+            )
+        })
         .collect();
-    (Duration::from_secs_f64(secs(fam, n)), (ops, n))
+    out.sort_by(|a, b| b.1.bound.cmp(&a.1.bound).then(a.0.cmp(&b.0)));
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The family that bounds `stats` at AWS's rates: that bound, the family's operations that
+/// `stats` calls, and how many requests they make.
+pub fn slowest_family(stats: &super::RequestStats) -> (Duration, (Vec<&'static str>, u64)) {
+    match family_bounds(stats).into_iter().next() {
+        Some(f) => (f.bound, (f.operations, f.requests)),
+        None => (Duration::ZERO, (Vec::new(), 0)),
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +327,34 @@ mod tests {
     async fn the_margin_absorbs_jitter_that_exact_pacing_does_not() {
         assert!(refusals_under_jitter(RateLimiter::aws()).await > 0);
         assert_eq!(refusals_under_jitter(RateLimiter::client(1.0)).await, 0);
+    }
+
+    #[test]
+    fn each_family_is_bounded_by_its_requests_beyond_the_burst() {
+        let stats = crate::live::RequestStats {
+            by_operation: [
+                ("ListPolicies", 2),
+                ("ListTargetsForPolicy", 83),
+                ("DescribePolicy", 25),
+                ("ListRoots", 1),
+            ]
+            .into_iter()
+            .map(|(op, n)| (op.to_owned(), n))
+            .collect(),
+        };
+        let f = family_bounds(&stats);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].operations, ["ListPolicies", "ListTargetsForPolicy"]);
+        assert_eq!(f[0].requests, 85);
+        assert_eq!(f[0].bound, Duration::from_secs_f64(77.0 / 5.0));
+        assert_eq!(f[1].operations, ["DescribePolicy"]);
+        assert_eq!(f[1].bound, Duration::from_secs_f64(23.0 / 2.0));
+        assert_eq!(
+            f[2].bound,
+            Duration::ZERO,
+            "one ListRoots is within its burst"
+        );
+        assert_eq!(lower_bound(&stats), f[0].bound);
     }
 
     #[tokio::test(start_paused = true)]

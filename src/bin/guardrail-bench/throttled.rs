@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use guardrail::live::demo::{self, Shape};
-use guardrail::live::limiter::lower_bound;
+use guardrail::live::limiter::{family_bounds, lower_bound};
 use guardrail::live::{read_organization, RequestStats, WalkOptions};
 use guardrail::model::LiveOrg;
 
@@ -44,7 +44,7 @@ impl Run {
             .by_operation
             .iter()
             .map(|(k, v)| (k.clone(), *v))
-            .partition(|(op, _)| op.starts_with("List") || op.starts_with("Describe"));
+            .partition(|(op, _)| is_read(op));
         lower_bound(&RequestStats {
             by_operation: reads,
         }) + lower_bound(&RequestStats {
@@ -172,14 +172,38 @@ fn edit(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every command on one organization, read with or without Paths; prints a row for each.
+/// Whether `op` is a read (the walk, the lock's look-up) rather than a write.
+fn is_read(op: &str) -> bool {
+    op.starts_with("List") || op.starts_with("Describe")
+}
+
+/// Where a plan's time at AWS's rates goes: each API family's requests and bound, slowest
+/// first.
+fn families(run: &Run) -> String {
+    family_bounds(&run.requests)
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} → {:.2} s",
+                f.operations.join(" + "),
+                f.requests,
+                f.bound.as_secs_f64()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Every command on one organization, read with or without Paths; prints a row for each and
+/// returns the notes to print after the table (the plan's families, the apply's writes).
 async fn one_org(
     org: &Org,
     bin: &Path,
     proxy: &RateProxy,
     n: usize,
     paths: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
+    let mut notes = Vec::new();
     let read = if paths { "Paths" } else { "per parent" };
     let set_paths = |live: &LiveOrg| {
         proxy.set_paths(if paths {
@@ -199,29 +223,43 @@ async fn one_org(
     )?;
     expect(&r, 0, "plan, no change")?;
     println!("{}", r.row(n, read, "plan, no change"));
+    notes.push(format!(
+        "- {n} accounts, {read}, plan with no change, by family: {}",
+        families(&r)
+    ));
     edit(&org.dir)?;
-    let r = org.run(
+    let edit_plan = org.run(
         bin,
         proxy,
         &["plan", "--env", "bench", "--detailed-exitcode"],
     )?;
-    expect(&r, 2, "plan, 10-change edit")?;
-    println!("{}", r.row(n, read, "plan, 10-change edit"));
+    expect(&edit_plan, 2, "plan, 10-change edit")?;
+    println!("{}", edit_plan.row(n, read, "plan, 10-change edit"));
     let r = org.run(bin, proxy, &["apply", "--env", "bench", "--auto-approve"])?;
     expect(&r, 0, "apply")?;
     let writes: u64 = r
         .requests
         .by_operation
         .iter()
-        .filter(|(op, _)| !(op.starts_with("List") || op.starts_with("Describe")))
+        .filter(|(op, _)| !is_read(op))
         .map(|(_, n)| n)
         .sum();
     println!("{}", r.row(n, read, &format!("apply ({writes} writes)")));
+    // The apply reads what the plan of the same edit read, then writes: the difference is
+    // the writes' time (and the lock's look-ups), against N/2 s at the shared 2/s rate.
+    notes.push(format!(
+        "- {n} accounts, {read}, apply: {writes} writes in {:.2} s after the reads (apply {:.2} s − plan of the edit {:.2} s; N/2 = {:.1} s), {} throttled",
+        r.wall.saturating_sub(edit_plan.wall).as_secs_f64(),
+        r.wall.as_secs_f64(),
+        edit_plan.wall.as_secs_f64(),
+        writes as f64 / 2.0,
+        r.throttled
+    ));
     set_paths(&org.live().await?);
     let r = org.run(bin, proxy, &["drift", "--env", "bench"])?;
     expect(&r, 0, "drift")?;
     println!("{}", r.row(n, read, "drift"));
-    Ok(())
+    Ok(notes)
 }
 
 /// The throttled table for each size, then the start-up figure.
@@ -239,12 +277,17 @@ pub async fn run(moto: &str, sizes: &[usize]) -> anyhow::Result<()> {
     println!("\n## real binary, moto behind the AWS-rate proxy\n");
     println!("| accounts | read | command | wall | requests | throttled | lower bound | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
+    let mut notes = Vec::new();
     for (i, n) in sizes.iter().enumerate() {
         for paths in [true, false] {
             let account = base + (i as u64) * 10 + u64::from(paths);
             let org = Org::new(moto, super::shape(*n), account, &work).await?;
-            one_org(&org, &bin, &proxy, *n, paths).await?;
+            notes.extend(one_org(&org, &bin, &proxy, *n, paths).await?);
         }
+    }
+    println!();
+    for note in notes {
+        println!("{note}");
     }
     startup(moto, &bin, &proxy, base + 9_999, &work).await?;
     let _ = std::fs::remove_dir_all(&work);
