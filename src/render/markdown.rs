@@ -100,6 +100,24 @@ pub fn plan_markdown_with(
         let _ = writeln!(out, "No changes. The organization matches the config.");
         return out;
     }
+    summary_table(&mut out, plan);
+    out.push_str(&super::graph_plan::plan_diagram_markdown(plan));
+    changes_by_target(&mut out, plan);
+    policy_documents(&mut out, plan);
+    effects_table(&mut out, plan);
+    if let Some(p) = &plan.access_proof {
+        out.push_str(&super::access_proof::access_proof_markdown(p));
+    }
+    if let Some(r) = replay {
+        out.push_str(&super::replay::replay_markdown(r));
+    }
+    audit_and_warnings(&mut out, plan);
+    let _ = writeln!(out, "\n{}", escape(&super::human::summary_line(plan)));
+    cap(out)
+}
+
+/// The count of each kind of change, the kinds with none left out.
+fn summary_table(out: &mut String, plan: &Plan) {
     let s = plan.summary();
     let _ = writeln!(out, "| change | count |\n|---|---:|");
     for (label, n) in [
@@ -122,7 +140,9 @@ pub fn plan_markdown_with(
             let _ = writeln!(out, "| {label} | {n} |");
         }
     }
-    out.push_str(&super::graph_plan::plan_diagram_markdown(plan));
+}
+
+fn changes_by_target(out: &mut String, plan: &Plan) {
     let mut groups: BTreeMap<Group, Vec<&Change>> = BTreeMap::new();
     for c in &plan.changes {
         groups.entry(c.group()).or_default().push(c);
@@ -134,6 +154,10 @@ pub fn plan_markdown_with(
             let _ = writeln!(out, "  - {}", line(c));
         }
     }
+}
+
+/// Each created policy's document and each updated one's diff, collapsed.
+fn policy_documents(out: &mut String, plan: &Plan) {
     let mut diffs = String::new();
     for c in &plan.changes {
         match c {
@@ -163,27 +187,30 @@ pub fn plan_markdown_with(
         let _ = writeln!(out, "\n#### Policy documents");
         out.push_str(&diffs);
     }
-    if !plan.effects.is_empty() {
-        let _ = writeln!(out, "\n#### What changes for requests\n\n| target | request | before | after |\n|---|---|---|---|");
-        for e in &plan.effects {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` in {} by {} | {} | {} |",
-                escape(&e.target.to_string()),
-                visible(&e.action),
-                escape(&e.region),
-                escape(&e.principal),
-                escape(&e.before),
-                escape(&e.after)
-            );
-        }
+}
+
+/// The effect diff: the probe requests whose decision the change flips.
+fn effects_table(out: &mut String, plan: &Plan) {
+    if plan.effects.is_empty() {
+        return;
     }
-    if let Some(p) = &plan.access_proof {
-        out.push_str(&super::access_proof::access_proof_markdown(p));
+    let _ = writeln!(out, "\n#### What changes for requests\n\n| target | request | before | after |\n|---|---|---|---|");
+    for e in &plan.effects {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` in {} by {} | {} | {} |",
+            escape(&e.target.to_string()),
+            visible(&e.action),
+            escape(&e.region),
+            escape(&e.principal),
+            escape(&e.before),
+            escape(&e.after)
+        );
     }
-    if let Some(r) = replay {
-        out.push_str(&super::replay::replay_markdown(r));
-    }
+}
+
+/// The boundary audit (at most 200 roles) and the warnings.
+fn audit_and_warnings(out: &mut String, plan: &Plan) {
     if !plan.audit.is_empty() {
         let _ = writeln!(
             out,
@@ -200,8 +227,6 @@ pub fn plan_markdown_with(
             let _ = writeln!(out, "- {}", escape(&super::human::warning_text(w)));
         }
     }
-    let _ = writeln!(out, "\n{}", escape(&super::human::summary_line(plan)));
-    cap(out)
 }
 
 #[cfg(test)]
