@@ -50,9 +50,11 @@ impl<R: Read> Read for Bounded<'_, R> {
 /// region of an organization trail's folders (`…/CloudTrail/REGION/YYYY/MM/DD/`), then by
 /// path, so the copies of one call that AWS delivers to two accounts (same day and region,
 /// different account folders) are read close together ([`super::dedup::Seen`]); files
-/// outside that layout come first, by path.
+/// outside that layout come first, by path. A directory reached again through a symbolic link
+/// (a link to a parent would loop) is walked once.
 fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut walked = std::collections::HashSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
         if p.file_name().is_some_and(|n| n == "CloudTrail-Digest") {
@@ -60,6 +62,9 @@ fn log_files(root: &Path, errors: &mut Vec<(String, String)>) -> Vec<PathBuf> {
             continue;
         }
         if p.is_dir() {
+            if !walked.insert(p.canonicalize().unwrap_or_else(|_| p.clone())) {
+                continue;
+            }
             match std::fs::read_dir(&p) {
                 Ok(entries) => stack.extend(entries.flatten().map(|e| e.path())),
                 Err(e) => errors.push((p.display().to_string(), e.to_string())),

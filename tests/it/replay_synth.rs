@@ -477,3 +477,21 @@ fn a_2_gib_directory_reports_its_bad_files_and_replays_the_rest_within_a_megabyt
         );
     }
 }
+
+/// A symbolic link to a parent directory would make the walk endless, and a second link to a
+/// directory would read its files twice: each directory is walked once.
+#[cfg(unix)]
+#[test]
+fn a_directory_reached_again_through_a_link_is_walked_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desired = config(tmp.path());
+    let logs = tmp.path().join("logs");
+    let events = generate(&logs, 4);
+    std::os::unix::fs::symlink(&logs, logs.join("loop")).unwrap();
+    std::os::unix::fs::symlink(logs.join("AWSLogs"), logs.join("again")).unwrap();
+    let r = replay_dir(&desired, &logs);
+    assert!(r.file_errors.is_empty(), "{:?}", r.file_errors);
+    assert_eq!(r.files_read, 40);
+    assert_eq!(r.records_read, events.len());
+    assert_eq!(got(&r), expected(&events));
+}
