@@ -200,19 +200,29 @@ fn two_concurrent_applies_never_both_write() {
     );
 }
 
-/// Tag and AI opt-out policies (the management types moto implements) import, plan empty and
-/// round-trip an edit through the real binary: a new tag policy attached to an OU, the AI
-/// opt-out policy moved from the root to an OU.
+/// An organization with SCPs, RCPs, tag and AI opt-out policies (the management types moto
+/// implements) imports, plans empty and round-trips an edit through the real binary: a new tag
+/// policy attached to an OU, the AI opt-out policy moved from the root to an OU; then drift is
+/// clean.
 #[test]
 fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
     let org = Org::seed_with(&["--world", "--accounts", "4"]);
     expect_code(&org.guardrail(&["import", "--env", "t"]), 0);
     let cfg = std::fs::read_to_string(org.path("environments/t.toml")).unwrap();
+    // All four types: SCPs (the default type, no `type` key), RCPs, tag and AI opt-out.
     assert!(
         cfg.contains("type = \"TAG_POLICY\"")
-            && cfg.contains("type = \"AISERVICES_OPT_OUT_POLICY\""),
+            && cfg.contains("type = \"AISERVICES_OPT_OUT_POLICY\"")
+            && cfg.contains("type = \"rcp\"")
+            && cfg.contains("[policies.rcp-tls-0]"),
         "{cfg}"
     );
+    let scps = cfg
+        .split("\n[policies.")
+        .skip(1)
+        .filter(|t| !t.contains("\ntype = "))
+        .count();
+    assert!(scps > 0, "no SCP imported: {cfg}");
     expect_code(
         &org.guardrail(&["plan", "--env", "t", "--detailed-exitcode"]),
         0,
@@ -249,5 +259,79 @@ fn tag_and_ai_opt_out_policies_round_trip_on_moto() {
         text(&out.stdout).contains("Effective policies not validated"),
         "{}",
         text(&out.stdout)
+    );
+}
+
+/// Removes policy `name` from an imported config: its `[policies]` table and every target's
+/// list (the edit a platform team makes to retire a policy).
+fn drop_policy(s: &str, name: &str) -> String {
+    let mut doc: toml_edit::DocumentMut = s.parse().unwrap();
+    let dropped = doc["policies"]
+        .as_table_like_mut()
+        .and_then(|t| t.remove(name));
+    assert!(dropped.is_some(), "{name} is in the config");
+    let unlist = |t: &mut dyn toml_edit::TableLike| {
+        if let Some(a) = t.get_mut("policies").and_then(|p| p.as_array_mut()) {
+            a.retain(|v| v.as_str() != Some(name));
+        }
+    };
+    if let Some(t) = doc["root"].as_table_like_mut() {
+        unlist(t);
+    }
+    for section in ["ous", "accounts"] {
+        if let Some(all) = doc[section].as_table_like_mut() {
+            for (_, item) in all.iter_mut() {
+                if let Some(t) = item.as_table_like_mut() {
+                    unlist(t);
+                }
+            }
+        }
+    }
+    doc.to_string()
+}
+
+/// A policy import took over (made in the console, so unmarked) and the config later drops
+/// is detached everywhere and deleted, like one guardrail created: import lists it in
+/// `organization.owned_policy_ids`. Another environment's policy stays.
+#[test]
+fn an_imported_policy_dropped_from_the_config_is_deleted_on_moto() {
+    let org = Org::seed_with(&["--world", "--accounts", "6"]);
+    expect_code(&org.guardrail(&["import", "--env", "d"]), 0);
+    let before = org.read_live();
+    let id = |live: &LiveOrg, name: &str| {
+        live.policies
+            .values()
+            .find(|p| p.name == name)
+            .map(|p| p.id.clone())
+    };
+    let limit = id(&before, "limit-06").expect("the world has limit-06");
+    let config = std::fs::read_to_string(org.path("environments/d.toml")).unwrap();
+    assert!(
+        config.contains("owned_policy_ids") && config.contains(&format!("\"{limit}\"")),
+        "{config}"
+    );
+    edit(&org.path("environments/d.toml"), |s| {
+        drop_policy(&s, "limit-06")
+    });
+    let out = org.guardrail(&["plan", "--env", "d"]);
+    expect_code(&out, 0);
+    assert!(
+        text(&out.stdout).contains("limit-06"),
+        "{}",
+        text(&out.stdout)
+    );
+    expect_code(
+        &org.guardrail(&["apply", "--env", "d", "--auto-approve"]),
+        0,
+    );
+    let after = org.read_live();
+    assert_eq!(id(&after, "limit-06"), None, "limit-06 was deleted");
+    assert!(
+        id(&after, "staging-guard").is_some(),
+        "another environment's policy stays"
+    );
+    expect_code(
+        &org.guardrail(&["plan", "--env", "d", "--detailed-exitcode"]),
+        0,
     );
 }
