@@ -10,6 +10,7 @@ mod access_proof;
 mod apply_drift;
 mod at_aws_rates;
 mod boundaries;
+mod careless;
 mod cloudtrail_replay;
 mod credentials;
 mod disable_types;
