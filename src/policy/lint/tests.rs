@@ -264,3 +264,34 @@ fn mixed_case_known_actions_are_known() {
     let c = codes(d, SCP, false);
     assert_eq!(c, vec!["GR022"], "{c:?}");
 }
+
+/// The rule data agrees with the IAM catalogue, so the catalogue never contradicts a finding
+/// of the rules that read it: GR019's single-valued keys are keys the catalogue knows and
+/// types as single values, and the keys GR013 and GR020 look at are global keys.
+#[test]
+fn the_rule_data_agrees_with_the_catalogue() {
+    let cat = catalogue();
+    for key in SINGLE_VALUED {
+        let prefix = key.split(':').next().unwrap_or_default();
+        let known = cat.global_key(key).is_some()
+            || cat
+                .service(prefix)
+                .is_some_and(|s| s.keys.iter().any(|k| k.covers(key)));
+        assert!(known, "{key} is not in the catalogue");
+        assert!(!cat.is_multivalued_key(key), "{key} is multivalued");
+    }
+    let stems: Vec<&str> = PRINCIPAL_KEY_FAMILIES
+        .iter()
+        .map(|f| f.trim_end_matches('/'))
+        .collect();
+    let keys = PRINCIPAL_KEYS
+        .iter()
+        .chain(NETWORK_KEYS)
+        .chain([&REGION_KEY]);
+    for key in keys.filter(|k| !stems.contains(k)) {
+        assert!(cat.global_key(key).is_some(), "{key} is not a global key");
+    }
+    for family in PRINCIPAL_KEY_FAMILIES {
+        assert!(cat.global_key(&format!("{family}x")).is_some(), "{family}");
+    }
+}
