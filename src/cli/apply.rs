@@ -86,7 +86,10 @@ pub(super) async fn apply_locked(
     };
     let lock = crate::lock::acquire(&backend, &root.id, &lock_opts).await?;
     tracing::info!(key = %lock.key, "took the organization lock");
-    let result = apply_cmd(cli, &backend, opts).await;
+    // Every write goes through the lock's guard, which renews it during a long run and
+    // stops writing once another run has taken it over.
+    let guarded = crate::lock::Guarded::new(&backend, lock.clone(), &lock_opts);
+    let result = apply_cmd(cli, &backend, &guarded, opts).await;
     if let Err(e) = crate::lock::release(&backend, &lock, &pause).await {
         eprintln!("could not release the organization lock {} ({e}); it expires by itself, or remove it with --break-lock", lock.key);
     }
@@ -101,7 +104,7 @@ async fn plan_to_apply(
     opts: &ApplyOpts<'_>,
 ) -> anyhow::Result<Result<(Plan, LiveOrg), ExitStatus>> {
     match opts.plan_file {
-        Some(file) => saved_plan(cli, backend, opts.env, file).await,
+        Some(file) => saved_plan(cli, backend, opts, file).await,
         None => confirmed_plan(cli, backend, opts).await,
     }
 }
@@ -110,9 +113,10 @@ async fn plan_to_apply(
 async fn saved_plan(
     cli: &Cli,
     backend: &AwsBackend,
-    env: &str,
+    opts: &ApplyOpts<'_>,
     file: &Path,
 ) -> anyhow::Result<Result<(Plan, LiveOrg), ExitStatus>> {
+    let env = opts.env;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let saved = match SavedPlan::from_json(&text) {
@@ -127,7 +131,7 @@ async fn saved_plan(
         live,
         iam,
         plan,
-    } = match load_and_plan(cli, backend, env).await? {
+    } = match load_and_plan(cli, backend, env, opts.format).await? {
         Ok(p) => p,
         Err(status) => return Ok(Err(status)),
     };
@@ -150,7 +154,7 @@ async fn confirmed_plan(
         plan,
         desired,
         ..
-    } = match load_and_plan(cli, backend, env).await? {
+    } = match load_and_plan(cli, backend, env, opts.format).await? {
         Ok(p) => p,
         Err(status) => return Ok(Err(status)),
     };
@@ -175,6 +179,7 @@ async fn confirmed_plan(
 async fn apply_cmd(
     cli: &Cli,
     backend: &AwsBackend,
+    writes: &crate::lock::Guarded<'_>,
     opts: &ApplyOpts<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let format = opts.format;
@@ -194,7 +199,7 @@ async fn apply_cmd(
     let outcome = apply::execute_all(
         &plan,
         &live,
-        backend,
+        writes,
         Some(&iam),
         apply::RetryPolicy::default(),
         &|i, c, e| phase.on_step(total, i, c, e),

@@ -15,7 +15,7 @@ pub(super) async fn drift_cmd(
     format: Format,
 ) -> anyhow::Result<ExitStatus> {
     let backend = super::report::connect(connect).await?;
-    let Planned { plan, live, .. } = match load_and_plan(cli, &backend, env).await? {
+    let Planned { plan, live, .. } = match load_and_plan(cli, &backend, env, format).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
     };

@@ -72,11 +72,13 @@ async fn read_iam(
 }
 
 /// Loads the config, reads the organization and plans. `Err(status)` when the failure was
-/// already reported (config errors, refusals).
+/// already reported (config errors, refusals: a refusal also goes to stdout as data in a JSON
+/// or Markdown `format`).
 pub(super) async fn load_and_plan(
     cli: &Cli,
     backend: &AwsBackend,
     env: &str,
+    format: Format,
 ) -> anyhow::Result<Result<Planned, ExitStatus>> {
     let path = config_path(&cli.environments, env)?;
     let desired = match config::load(&path) {
@@ -108,12 +110,29 @@ pub(super) async fn load_and_plan(
             plan,
         })),
         Err(refused) => {
-            eprint!(
-                "{}",
-                render::refusals_human(&refused, style_for(std::io::stderr().is_terminal()))
-            );
+            print_refused(env, &refused, &live, format)?;
             Ok(Err(ExitStatus::Failure))
         }
+    }
+}
+
+/// A refused plan: its reasons on stderr, and as data on stdout in a JSON or Markdown `format`
+/// (docs/plan-json.md, "A refused plan").
+fn print_refused(
+    env: &str,
+    refused: &plan::Refused,
+    live: &LiveOrg,
+    format: Format,
+) -> anyhow::Result<()> {
+    let style = style_for(std::io::stderr().is_terminal());
+    eprint!("{}", render::refusals_human(refused, style));
+    match format {
+        Format::Human => Ok(()),
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&render::refusals_json(env, refused, live))?
+        )),
+        Format::Markdown => emit(&render::refusals_markdown(env, refused)),
     }
 }
 
@@ -191,7 +210,7 @@ pub(super) async fn plan_cmd(
         live,
         iam,
         mut plan,
-    } = match load_and_plan(cli, &backend, env).await? {
+    } = match load_and_plan(cli, &backend, env, format).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
     };

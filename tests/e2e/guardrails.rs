@@ -1,5 +1,5 @@
 //! Guardrails against moto: compiled policies land byte-identical and plan clean; a plan that
-//! would lock out the deployer is refused before any request.
+//! would lock out the deployer is refused before any request (in JSON too, on stdout).
 
 use crate::{expect_code, text, Org};
 
@@ -131,6 +131,38 @@ fn a_plan_that_locks_out_the_deployer_is_refused_before_any_request() {
     assert!(
         err.contains("Nothing was changed: no write was sent to AWS"),
         "{err}"
+    );
+    // The same refusal as data: JSON on stdout, lockouts grouped with arrays; stderr as above.
+    let out = org.guardrail(&["plan", "--env", "l", "--format", "json"]);
+    expect_code(&out, 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    assert_eq!(
+        (&v["refused"], &v["writes_sent"]),
+        (&true.into(), &0.into()),
+        "{v:#}"
+    );
+    let lockout = v["refusals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "lockout" && r["principal"].to_string().contains("AccessRole"))
+        .unwrap_or_else(|| panic!("{v:#}"));
+    let actions = lockout["actions"].as_array().unwrap();
+    assert!(
+        actions.len() > 1 && actions.contains(&"iam:CreatePolicy".into()),
+        "one entry lists the actions: {v:#}"
+    );
+    assert!(
+        lockout["by"]
+            .to_string()
+            .contains("SCP no-iam, statement NoIam"),
+        "{v:#}"
+    );
+    assert!(
+        text(&out.stderr).contains("lockout:"),
+        "{}",
+        text(&out.stderr)
     );
     // Nothing was created.
     let live = org.read_live();

@@ -1,5 +1,5 @@
 //! `guardrail completions SHELL`, `guardrail man` and `guardrail schema` through the real
-//! binary.
+//! binary, and the Rust version `cargo install --locked` needs.
 
 use std::process::Output;
 
@@ -86,4 +86,68 @@ fn schema_prints_the_checked_in_schema() {
     assert_eq!(printed, guardrail::config::schema::json_schema_text());
     let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
+}
+
+fn version(v: &str) -> Vec<u64> {
+    v.split('.').map(|n| n.parse().unwrap()).collect()
+}
+
+/// `cargo install --locked` builds the locked dependencies, so the Rust that Cargo.toml's
+/// `rust-version` and README's install section promise must build every one of them (the AWS
+/// SDK crates raise theirs often).
+#[test]
+fn the_declared_rust_version_builds_every_locked_dependency() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .unwrap();
+    let rustc = String::from_utf8(rustc.stdout).unwrap();
+    let host = rustc
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap();
+    let out = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--filter-platform",
+            host,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    let ours = packages.iter().find(|p| p["name"] == "guardrail").unwrap();
+    let declared = ours["rust_version"]
+        .as_str()
+        .expect("Cargo.toml sets rust-version");
+    let resolved: Vec<&str> = meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    let needs: Vec<String> = packages
+        .iter()
+        .filter(|p| resolved.contains(&p["id"].as_str().unwrap()))
+        .filter_map(|p| Some((p["name"].as_str()?, p["rust_version"].as_str()?)))
+        .filter(|(_, v)| version(v) > version(declared))
+        .map(|(name, v)| format!("{name} needs {v}"))
+        .collect();
+    assert!(needs.is_empty(), "rust-version = {declared}, but {needs:?}");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let promise = format!("With Rust {declared} or later");
+    assert!(
+        readme.unwrap().contains(&promise),
+        "README should say `{promise}`"
+    );
 }

@@ -10,6 +10,7 @@ mod action_case;
 mod apply_props;
 mod boundaries;
 mod careless_paths;
+mod causes;
 mod cli_tools;
 mod config_errors;
 mod dead_endpoint;
