@@ -170,10 +170,17 @@ impl Walker<'_> {
                 document,
             }),
             Err(e) => {
+                // A bad list item is the parameter's error; the others the template's.
+                let (span, key) = match &e {
+                    template::InstanceError::UnknownListItem { param, .. } => {
+                        (key_span(t, param).or(tspan), join(path, param))
+                    }
+                    _ => (tspan, join(path, "template")),
+                };
                 self.err(
                     ErrorKind::Template,
-                    tspan,
-                    &join(path, "template"),
+                    span,
+                    &key,
                     format!("template `{tname}`: {e}"),
                 );
                 None

@@ -296,6 +296,14 @@ pub enum InstanceError {
     UnknownPlaceholder(String),
     #[error("`${{{0}}}` is a list and cannot be part of a longer string")]
     ListInString(String),
+    /// A list parameter that picks statements (`when = "list:item"`) names an item no
+    /// statement is for: a typo there would silently leave something unprotected.
+    #[error("`{param}` lists `{item}`, which this template does not cover (it covers: {known})")]
+    UnknownListItem {
+        param: String,
+        item: String,
+        known: String,
+    },
 }
 
 /// Expands a template with parameter values (defaults already merged) and the exempt
@@ -310,6 +318,7 @@ pub fn instantiate(
         EXEMPT_PRINCIPALS.to_owned(),
         ParamValue::List(exempt.to_vec()),
     );
+    check_list_items(t, values)?;
     let mut out = Vec::new();
     for s in &t.statements {
         let mut s = s.clone();
@@ -323,6 +332,37 @@ pub fn instantiate(
         out.push(s);
     }
     Ok(out)
+}
+
+/// Every item of a list parameter that picks statements (`when = "list:item"`) is one some
+/// statement is for.
+fn check_list_items(
+    t: &Template,
+    values: &BTreeMap<String, ParamValue>,
+) -> Result<(), InstanceError> {
+    let mut known: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &t.statements {
+        if let Some((list, item)) = s
+            .get("when")
+            .and_then(Value::as_str)
+            .and_then(|w| w.split_once(':'))
+        {
+            known.entry(list).or_default().push(item);
+        }
+    }
+    for (list, items) in known {
+        let Some(ParamValue::List(given)) = values.get(list) else {
+            continue;
+        };
+        if let Some(item) = given.iter().find(|g| !items.contains(&g.as_str())) {
+            return Err(InstanceError::UnknownListItem {
+                param: list.to_owned(),
+                item: item.clone(),
+                known: items.join(", "),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `when = "flag"`: the bool parameter `flag` is true; `when = "list:item"`: the string list

@@ -161,3 +161,34 @@ fn declarative_and_ai_opt_out_guardrails_plan_and_apply_on_the_fake() {
         );
     });
 }
+
+#[test]
+fn a_service_protect_critical_resources_does_not_cover_is_an_error_not_a_silent_gap() {
+    let t = template::parse(
+        "protect-critical-resources",
+        template::builtin("protect-critical-resources").unwrap(),
+    )
+    .unwrap();
+    // `dynamo` is a typo for `dynamodb`: without the check it would quietly protect nothing.
+    let v = values(&[(
+        "services",
+        ParamValue::List(vec!["rds".into(), "dynamo".into()]),
+    )]);
+    let err = template::instantiate(&t, &v, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("`services` lists `dynamo`")
+            && err.contains("ec2, rds, s3, dynamodb, kms, backup"),
+        "{err}"
+    );
+    // Through a config: an error at the parameter's key.
+    let config = "[organization]\nmanagement_account = \"123456789012\"\n\n[guardrails.critical]\ntemplate = \"protect-critical-resources\"\nservices = [\"rds\", \"dynamo\"]\n\n[root]\npolicies = [\"FullAWSAccess\"]\nguardrails = [\"critical\"]\n";
+    let errs = crate::support::parse_with(config, &BTreeMap::new()).unwrap_err();
+    assert!(
+        errs.0
+            .iter()
+            .any(|e| e.key == "guardrails.critical.services"
+                && e.message.contains("dynamo")
+                && e.line == 6),
+        "{errs}"
+    );
+}
