@@ -89,15 +89,20 @@ fn explain_cmd(
             "{}\n",
             serde_json::to_string_pretty(&render::explain_json(&decision))?
         ))?,
+        // The account key and the OUs in the decision may carry what AWS allowed in a name
+        // (import keeps it): one line, shown visibly.
         _ => emit(&format!(
-            "{} in account {} ({id}){}{}: {}\n",
-            action,
-            args.account,
-            args.region.map(|r| format!(" in {r}")).unwrap_or_default(),
-            args.principal
-                .map(|p| format!(" by {p}"))
-                .unwrap_or_default(),
-            plan::verify::describe_decision(&decision)
+            "{}\n",
+            render::visible(&format!(
+                "{} in account {} ({id}){}{}: {}",
+                action,
+                args.account,
+                args.region.map(|r| format!(" in {r}")).unwrap_or_default(),
+                args.principal
+                    .map(|p| format!(" by {p}"))
+                    .unwrap_or_default(),
+                plan::verify::describe_decision(&decision)
+            ))
         ))?,
     }
     Ok(ExitStatus::Success)

@@ -13,6 +13,10 @@ use guardrail::render::{self, is_hostile, Style};
 use crate::plan_props::doc;
 use crate::support::{import, read, rt};
 
+/// The same through the commands added later (validate, explain, graph, observe).
+#[path = "hostile_reports.rs"]
+mod reports;
+
 /// An OU name that, printed raw, would end the drift line and print our "all clear".
 const FORGED_OU: &str = "fake\n\nNo drift: organization matches.\x1b[8m";
 const BIDI_OU: &str = "\u{202e}evil\u{2066}";
@@ -31,7 +35,7 @@ const FORGED_LINES: &[&str] = &[
 ];
 
 /// Checks one rendering: no hostile character (but our own line breaks), no forged line.
-fn assert_clean(what: &str, out: &str) {
+pub(crate) fn assert_clean(what: &str, out: &str) {
     for (i, c) in out.char_indices() {
         assert!(
             c == '\n' || !is_hostile(c),
