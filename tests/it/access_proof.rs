@@ -453,6 +453,7 @@ fn denied_by(statement: &str) -> Decision {
         policy: "deny-destruction".into(),
         guardrail: None,
         statement: statement.into(),
+        origin: None,
     })
 }
 
@@ -606,3 +607,36 @@ fn the_step_pool_gives_back_what_a_search_does_not_use() {
 }
 
 const MAX_CLASSES_FOR_POOL: usize = guardrail::plan::access_proof::MAX_CLASSES;
+
+/// docs/plan-json.md names every key of the `access_proof` object, of a counterexample (with
+/// its `responsible` statement), of an undecided class and of a newly-denied summary.
+#[test]
+fn plan_json_docs_name_every_access_proof_key() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plan-json.md"))
+        .expect("docs/plan-json.md");
+    let mut with_unknown = sample(ProofVerdict::NewAccess);
+    with_unknown.undecided = sample(ProofVerdict::Unknown).undecided;
+    let json = access_proof_json(&with_unknown);
+    let objects = [
+        &json,
+        &json["counterexamples"][0],
+        &json["counterexamples"][0]["responsible"],
+        &json["undecided"][0],
+        &json["newly_denied"][0],
+        &json["newly_denied"][0]["patterns"][0],
+    ];
+    for o in objects {
+        let o = o
+            .as_object()
+            .unwrap_or_else(|| panic!("an object in {json:#}"));
+        for key in o.keys() {
+            assert!(
+                docs.contains(&format!("`{key}`")) || docs.contains(&format!("\"{key}\"")),
+                "docs/plan-json.md does not name `{key}`"
+            );
+        }
+    }
+    for verdict in ["proved", "new_access", "unknown"] {
+        assert!(docs.contains(&format!("`{verdict}`")), "{verdict}");
+    }
+}
