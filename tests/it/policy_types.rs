@@ -291,3 +291,51 @@ fn docs_config_lists_every_types_limits_and_sources() {
         );
     }
 }
+
+/// The fake holds every management type to AWS's rules: no attachment until the type is
+/// enabled on the root, the type's document size, and its attachments per target.
+#[test]
+fn the_fake_enforces_every_management_types_enablement_and_limits() {
+    use guardrail::live::Error;
+    rt().block_on(async {
+        let table = guardrail::policy::limits::LimitsTable::default();
+        assert_eq!(table.management.len(), 11);
+        for row in &table.management {
+            let ty = row.policy_type;
+            let f = FakeOrg::new("999999999999");
+            let root = f.root_id();
+            let doc = |i: usize| format!(r#"{{"k{i}":{{"v":{{"@@assign":"x"}}}}}}"#);
+            let first = f.create_policy(ty, "p0", "", &doc(0)).await.unwrap();
+            let e = f.attach_policy(&first, &root).await.unwrap_err();
+            assert!(matches!(e, Error::PolicyTypeNotEnabled(_)), "{ty:?}: {e:?}");
+            f.enable_policy_type(&root, ty).await.unwrap();
+            let max = row.max_attachments_per_target.value;
+            f.attach_policy(&first, &root).await.unwrap();
+            for i in 1..max {
+                let p = f
+                    .create_policy(ty, &format!("p{i}"), "", &doc(i))
+                    .await
+                    .unwrap();
+                f.attach_policy(&p, &root).await.unwrap();
+            }
+            let over = f.create_policy(ty, "over", "", &doc(max)).await.unwrap();
+            let e = f.attach_policy(&over, &root).await.unwrap_err();
+            assert!(
+                format!("{e:?}").contains("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"),
+                "{ty:?}: {e:?}"
+            );
+            // A document one character over the type's size.
+            let size = row.max_document_chars.value;
+            let pad = "x".repeat(size - r#"{"k":""}"#.len() + 1);
+            let big = format!(r#"{{"k":"{pad}"}}"#);
+            assert_eq!(big.len(), size + 1);
+            let e = f.create_policy(ty, "big", "", &big).await.unwrap_err();
+            assert!(
+                format!("{e:?}").contains("POLICY_CONTENT_LIMIT_EXCEEDED"),
+                "{ty:?}: {e:?}"
+            );
+            let fits = format!(r#"{{"k":"{}"}}"#, &pad[1..]);
+            f.create_policy(ty, "fits", "", &fits).await.unwrap();
+        }
+    });
+}
