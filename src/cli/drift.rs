@@ -19,7 +19,8 @@ pub(super) async fn drift_cmd(
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
-    // What AWS itself found invalid in the effective management policies (docs/drift.md).
+    // What AWS itself found invalid in the effective management policies (docs/plan-json.md,
+    // `effective_policies`).
     let effective =
         live::effective_check::check_effective_policies(&backend, &live.root.enabled_policy_types)
             .await?;
