@@ -2,7 +2,8 @@
 //! principals and activity it chose itself, in the record format of AWS's CloudTrail record
 //! contents reference (management and data events; assumed-role, IAM user, root, federated
 //! user, SAML, AWS-service and service-linked-role identities; service events and console
-//! sign-ins), laid out as an organization trail delivers them
+//! sign-ins; cross-account calls in both accounts' folders, one `sharedEventID`), laid out as
+//! an organization trail delivers them
 //! (`AWSLogs/o-…/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/…json.gz`).
 //!
 //! Each record comes with the generator's own account of it ([`Event`]): who called, which
@@ -246,6 +247,10 @@ pub struct Event {
     pub denied_in_log: bool,
     /// A call by a principal (not a service event or a console sign-in).
     pub api_call: bool,
+    /// The resource owner's copy of a cross-account call (`account` is the owner's): AWS
+    /// delivers such a call to the caller's account and to the owner's, each copy with its own
+    /// `eventID` and one `sharedEventID`; the caller's copy, in another file, is the call.
+    pub copy: bool,
 }
 
 impl Event {
@@ -254,6 +259,7 @@ impl Event {
     /// exempt nor a service-linked role, of a regional action, outside the allowed regions.
     pub fn out_of_region(&self, locked: &dyn Fn(&str) -> bool, allowed: &[String]) -> bool {
         self.api_call
+            && !self.copy
             && !self.denied_in_log
             && locked(&self.account)
             && matches!(
@@ -335,6 +341,8 @@ pub struct Generator {
     opts: Options,
     rng: Rng,
     made: usize,
+    /// The resource owners' copies of the last file's cross-account calls, next.
+    pending: Option<File>,
 }
 
 impl Generator {
@@ -343,6 +351,7 @@ impl Generator {
             rng: Rng::new(opts.seed),
             opts,
             made: 0,
+            pending: None,
         }
     }
 }
@@ -350,15 +359,17 @@ impl Generator {
 impl Iterator for Generator {
     type Item = File;
 
+    /// `files` files, each followed by the owners' copies of its cross-account calls, if any.
     fn next(&mut self) -> Option<File> {
+        if let Some(f) = self.pending.take() {
+            return Some(f);
+        }
         if self.made >= self.opts.files {
             return None;
         }
         self.made += 1;
-        Some(super::synth_record::file(
-            &self.opts,
-            &mut self.rng,
-            self.made,
-        ))
+        let mut f = super::synth_record::file(&self.opts, &mut self.rng, self.made);
+        self.pending = super::synth_record::owners_copies(&self.opts, &mut self.rng, &mut f);
+        Some(f)
     }
 }

@@ -49,6 +49,47 @@ pub fn file(opts: &Options, rng: &mut Rng, index: usize) -> File {
     }
 }
 
+/// Cross-account calls: about one in twenty of a member's `s3:GetObject` and `kms:Decrypt`
+/// calls in `file` is made on another member's bucket or key. AWS delivers such a call to both
+/// accounts, each copy with its own `eventID` and one `sharedEventID` (the record contents
+/// reference): the caller's copies stay in `file`, rewritten to name the owner's resource; the
+/// owner's copies come back as a file in the owner's folder for the same region and day.
+pub fn owners_copies(opts: &Options, rng: &mut Rng, file: &mut File) -> Option<File> {
+    let caller = file.events.first()?.account.clone();
+    let others: Vec<&String> = opts.accounts.iter().filter(|a| **a != caller).collect();
+    if caller == opts.management || others.is_empty() {
+        return None;
+    }
+    let owner = others[rng.below(others.len())].clone();
+    let (mut records, mut events) = (Vec::new(), Vec::new());
+    for (r, e) in file.records.iter_mut().zip(&file.events) {
+        let shared = e.api_call
+            && matches!(e.action, "s3:GetObject" | "kms:Decrypt")
+            && r["resources"][0].is_object();
+        if !shared || !rng.chance(5) {
+            continue;
+        }
+        let arn = r["resources"][0]["ARN"].as_str().unwrap_or_default();
+        r["resources"][0]["ARN"] = json!(arn.replace(&caller, &owner));
+        r["resources"][0]["accountId"] = json!(owner);
+        r["sharedEventID"] = json!(uuid(rng));
+        let mut copy = r.clone();
+        copy["eventID"] = json!(uuid(rng));
+        copy["recipientAccountId"] = json!(owner);
+        records.push(copy);
+        events.push(Event {
+            account: owner.clone(),
+            copy: true,
+            ..e.clone()
+        });
+    }
+    (!records.is_empty()).then(|| File {
+        path: file.path.replace(&caller, &owner),
+        records,
+        events,
+    })
+}
+
 fn identity(rng: &mut Rng) -> Identity {
     match rng.below(100) {
         0..35 => Identity::Workload,
@@ -306,6 +347,7 @@ fn record(
         time,
         denied_in_log: denied,
         api_call: true,
+        copy: false,
     };
     (Value::Object(r), event)
 }
@@ -350,6 +392,7 @@ fn not_a_call(rng: &mut Rng, account: &str, region: &str, time: String) -> (Valu
         time,
         denied_in_log: false,
         api_call: false,
+        copy: false,
     };
     (v, event)
 }

@@ -3,8 +3,9 @@
 //! organization-trail folders, every identity type), then a config that adds a region lock to
 //! one OU. The plan lists as newly denied exactly the out-of-region requests of that OU's
 //! accounts, computed from the generator's own facts (`--truth`), and none of the management
-//! account, a service-linked role or the break-glass role; `--replay-fail-on-deny` exits 3 and
-//! the Markdown comment opens with the count.
+//! account, a service-linked role or the break-glass role; a cross-account call, delivered to
+//! both accounts' folders with one `sharedEventID`, counts once; `--replay-fail-on-deny` exits
+//! 3 and the Markdown comment opens with the count.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,6 +43,7 @@ fn expected(truth: &str, locked: &BTreeSet<String>) -> Groups {
             "Workload" | "SsoRole" | "IamUser" | "Root" | "FederatedUser"
         );
         if e["api_call"] == true
+            && e["copy"] == false
             && e["denied_in_log"] == false
             && e["regional"] == true
             && caller
@@ -96,6 +98,7 @@ fn plan_replay_lists_exactly_the_out_of_region_requests_of_the_locked_ou() {
         .unwrap();
     expect_code(&out, 0);
     let want = expected(&std::fs::read_to_string(&truth).unwrap(), &locked);
+
     assert!(want.len() >= 10, "a meaningful set: {want:?}");
 
     edit(&cfg, |s| {
@@ -115,7 +118,18 @@ fn plan_replay_lists_exactly_the_out_of_region_requests_of_the_locked_ou() {
         replay["file_errors"].as_array().unwrap().is_empty(),
         "{replay:#}"
     );
-    assert_eq!(replay["events_read"], 80 * 40);
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    assert_eq!(replay["events_read"], truth.lines().count());
+    // The owners' copies of cross-account calls (same sharedEventID) are counted once.
+    let copies = truth
+        .lines()
+        .filter(|l| l.contains("\"copy\":true"))
+        .count();
+    assert!(copies > 0, "the generator wrote cross-account copies");
+    assert_eq!(
+        replay["not_evaluated"]["duplicate (eventID or sharedEventID seen before)"],
+        copies
+    );
     let mut got = Groups::new();
     for f in replay["newly_denied"].as_array().unwrap() {
         let s = |k: &str| f[k].as_str().unwrap().to_owned();

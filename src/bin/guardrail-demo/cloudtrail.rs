@@ -97,7 +97,7 @@ pub fn run(a: &CloudtrailArgs) -> anyhow::Result<()> {
                     "account": e.account, "identity": format!("{:?}", e.identity),
                     "principal": e.principal, "action": e.action, "regional": e.regional,
                     "region": e.region, "time": e.time, "denied_in_log": e.denied_in_log,
-                    "api_call": e.api_call,
+                    "api_call": e.api_call, "copy": e.copy,
                 });
                 writeln!(t, "{line}")?;
             }
