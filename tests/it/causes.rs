@@ -1,6 +1,6 @@
-//! Errors that name the cause (issue 16): a lockout by an implicit deny advises an Allow at
-//! that level, of that layer, never an exemption; one by an explicit deny advises the
-//! exemption.
+//! Errors that name the cause (issue 16): a target without `policies` plans as AWS's default;
+//! a lockout by an implicit deny advises an Allow at that level, of that layer, never an
+//! exemption; one by an explicit deny advises the exemption.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,4 +65,31 @@ fn each_layer_and_kind_of_deny_gets_its_own_advice() {
     );
     let explicit = lockout_text("denied by SCP no-iam, statement NoIam, attached to ou Locked");
     assert!(explicit.contains("exempt the principal"), "{explicit}");
+}
+
+/// A target without a `policies` key carries AWS's default: import an organization, drop
+/// every `policies = ["FullAWSAccess"]` line, and the plan stays empty (were a missing key
+/// "no SCP", every such target would be refused, or lose FullAWSAccess).
+#[test]
+fn targets_without_a_policies_key_plan_as_awss_default() {
+    let shape = guardrail::live::demo::Shape {
+        accounts: 4,
+        ous: 6,
+        policies: 5,
+        bare: false,
+    };
+    let (live, emitted) = crate::support::rt().block_on(async {
+        let fake = guardrail::live::fake::FakeOrg::new("999999999999");
+        guardrail::live::demo::seed(&fake, shape, 4).await.unwrap();
+        let (live, _, emitted) = crate::support::import(&fake).await;
+        (live, emitted)
+    });
+    let full = "policies = [\"FullAWSAccess\"]\n";
+    let dropped = emitted.config.matches(full).count();
+    assert!(dropped >= 3, "{}", emitted.config);
+    let text = emitted.config.replace(full, "");
+    let docs: BTreeMap<PathBuf, String> = emitted.documents.iter().cloned().collect();
+    let d = parse_with(&text, &docs).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let p = plan::plan(&d, &live).unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.changes.is_empty(), "{:?}", p.changes);
 }
