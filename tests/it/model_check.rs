@@ -183,6 +183,15 @@ fn mutate(d: &mut Desired, rng: &mut Rng) {
             });
         }
     }
+    // Release an imported policy: its table, its places and its owned id go; it stays
+    // attached, unmanaged, and must never be written.
+    if rng.chance(15) {
+        if let Some(p) = d.policies.remove("deny-leave-org") {
+            d.owned_policy_ids
+                .retain(|id| Some(id) != p.pinned_id.as_ref());
+            d.root.policies.remove("deny-leave-org");
+        }
+    }
     // Edit a document in place.
     if rng.chance(25) {
         if let Some(p) = d.policies.get_mut("protect-cloudtrail") {
