@@ -2,7 +2,8 @@
 //! (`examples/github-actions/guardrail.yml`), parsed as YAML: the workflow passes only inputs
 //! the action declares (and every required one), reads only outputs it declares, pins the
 //! action to this crate's version, and the action runs only subcommands, flags and formats
-//! guardrail's command line really has (clap's own definition).
+//! guardrail's command line really has (clap's own definition); the release workflow
+//! (`.github/workflows/release.yml`) publishes the targets and file names the action downloads.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -206,4 +207,72 @@ fn the_example_workflow_uses_the_action_as_declared() {
         }
     }
     assert_eq!(uses, 3, "plan, apply and drift each run through the action");
+}
+
+/// The release workflow builds what the action downloads: the same targets, and archives
+/// and checksum files by the same name (`guardrail-v<version>-<target>.tar.gz[.sha256]`,
+/// the binary in a directory of that name).
+#[test]
+fn the_action_installs_what_the_release_workflow_publishes() {
+    let release = yaml(".github/workflows/release.yml");
+    let build = &release["jobs"]["build"];
+    let published: BTreeSet<String> = build["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("matrix include")
+        .iter()
+        .map(|e| str_of(e, "target").to_owned())
+        .collect();
+    let steps = build["steps"].as_sequence().expect("steps");
+    let step = |name: &str| {
+        let s = steps
+            .iter()
+            .find(|s| s["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("release.yml has no step `{name}`"));
+        str_of(s, "run").to_owned()
+    };
+    let package = step("Package");
+    for needle in [
+        "name=guardrail-${GITHUB_REF_NAME}-${{ matrix.target }}",
+        "tar -C dist -czf \"dist/$name.tar.gz\" \"$name\"",
+        "shasum -a 256 \"$name.tar.gz\" > \"$name.tar.gz.sha256\"",
+    ] {
+        assert!(
+            package.contains(needle),
+            "release.yml's Package lacks `{needle}`"
+        );
+    }
+    assert!(
+        step("Build").contains("--release --locked"),
+        "the release profile"
+    );
+
+    let action = yaml("action.yml");
+    let install = action["runs"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find(|s| s["if"].as_str() == Some("inputs.install == 'release'"))
+        .map(|s| str_of(s, "run").to_owned())
+        .expect("the release install step");
+    let downloaded: BTreeSet<String> = install
+        .lines()
+        .filter_map(|l| l.split_once(") target=")?.1.split_once(' '))
+        .map(|(t, _)| t.trim_end_matches(';').to_owned())
+        .collect();
+    assert_eq!(
+        downloaded, published,
+        "the action's runners and the released targets"
+    );
+    for needle in [
+        "name=\"guardrail-v${GUARDRAIL_VERSION}-${target}\"",
+        "\"$url/$name.tar.gz\"",
+        "\"$url/$name.tar.gz.sha256\"",
+        "shasum -a 256 -c \"$name.tar.gz.sha256\"",
+        "echo \"$dir/$name\" >> \"$GITHUB_PATH\"",
+    ] {
+        assert!(
+            install.contains(needle),
+            "action.yml's install lacks `{needle}`"
+        );
+    }
 }
