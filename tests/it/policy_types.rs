@@ -339,3 +339,46 @@ fn the_fake_enforces_every_management_types_enablement_and_limits() {
         }
     });
 }
+
+/// Drift for a management type, as for SCPs: a managed tag policy edited in the console and an
+/// AI opt-out policy attached by hand to a target the config describes are both drift, and
+/// apply puts the managed one back.
+#[test]
+fn a_management_policy_changed_out_of_band_is_drift() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        for ty in [PolicyType::TagPolicy, PolicyType::AiServicesOptOutPolicy] {
+            f.enable_policy_type(&root, ty).await.unwrap();
+        }
+        let tag = f.create_policy(PolicyType::TagPolicy, "tags", "", TAG).await.unwrap();
+        f.attach_policy(&tag, &root).await.unwrap();
+        let (_, desired, _) = import(&f).await;
+        let edited = r#"{"tags":{"costcenter":{"tag_key":{"@@assign":"costcenter"}}}}"#;
+        f.update_policy(&tag, None, Some(edited)).await.unwrap();
+        let ai = r#"{"services":{"default":{"opt_out_policy":{"@@assign":"optIn"}}}}"#;
+        let clicked = f
+            .create_policy(PolicyType::AiServicesOptOutPolicy, "clicked", "", ai)
+            .await
+            .unwrap();
+        f.attach_policy(&clicked, &root).await.unwrap();
+        let live = read(&f).await;
+        let p = plan::plan(&desired, &live).unwrap();
+        assert!(guardrail::render::drifted(&p));
+        let human = guardrail::render::drift_human("test", &p);
+        assert!(human.contains("tags") && human.contains("clicked"), "{human}");
+        assert!(
+            matches!(&p.changes[..], [Change::UpdatePolicy { name, content_diff: Some(_), .. }] if name == "tags"),
+            "{:?}",
+            p.changes
+        );
+        assert!(apply::execute(&p, &live, &f).await.succeeded());
+        let after = read(&f).await;
+        assert!(after.policy_by_name("tags").unwrap().content.contains("CostCenter"));
+        // The hand-attached policy is unmanaged: never written, still reported.
+        let again = plan::plan(&desired, &after).unwrap();
+        assert!(again.is_empty(), "{:?}", again.changes);
+        assert!(after.policy_by_name("clicked").is_some());
+        assert!(guardrail::render::drifted(&again));
+    });
+}
