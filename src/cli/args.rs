@@ -205,7 +205,8 @@ pub enum Command {
         /// Seconds to wait for another apply's lock on the organization.
         #[arg(long, default_value_t = 0, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
         lock_timeout: u64,
-        /// Seconds a lock stays valid if this run dies before releasing it.
+        /// Seconds a lock stays valid after it was last written: the run renews it between
+        /// writes, so it lapses this long after a run that died. Longer than any single step.
         #[arg(long, default_value_t = 3_600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(60..=86_400))]
         lock_ttl: u64,
         /// Remove every guardrail lock tag from the root first (a lock left by a killed run).
