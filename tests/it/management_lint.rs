@@ -303,3 +303,37 @@ document = "test/ai.json"
     );
     assert_eq!(limit[0].key, "policies.ai.document");
 }
+
+#[test]
+fn every_management_types_size_limit_is_checked_at_its_boundary() {
+    let table = guardrail::policy::limits::LimitsTable::default();
+    for row in &table.management {
+        let api = row.policy_type.api_name();
+        let limit = row.max_document_chars.value;
+        let sized = |n: usize| {
+            let doc = format!(r#"{{"k":"{}"}}"#, "x".repeat(n - r#"{"k":""}"#.len()));
+            assert_eq!(doc.len(), n);
+            let text = format!(
+                "[organization]\nmanagement_account = \"123456789012\"\n\n[policies.p]\ntype = \"{api}\"\ndocument = \"test/p.json\"\n"
+            );
+            let docs = BTreeMap::from([(PathBuf::from("test/p.json"), doc)]);
+            // `k` is no key of any type: lint errors come too; only the limit matters here.
+            parse_with(&text, &docs)
+                .err()
+                .map(|errs| {
+                    errs.0
+                        .into_iter()
+                        .filter(|e| e.kind == ErrorKind::Limit)
+                        .count()
+                })
+                .unwrap_or(0)
+        };
+        assert_eq!(sized(limit), 0, "{api}: {limit} characters fit");
+        assert_eq!(
+            sized(limit + 1),
+            1,
+            "{api}: {} characters do not",
+            limit + 1
+        );
+    }
+}
