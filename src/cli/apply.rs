@@ -93,6 +93,10 @@ pub(super) async fn apply_locked(
     if let Err(e) = crate::lock::release(&backend, &lock, &pause).await {
         eprintln!("could not release the organization lock {} ({e}); it expires by itself, or remove it with --break-lock", lock.key);
     }
+    if cli.aws().stats {
+        // After the lock's release, so that every request of the run is counted.
+        eprint!("{}", render::stats_human(&backend.stats(), None));
+    }
     result
 }
 
@@ -221,9 +225,6 @@ async fn apply_cmd(
         ))?,
     }
     super::report::after_stopped_apply(cli, &outcome).await;
-    if cli.aws().stats {
-        eprint!("{}", render::stats_human(&backend.stats(), None));
-    }
     Ok(if outcome.succeeded() {
         ExitStatus::Success
     } else {
