@@ -42,6 +42,8 @@ fn description() -> impl Strategy<Value = String> {
     let max = LimitsTable::default().scp.max_description_chars.value;
     prop_oneof![
         regex(&format!("\\PC{{0,{max}}}")),
+        // AWS's pattern is `[\s\S]*`: control characters and line breaks too.
+        regex(&format!("[\\s\\S]{{0,{max}}}")),
         Just("x".repeat(max)),
         Just(String::new()),
         Just("  padded \"quoted\" 'single' \\ back ".to_owned()),
@@ -52,6 +54,9 @@ fn ou_name() -> impl Strategy<Value = String> {
     let max = LimitsTable::default().org.max_ou_name_chars.value;
     prop_oneof![
         regex(&format!("[^/\\p{{C}}]{{1,{max}}}")),
+        // AWS's pattern is `[\s\S]*`: control characters too (a `/` cannot be imported: an OU
+        // path could not express it, and import says so).
+        regex(&format!("[^/]{{1,{max}}}")),
         Just("Équipe données ☃".to_owned()),
         Just("..".to_owned()),
         Just("(root)".to_owned()),
@@ -127,6 +132,9 @@ proptest! {
             prop_assert!(p.is_empty(), "{:?}\n{}", p.changes, emitted.config);
             prop_assert_eq!(desired.policies.len(), live.policies.values().filter(|p| !p.aws_managed).count());
             prop_assert_eq!(desired.ous.len(), live.ous.len());
+            // The fake took the first OU and the first policy (nothing to collide with): the
+            // names above were really sent.
+            prop_assert!(!live.ous.is_empty() && live.policies.values().any(|p| !p.aws_managed));
 
             // Each document is one plain file name inside the environment's directory, and no
             // two differ only in case.
@@ -203,5 +211,26 @@ fn an_imported_world_is_written_byte_for_byte_as_reviewed() {
         ]}, {
             insta::assert_snapshot!("imported_world", text);
         });
+    });
+}
+
+/// The issue's own case: an SCP named `team policy` with a 500-character description.
+#[test]
+fn team_policy_with_a_500_character_description_round_trips() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let description = "d\"e's\\c ".repeat(63)[..500].to_owned();
+        let id = f
+            .create_policy(SCP, "team policy", &description, &doc(1))
+            .await
+            .unwrap();
+        f.attach_policy(&id, &f.root_id()).await.unwrap();
+        let (live, desired, emitted) = import(&f).await;
+        assert_eq!(desired.policies["team policy"].description, description);
+        assert!(
+            plan::plan(&desired, &live).unwrap().is_empty(),
+            "{}",
+            emitted.config
+        );
     });
 }
