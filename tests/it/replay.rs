@@ -371,3 +371,27 @@ fn plan_replays_between_the_live_organization_and_the_projected_one() {
         assert_eq!(r.evaluated, 3);
     });
 }
+
+/// The PR comment's opening line: the totals of what would have been denied, over the days of
+/// CloudTrail replayed; when nothing would, how many requests were replayed.
+#[test]
+fn the_markdown_opener_counts_requests_principals_accounts_and_days() {
+    let r = run(since_november(), true);
+    assert_eq!(
+        guardrail::render::replay_markdown_opener(&r),
+        "⛔ **CloudTrail replay:** this change would have denied 4 request(s) from 2 principal(s) \
+         in 2 account(s) over 2 day(s) of CloudTrail (2026-11-01 .. 2026-11-02)."
+    );
+    let mut unchanged = Replayer::new(since_november(), Some(&bare), &bare);
+    read::read_logs(&root().join("tests/fixtures/cloudtrail"), &mut unchanged).unwrap();
+    let unchanged = unchanged.finish();
+    assert!(unchanged.newly_denied.is_empty() && unchanged.evaluated > 0);
+    assert_eq!(
+        guardrail::render::replay_markdown_opener(&unchanged),
+        format!(
+            "✅ **CloudTrail replay:** this change would have denied none of the {} request(s) \
+             replayed over 2 day(s) of CloudTrail (2026-11-01 .. 2026-11-02).",
+            unchanged.evaluated
+        )
+    );
+}
