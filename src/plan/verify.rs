@@ -13,7 +13,7 @@ use crate::model::{AssertSubject, Assertion, Desired, LiveOrg, OuPath, PolicyTyp
 use crate::policy::eval::{
     self, Decider, Decision, EvalPolicy, Exemption, Layer, Level, Path, Request,
 };
-use crate::policy::{doc, limits::LimitsTable};
+use crate::policy::{compile, doc, limits::LimitsTable};
 
 pub use super::lockout::{lockout, lockout_in, Lockout, BREAK_GLASS_NEEDS, DEPLOYER_NEEDS};
 
@@ -34,9 +34,13 @@ fn desired_policies(d: &Desired, names: &BTreeSet<String>, ty: PolicyType) -> Ve
     let mut out: Vec<EvalPolicy> = names
         .iter()
         .filter_map(|n| match d.policies.get(n) {
-            Some(p) if p.policy_type == ty => {
-                Some(EvalPolicy::new(n, &p.document, p.guardrails.clone()))
-            }
+            Some(p) if p.policy_type == ty => Some(
+                EvalPolicy::new(n, &p.document, p.guardrails.clone()).with_origins(origins(
+                    d,
+                    &p.document,
+                    &p.guardrails,
+                )),
+            ),
             Some(_) => None,
             None => {
                 (type_name(ty, &d.limits) == Some(n.as_str())).then(|| EvalPolicy::allow_all(n))
@@ -48,6 +52,29 @@ fn desired_policies(d: &Desired, names: &BTreeSet<String>, ty: PolicyType) -> Ve
     }
     out
 }
+
+/// For each statement of a compiled policy, the guardrails' own statements it came from
+/// (`compile::origins`), so a Deny by a merged statement names the one that matched.
+fn origins(d: &Desired, document: &serde_json::Value, guardrails: &[Option<String>]) -> Origins {
+    let statements = document["Statement"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    statements
+        .iter()
+        .zip(guardrails)
+        .map(|(s, names)| {
+            let names = names.as_deref().unwrap_or_default().split(", ");
+            let instances = names.filter_map(|n| {
+                d.guardrails
+                    .get(n)
+                    .map(|g| (g.name.as_str(), g.statements.as_slice()))
+            });
+            compile::origins(s, instances)
+        })
+        .collect()
+}
+
+type Origins = Vec<Vec<(String, String, serde_json::Value)>>;
 
 /// RCPFullAWSAccess is on every target: add it where a list does not name it.
 fn with_rcp_full_access(policies: &mut Vec<EvalPolicy>, limits: &LimitsTable) {
@@ -267,11 +294,11 @@ pub fn describe_decision(d: &Decision) -> String {
 }
 
 pub fn describe_decider(by: &Decider) -> String {
-    let g = by
-        .guardrail
-        .as_ref()
-        .map(|g| format!("guardrail {g}, "))
-        .unwrap_or_default();
+    let g = match (&by.guardrail, &by.origin) {
+        (Some(g), Some(own)) => format!("guardrail {g} (its statement {own}), "),
+        (Some(g), None) => format!("guardrail {g}, "),
+        (None, _) => String::new(),
+    };
     let layer = match by.layer {
         Layer::Scp => "SCP",
         Layer::Rcp => "RCP",

@@ -86,6 +86,36 @@ fn merge_key(s: &Value) -> Option<String> {
     Some(doc::normalize(&json!({"Statement": [Value::Object(rest)]})).to_string())
 }
 
+/// The statements a compiled statement came from, the inverse of the merge: of the
+/// instances it names (`CompiledPolicy::guardrails`), each statement that merged into it (the
+/// same merge key) or, for one that never merges, the one whose prefixed Sid it carries. Each
+/// as (instance, the Sid as the template wrote it, or `S<n>`, the statement).
+pub fn origins<'a>(
+    compiled: &Value,
+    instances: impl IntoIterator<Item = (&'a str, &'a [Value])>,
+) -> Vec<(String, String, Value)> {
+    let key = merge_key(compiled);
+    let sid = compiled.get("Sid").and_then(Value::as_str);
+    let mut out = Vec::new();
+    for (name, statements) in instances {
+        for (i, s) in statements.iter().enumerate() {
+            let own = s
+                .get("Sid")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("S{}", i + 1));
+            let hit = match &key {
+                Some(k) => merge_key(s).as_ref() == Some(k),
+                None => sid == Some(format!("{}{}", camel(name), camel(&own)).as_str()),
+            };
+            if hit {
+                out.push((name.to_owned(), own, s.clone()));
+            }
+        }
+    }
+    out
+}
+
 fn actions(s: &Value) -> Vec<String> {
     match s.get("Action") {
         Some(Value::String(a)) => vec![a.clone()],
@@ -377,5 +407,43 @@ mod tests {
         assert!(err[0]
             .to_string()
             .contains("exceeds the SCP limit of 100 (set in config) by"));
+    }
+
+    /// `origins` undoes the merge: a merged statement names each statement it came from,
+    /// with the Sid its template wrote; a NotAction statement (never merged) names its own.
+    #[test]
+    fn origins_name_the_statements_a_merged_statement_came_from() {
+        let a = inst(
+            "a",
+            vec![
+                json!({"Sid":"Ec2","Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*"}),
+                json!({"Sid":"Bucket","Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}),
+                json!({"Effect":"Deny","NotAction":"iam:*","Resource":"*"}),
+            ],
+        );
+        let stmts = a.statements.clone();
+        let instances: BTreeMap<String, GuardrailInstance> = [("a".into(), a)].into();
+        let c = compile(
+            &[vec!["a".into()]].into(),
+            &instances,
+            &LimitsTable::default(),
+        );
+        let c = c.unwrap_or_else(|e| panic!("{e:?}"));
+        let doc = &c.policies[0].document["Statement"];
+        let names = |i: usize| -> Vec<String> {
+            origins(&doc[i], [("a", stmts.as_slice())])
+                .into_iter()
+                .map(|(g, sid, _)| format!("{g}/{sid}"))
+                .collect()
+        };
+        let all: Vec<Vec<String>> = (0..doc.as_array().map_or(0, Vec::len)).map(names).collect();
+        assert_eq!(all.len(), 2, "{all:?}");
+        let merged = vec!["a/Ec2".to_owned(), "a/Bucket".to_owned()];
+        // The third statement has no Sid: `S3`, as the compiled Sid `AS3` has it.
+        let not_action = vec!["a/S3".to_owned()];
+        assert!(
+            all.contains(&merged) && all.contains(&not_action),
+            "{all:?}"
+        );
     }
 }

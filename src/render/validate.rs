@@ -69,7 +69,9 @@ pub fn validation_json(env: &str, d: &Desired, v: &Validation) -> Value {
 }
 
 /// `explain --format json`: `{"decision", "layer", "policy", "guardrail", "statement",
-/// "target"}`; `layer` is `SCP` or `RCP` when a layer decided a deny.
+/// "target"}`; `layer` is `SCP` or `RCP` when a layer decided a deny; a deny by a statement
+/// that merges several guardrail statements adds `guardrail_statement`, the Sid (as the
+/// template wrote it) of the one that matched.
 pub fn explain_json(d: &Decision) -> Value {
     match d {
         Decision::Allow => {
@@ -83,7 +85,11 @@ pub fn explain_json(d: &Decision) -> Value {
             json!({"decision": "allow", "layer": null, "policy": null, "guardrail": null, "statement": null, "target": null, "reason": reason})
         }
         Decision::Deny(by) => {
-            json!({"decision": "deny", "layer": by.layer.name(), "policy": by.policy, "guardrail": by.guardrail, "statement": by.statement, "target": by.level})
+            let mut v = json!({"decision": "deny", "layer": by.layer.name(), "policy": by.policy, "guardrail": by.guardrail, "statement": by.statement, "target": by.level});
+            if let Some(own) = &by.origin {
+                v["guardrail_statement"] = json!(own);
+            }
+            v
         }
         Decision::NoAllow { layer, level } => {
             json!({"decision": "deny", "layer": layer.name(), "policy": null, "guardrail": null, "statement": null, "target": level, "reason": format!("no {} at this level allows the action", layer.name())})

@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use guardrail::model::PolicyType;
 use guardrail::policy::compile::{self, GuardrailInstance};
 use guardrail::policy::doc;
-use guardrail::policy::eval::{self, EvalPolicy, Level, Request};
+use guardrail::policy::eval::{
+    self, Decider, Decision, Effect, EvalPolicy, Level, Request, Statement,
+};
 use guardrail::policy::limits::LimitsTable;
 use guardrail::policy::template::{self, ParamKind, ParamValue};
 use proptest::prelude::*;
+use serde_json::Value;
 
 const EXEMPT: &[&str] = &[
     "arn:aws:iam::*:role/guardrail-deployer",
@@ -69,6 +72,10 @@ const ACTIONS: &[&str] = &[
     "config:StopConfigurationRecorder",
     "ec2:DescribeInstances",
     "account:CloseAccount",
+    "s3:DeleteBucket",
+    "kms:ScheduleKeyDeletion",
+    "ec2:TerminateInstances",
+    "rds:DeleteDBInstance",
 ];
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"];
 const PRINCIPALS: &[&str] = &[
@@ -89,9 +96,66 @@ fn request(a: usize, r: usize, p: usize, with_boundary: bool, tokens: bool) -> R
         );
     }
     if tokens {
-        req = req.with("ec2:MetadataHttpTokens", "required");
+        req = req
+            .with("ec2:MetadataHttpTokens", "required")
+            .with("aws:ResourceTag/critical", "true");
     }
     req
+}
+
+/// For each statement of a compiled policy, the instance statements it came from.
+fn origins(
+    p: &compile::CompiledPolicy,
+    map: &BTreeMap<String, GuardrailInstance>,
+) -> Vec<Vec<(String, String, Value)>> {
+    let statements = p.document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    statements
+        .iter()
+        .zip(&p.guardrails)
+        .map(|(s, g)| {
+            let names = g.as_deref().unwrap_or_default().split(", ");
+            let instances = names
+                .filter_map(|n| map.get(n))
+                .map(|i| (i.name.as_str(), i.statements.as_slice()));
+            compile::origins(s, instances)
+        })
+        .collect()
+}
+
+/// Every guardrail a compiled deny names has a Deny statement of its own that matches the
+/// request, and every statement it names (`origin`, for a merged statement) is one of those.
+fn names_its_own_denying_statement(
+    d: &Decider,
+    map: &BTreeMap<String, GuardrailInstance>,
+    req: &Request,
+) -> bool {
+    let Some(named) = &d.guardrail else {
+        return false;
+    };
+    let denying: Vec<(String, String)> = named
+        .split(", ")
+        .filter_map(|g| map.get(g))
+        .flat_map(|inst| {
+            inst.statements.iter().enumerate().filter_map(|(i, s)| {
+                let st = Statement::parse(s, i);
+                let sid = s["Sid"]
+                    .as_str()
+                    .map_or(format!("S{}", i + 1), str::to_owned);
+                (st.effect == Effect::Deny && st.matches(req)).then(|| (inst.name.clone(), sid))
+            })
+        })
+        .collect();
+    let every_guardrail = named
+        .split(", ")
+        .all(|g| denying.iter().any(|(n, _)| n == g));
+    let every_origin = d.origin.as_deref().is_none_or(|o| {
+        o.split(", ")
+            .all(|sid| denying.iter().any(|(_, s)| s == sid))
+    });
+    every_guardrail && every_origin
 }
 
 proptest! {
@@ -99,7 +163,7 @@ proptest! {
 
     #[test]
     fn compiled_policies_decide_like_their_guardrails(
-        pick in prop::collection::btree_set(0usize..10, 1..8),
+        pick in prop::collection::btree_set(0usize..16, 1..8),
         limit in 1200usize..10_240,
         reqs in prop::collection::vec((0usize..50, 0usize..4, 0usize..4, any::<bool>(), any::<bool>()), 1..40),
     ) {
@@ -127,11 +191,15 @@ proptest! {
         prop_assert!(compiled.policies.len() <= total.div_ceil(limit) + 1);
         // Same decisions.
         let raw = Level { name: "ou".into(), policies: std::iter::once(full()).chain(chosen.iter().map(|i| EvalPolicy::new(&i.name, &compile::envelope(&i.statements), vec![Some(i.name.clone()); i.statements.len()]))).collect() };
-        let cmp = Level { name: "ou".into(), policies: std::iter::once(full()).chain(compiled.policies.iter().map(|p| EvalPolicy::new(&p.name, &p.document, p.guardrails.clone()))).collect() };
+        let cmp = Level { name: "ou".into(), policies: std::iter::once(full()).chain(compiled.policies.iter().map(|p| EvalPolicy::new(&p.name, &p.document, p.guardrails.clone()).with_origins(origins(p, &map)))).collect() };
         for (a, r, p, b, t) in reqs {
             let req = request(a, r, p, b, t);
             let (x, y) = (eval::evaluate(std::slice::from_ref(&raw), &req), eval::evaluate(std::slice::from_ref(&cmp), &req));
             prop_assert_eq!(x.is_denied(), y.is_denied(), "{:?}: {:?} vs {:?}", req, x, y);
+            // The compiled deny names guardrails, and statements of theirs, that deny it.
+            if let Decision::Deny(d) = &y {
+                prop_assert!(names_its_own_denying_statement(d, &map, &req), "{:?}: {:?}", req, d);
+            }
         }
     }
 }
@@ -158,5 +226,80 @@ fn an_ou_with_every_shipped_guardrail_packs_tightly() {
     assert!(
         c.policies.len() < limits.scp.max_attachments_per_target.value,
         "fits beside FullAWSAccess"
+    );
+}
+
+/// `explain` through the binary: protect-critical-resources' statements differ only in
+/// `Action`, so the compiled policy merges them under the first one's Sid; the deny names the
+/// guardrail and the statement of its own that matched (`ProtectCriticalS3` for
+/// s3:DeleteBucket), beside the policy's Sid. An instance with one statement left has nothing
+/// merged, and says nothing more.
+#[test]
+fn explain_names_the_guardrails_own_statement_inside_a_merged_one() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = r#"[organization]
+management_account = "123456789012"
+
+[guardrails.critical]
+template = "protect-critical-resources"
+
+[guardrails.critical-s3]
+template = "protect-critical-resources"
+services = ["s3"]
+
+[root]
+policies = ["FullAWSAccess"]
+
+[ous."Apps"]
+policies = ["FullAWSAccess"]
+guardrails = ["critical"]
+
+[accounts.app]
+id = "210987654321"
+ou = "Apps"
+policies = ["FullAWSAccess"]
+
+[accounts.data]
+id = "210987654322"
+policies = ["FullAWSAccess"]
+guardrails = ["critical-s3"]
+"#;
+    std::fs::write(tmp.path().join("test.toml"), config).unwrap_or_else(|e| panic!("{e}"));
+    let explain = |account: &str, action: &str| -> Value {
+        let out = assert_cmd::Command::cargo_bin("guardrail")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .arg("--environments")
+            .arg(tmp.path())
+            .args(["explain", "--env", "test", "--account", account])
+            .args(["--action", action, "--format", "json"])
+            .args(["--context", "aws:ResourceTag/critical=true"])
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"))
+    };
+    for (action, own) in [
+        ("s3:DeleteBucket", "ProtectCriticalS3"),
+        ("kms:ScheduleKeyDeletion", "ProtectCriticalKmsKeys"),
+        ("ec2:TerminateInstances", "ProtectCriticalEc2"),
+    ] {
+        let v = explain("app", action);
+        assert_eq!(v["decision"], "deny", "{action}: {v}");
+        assert_eq!(v["guardrail"], "critical", "{action}: {v}");
+        assert_eq!(v["guardrail_statement"], own, "{action}: {v}");
+        // The policy's own Sid is the merged statement's, the first one merged.
+        assert_eq!(
+            v["statement"], "CriticalProtectCriticalEc2",
+            "{action}: {v}"
+        );
+    }
+    let v = explain("data", "s3:DeleteBucket");
+    assert_eq!(v["guardrail"], "critical-s3", "{v}");
+    assert_eq!(v["statement"], "CriticalS3ProtectCriticalS3", "{v}");
+    assert!(
+        v.get("guardrail_statement").is_none(),
+        "nothing merged: {v}"
     );
 }

@@ -31,6 +31,18 @@ pub struct EvalPolicy {
     pub policy: Policy,
     /// For each statement (by index), the guardrail it came from, if any.
     pub guardrails: Vec<Option<String>>,
+    /// For each statement (by index) of a compiled policy, the guardrails' own statements it
+    /// merges (`compile::origins`); empty when unknown.
+    pub origins: Vec<Vec<Origin>>,
+}
+
+/// One guardrail statement a compiled statement came from, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    pub guardrail: String,
+    /// The Sid as the guardrail's template wrote it.
+    pub sid: String,
+    pub statement: Statement,
 }
 
 impl EvalPolicy {
@@ -40,7 +52,51 @@ impl EvalPolicy {
             name: name.to_owned(),
             policy: Policy::parse(document),
             guardrails,
+            origins: Vec::new(),
         }
+    }
+
+    /// Adds, per statement, the (guardrail, Sid, statement) triples it was compiled from, so
+    /// a Deny by a merged statement names the guardrail statement that matched.
+    pub fn with_origins(mut self, origins: Vec<Vec<(String, String, Value)>>) -> EvalPolicy {
+        self.origins = origins
+            .into_iter()
+            .map(|os| {
+                os.into_iter()
+                    .enumerate()
+                    .map(|(i, (guardrail, sid, s))| Origin {
+                        statement: Statement::parse(&s, i),
+                        guardrail,
+                        sid,
+                    })
+                    .collect()
+            })
+            .collect();
+        self
+    }
+
+    /// Who decided by statement `i` on this request: its guardrail, and, for a statement
+    /// that merges several guardrail statements, the guardrail(s) and Sid(s) of those that
+    /// match the request.
+    fn attribute(&self, i: usize, req: &Request) -> (Option<String>, Option<String>) {
+        let compiled = self.guardrails.get(i).cloned().flatten();
+        let origins = self.origins.get(i).map_or(&[][..], Vec::as_slice);
+        if origins.len() < 2 {
+            return (compiled, None);
+        }
+        let (mut gs, mut sids): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        for o in origins.iter().filter(|o| o.statement.matches(req)) {
+            if !gs.contains(&o.guardrail.as_str()) {
+                gs.push(&o.guardrail);
+            }
+            if !sids.contains(&o.sid.as_str()) {
+                sids.push(&o.sid);
+            }
+        }
+        if gs.is_empty() {
+            return (compiled, None);
+        }
+        (Some(gs.join(", ")), Some(sids.join(", ")))
     }
 
     /// AWS's `FullAWSAccess` / `RCPFullAWSAccess`: one statement allowing everything.
@@ -119,6 +175,10 @@ pub struct Decider {
     pub guardrail: Option<String>,
     /// The statement's Sid, or `#N` (1-based) when it has none.
     pub statement: String,
+    /// When the statement merges several guardrail statements (compiled policies merge those
+    /// that differ only in `Action`): the Sid(s), as the template wrote them, of those that
+    /// match the request.
+    pub origin: Option<String>,
 }
 
 /// Why neither layer applies.
@@ -154,12 +214,14 @@ fn explicit_deny(layer: Layer, levels: &[Level], req: &Request) -> Option<Decide
         for p in &level.policies {
             for (i, s) in p.policy.statements.iter().enumerate() {
                 if s.effect == Effect::Deny && s.matches(req) {
+                    let (guardrail, origin) = p.attribute(i, req);
                     return Some(Decider {
                         layer,
                         level: level.name.clone(),
                         policy: p.name.clone(),
-                        guardrail: p.guardrails.get(i).cloned().flatten(),
+                        guardrail,
                         statement: s.name.clone(),
+                        origin,
                     });
                 }
             }

@@ -33,7 +33,8 @@ fn explicit_deny_anywhere_wins_and_names_the_statement() {
             level: "ou A".into(),
             policy: "p1".into(),
             guardrail: Some("g1".into()),
-            statement: "NoLeave".into()
+            statement: "NoLeave".into(),
+            origin: None,
         })
     );
     assert_eq!(
@@ -558,4 +559,42 @@ fn a_not_resource_with_an_unresolvable_policy_variable_does_not_apply() {
         statement_matches(&s, &queue),
         "another service is outside the NotResource whatever the variable's value"
     );
+}
+
+/// A compiled policy merges guardrail statements that differ only in `Action`; a Deny by the
+/// merged statement names the guardrail and the statement of its own that matched, not the
+/// first one merged.
+#[test]
+fn a_deny_by_a_merged_statement_names_the_guardrail_statement_that_matched() {
+    let merged = json!({"Statement":[{"Sid":"CriticalEc2","Effect":"Deny","Action":["ec2:TerminateInstances","s3:DeleteBucket"],"Resource":"*"}]});
+    let origin = |sid: &str, action: &str| {
+        (
+            "critical".to_owned(),
+            sid.to_owned(),
+            json!({"Sid": sid, "Effect":"Deny","Action":[action],"Resource":"*"}),
+        )
+    };
+    let p =
+        EvalPolicy::new("gr-critical", &merged, vec![Some("critical".into())]).with_origins(vec![
+            vec![
+                origin("Ec2", "ec2:TerminateInstances"),
+                origin("S3", "s3:DeleteBucket"),
+            ],
+        ]);
+    let levels = vec![Level {
+        name: "root".into(),
+        policies: vec![EvalPolicy::allow_all("FullAWSAccess"), p],
+    }];
+    let Decision::Deny(d) = evaluate(&levels, &Request::new("s3:DeleteBucket")) else {
+        panic!("s3:DeleteBucket is denied");
+    };
+    assert_eq!(d.statement, "CriticalEc2", "the policy's own Sid stays");
+    assert_eq!(
+        (d.guardrail.as_deref(), d.origin.as_deref()),
+        (Some("critical"), Some("S3"))
+    );
+    let Decision::Deny(d) = evaluate(&levels, &Request::new("ec2:TerminateInstances")) else {
+        panic!("ec2:TerminateInstances is denied");
+    };
+    assert_eq!(d.origin.as_deref(), Some("Ec2"));
 }
