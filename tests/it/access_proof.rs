@@ -640,3 +640,48 @@ fn plan_json_docs_name_every_access_proof_key() {
         assert!(docs.contains(&format!("`{verdict}`")), "{verdict}");
     }
 }
+
+/// docs/access-proof.md states the budgets and caps the code uses, and the three verdicts.
+#[test]
+fn access_proof_docs_state_the_codes_numbers() {
+    use guardrail::plan::access_proof::{
+        CLASS_STEPS, MAX_CLASSES, MAX_COUNTEREXAMPLES, MIN_CLASS_STEPS, TOTAL_STEPS,
+    };
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/access-proof.md"))
+            .expect("docs/access-proof.md");
+    let grouped = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    for (what, n) in [
+        ("the plan's pool", TOTAL_STEPS),
+        ("a search's share at most", CLASS_STEPS),
+        ("a search's share at least", MIN_CLASS_STEPS),
+    ] {
+        // The number whole: no digit group before or after it.
+        let text = grouped(n);
+        let whole = docs.match_indices(&text).any(|(i, _)| {
+            let rest = &docs[i + text.len()..];
+            !docs[..i].ends_with(|c: char| c.is_ascii_digit() || c == ',')
+                && !rest.starts_with(|c: char| c.is_ascii_digit())
+                && !rest
+                    .strip_prefix(',')
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        assert!(whole, "{what}: {text}");
+    }
+    assert!(docs.contains(&format!("More than {MAX_CLASSES} touched classes")));
+    assert!(docs.contains(&format!("capped** at {MAX_COUNTEREXAMPLES}")));
+    assert!(docs.contains(&format!("Up to {MAX_COUNTEREXAMPLES} counterexample")));
+    for verdict in ["**PROVED**", "**NEW ACCESS**", "**UNKNOWN**"] {
+        assert!(docs.contains(verdict), "{verdict}");
+    }
+}
