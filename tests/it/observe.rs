@@ -564,4 +564,18 @@ fn a_denial_logged_in_two_accounts_counts_once() {
     );
     assert_eq!((r.denials, r.duplicates), (2, 2), "{r:#?}");
     assert_eq!(r.denials_by("eu-only", None), 2);
+    let src = guardrail::render::observe::Source {
+        env: "prod",
+        from: "log files".into(),
+    };
+    let json = guardrail::render::observe::observe_json(&src, &r);
+    assert_eq!(
+        (&json["denials"], &json["duplicates"]),
+        (&json!(2), &json!(2))
+    );
+    let human = guardrail::render::observe::observe_human(&src, &r);
+    assert!(
+        human.contains("2 access-denied event(s) read again"),
+        "{human}"
+    );
 }
