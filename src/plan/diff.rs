@@ -289,46 +289,8 @@ fn policy_changes(
             continue;
         };
         let adopt = owners.get(&have.id) == Some(&Ownership::Adopt);
-        let live_doc = doc::parse(&have.content).unwrap_or(serde_json::Value::Null);
-        let content_diff = (!doc::equivalent(&live_doc, &want.document)).then(|| {
-            if live_doc.is_null() {
-                format!(
-                    "--- live (not JSON)\n+++ desired\n{}",
-                    doc::pretty(&doc::normalize(&want.document))
-                )
-            } else {
-                doc::diff(&live_doc, &want.document)
-            }
-        });
-        let live_desc = marker::strip(&have.description);
-        let description = (live_desc != want.description)
-            .then(|| (live_desc.to_owned(), want.description.clone()));
-        if content_diff.is_some() || description.is_some() || adopt {
-            // A pinned policy whose description leaves no room for the marker keeps it as it
-            // is: the pin is its ownership record.
-            let max = desired
-                .limits
-                .for_type(want.policy_type)
-                .max_description_chars
-                .value;
-            let marked = mark(&want.description);
-            let new_description = if marked.chars().count() <= max {
-                marked
-            } else {
-                want.description.clone()
-            };
-            out.creates_updates.push(Change::UpdatePolicy {
-                name: name.clone(),
-                id: have.id.clone(),
-                policy_type: want.policy_type,
-                description,
-                new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
-                content_diff,
-                new_description,
-                size_limit,
-                adopt,
-            });
-        }
+        out.creates_updates
+            .extend(update(desired, &live.org_id, name, want, have, adopt));
     }
     for p in live.policies.values() {
         if owners.get(&p.id) == Some(&Ownership::Orphan) {
@@ -340,6 +302,55 @@ fn policy_changes(
         }
     }
     out
+}
+
+/// The `UpdatePolicy` step of a managed policy whose content or description differs, or that
+/// the plan adopts (a marker write); `None` when it is as the config says.
+fn update(
+    desired: &Desired,
+    org_id: &str,
+    name: &str,
+    want: &crate::model::DesiredPolicy,
+    have: &LivePolicy,
+    adopt: bool,
+) -> Option<Change> {
+    let limits = desired.limits.for_type(want.policy_type);
+    let live_doc = doc::parse(&have.content).unwrap_or(serde_json::Value::Null);
+    let content_diff = (!doc::equivalent(&live_doc, &want.document)).then(|| {
+        if live_doc.is_null() {
+            format!(
+                "--- live (not JSON)\n+++ desired\n{}",
+                doc::pretty(&doc::normalize(&want.document))
+            )
+        } else {
+            doc::diff(&live_doc, &want.document)
+        }
+    });
+    let live_desc = marker::strip(&have.description);
+    let description =
+        (live_desc != want.description).then(|| (live_desc.to_owned(), want.description.clone()));
+    if content_diff.is_none() && description.is_none() && !adopt {
+        return None;
+    }
+    // A pinned policy whose description leaves no room for the marker keeps it as it is: the
+    // pin (and `owned_policy_ids`) is its ownership record.
+    let marked = marker::mark(&want.description, org_id, &desired.environment);
+    let new_description = if marked.chars().count() <= limits.max_description_chars.value {
+        marked
+    } else {
+        want.description.clone()
+    };
+    Some(Change::UpdatePolicy {
+        name: name.to_owned(),
+        id: have.id.clone(),
+        policy_type: want.policy_type,
+        description,
+        new_content: content_diff.as_ref().map(|_| doc::minify(&want.document)),
+        content_diff,
+        new_description,
+        size_limit: limits.max_document_chars.value,
+        adopt,
+    })
 }
 
 fn policy_warnings(
