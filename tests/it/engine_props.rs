@@ -1,5 +1,7 @@
 //! The policy engine's promises: compiled SCPs evaluate exactly like the guardrails they came
-//! from, never exceed a limit, and compilation is deterministic.
+//! from (and a deny names the guardrails and statements of theirs that deny), never exceed a
+//! limit, and compilation is deterministic; and `explain`, through the binary, names the
+//! guardrail's own statement inside a merged one and the RCP layer when an RCP decides.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -302,4 +304,55 @@ guardrails = ["critical-s3"]
         v.get("guardrail_statement").is_none(),
         "nothing merged: {v}"
     );
+}
+
+/// `explain` names the RCP layer when an RCP decides: the caller is outside the organization
+/// (`aws:PrincipalOrgID` of another), the resource is the account's, no SCP denies.
+#[test]
+fn explain_names_the_rcp_layer_when_an_rcp_decides() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = r#"[organization]
+management_account = "123456789012"
+
+[guardrails.s3-perimeter]
+template = "rcp-deny-external-s3-access"
+organization_id = "o-a1b2c3d4e5"
+
+[root]
+policies = ["FullAWSAccess"]
+guardrails = ["s3-perimeter"]
+
+[accounts.data]
+id = "210987654322"
+policies = ["FullAWSAccess"]
+"#;
+    std::fs::write(tmp.path().join("test.toml"), config).unwrap_or_else(|e| panic!("{e}"));
+    let explain = |org: &str, format: &str| -> String {
+        let out = assert_cmd::Command::cargo_bin("guardrail")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .arg("--environments")
+            .arg(tmp.path())
+            .args(["explain", "--env", "test", "--account", "data"])
+            .args(["--action", "s3:GetObject", "--format", format])
+            .args(["--resource", "arn:aws:s3:::data-bucket/report.csv"])
+            .args(["--principal", "arn:aws:iam::999999999999:role/outsider"])
+            .args(["--context", &format!("aws:PrincipalOrgID={org}")])
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let v: Value =
+        serde_json::from_str(&explain("o-zzzzzzzzzz", "json")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["decision"], "deny", "{v}");
+    assert_eq!(v["layer"], "RCP", "{v}");
+    assert_eq!(v["guardrail"], "s3-perimeter", "{v}");
+    let human = explain("o-zzzzzzzzzz", "human");
+    assert!(human.contains("RCP gr-s3-perimeter-rcp"), "{human}");
+    // A caller of the organization is not denied.
+    let v: Value =
+        serde_json::from_str(&explain("o-a1b2c3d4e5", "json")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["decision"], "allow", "{v}");
 }
