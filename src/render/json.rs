@@ -34,8 +34,9 @@ pub(crate) fn target_json_with_id(t: &TargetRef, plan: &Plan) -> Value {
 }
 
 /// A change as JSON with the AWS ids the plan knows: `policy_id` and the target's `id` for
-/// attachments, `from_id` / `to_id` (the OUs' or root's ids) for an account move (issue:
-/// automation needs the ids, not only names and paths).
+/// attachments, `from_id` / `to_id` (the OUs' or root's ids) for an account move, the existing
+/// parent's `parent_id` for a new OU and `ou_id` for a new account (issue: automation needs
+/// the ids, not only names and paths).
 pub(crate) fn change_json_with_ids(c: &Change, plan: &Plan) -> Value {
     let mut v = change_json(c);
     match c {
@@ -50,6 +51,16 @@ pub(crate) fn change_json_with_ids(c: &Change, plan: &Plan) -> Value {
                 if let Some(id) = plan.ou_ids.get(path) {
                     v[key] = json!(id);
                 }
+            }
+        }
+        Change::CreateOu { path } => {
+            if let Some(id) = path.parent().and_then(|p| plan.ou_ids.get(&p)) {
+                v["parent_id"] = json!(id);
+            }
+        }
+        Change::CreateAccount { ou, .. } => {
+            if let Some(id) = plan.ou_ids.get(ou) {
+                v["ou_id"] = json!(id);
             }
         }
         _ => {}

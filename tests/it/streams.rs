@@ -294,7 +294,7 @@ fn objects<'a>(
 }
 
 #[test]
-fn plan_and_drift_json_carry_the_ids_of_every_existing_ou_root_and_move() {
+fn plan_and_drift_json_carry_the_ids_of_every_existing_ou_root_and_move_and_parent() {
     use guardrail::model::OuPath;
     let shape = guardrail::live::demo::Shape {
         accounts: 4,
@@ -325,14 +325,27 @@ fn plan_and_drift_json_carry_the_ids_of_every_existing_ou_root_and_move() {
         let ou = desired.ous.get_mut(&security).unwrap();
         ou.policies.insert(policy.clone());
         desired.root.policies.insert(policy);
+        // A new OU under Sandbox, and a new account in Sandbox.
+        let new_ou = OuPath::parse("Sandbox/New").unwrap();
+        desired.ous.insert(new_ou, desired.ous[&security].clone());
+        let new_account = guardrail::model::DesiredAccount {
+            key: "newcomer".into(),
+            id: None,
+            email: Some("newcomer@example.com".into()),
+            ou: OuPath::parse("Sandbox").unwrap(),
+            policies: ["FullAWSAccess".to_owned()].into(),
+            guardrails: Default::default(),
+        };
+        desired.accounts.insert("newcomer".into(), new_account);
         let plan = guardrail::plan::plan(&desired, &live).unwrap_or_else(|e| panic!("{e}"));
         (live, plan)
     });
     let ids = live.ou_ids_by_path();
     let id_of = |path: &str| match path {
-        "" | "(root)" => live.root.id.clone(),
-        p => ids[&OuPath::parse(p).unwrap()].clone(),
+        "" | "(root)" => Some(live.root.id.clone()),
+        p => ids.get(&OuPath::parse(p).unwrap()).cloned(),
     };
+    let sandbox = id_of("Sandbox").unwrap();
     for v in [
         guardrail::render::plan_json("t", &plan),
         guardrail::render::drift_json("t", &plan),
@@ -348,19 +361,36 @@ fn plan_and_drift_json_carry_the_ids_of_every_existing_ou_root_and_move() {
             "an attach to an OU and to the root: {v:#}"
         );
         for t in targets {
+            // The new OU has no id yet, and says none.
             let path = t["path"].as_str().unwrap_or("");
-            assert_eq!(t["id"], id_of(path).as_str(), "{t}");
+            assert_eq!(
+                t.get("id").and_then(|i| i.as_str()),
+                id_of(path).as_deref(),
+                "{t}"
+            );
+        }
+        let mut created = Vec::new();
+        objects(
+            &v,
+            &|o| o["action"] == "create_ou" || o["action"] == "create_account",
+            &mut created,
+        );
+        assert_eq!(created.len(), 2, "{v:#}");
+        for c in created {
+            let parent = if c["action"] == "create_ou" {
+                "parent_id"
+            } else {
+                "ou_id"
+            };
+            assert_eq!(c[parent], sandbox.as_str(), "{c}");
         }
         let mut moves = Vec::new();
         objects(&v, &|o| o["action"] == "move_account", &mut moves);
         assert_eq!(moves.len(), 1, "{v:#}");
         for m in moves {
-            assert_eq!(m["to_id"], id_of("Sandbox").as_str(), "{m}");
-            assert_eq!(
-                m["from_id"],
-                id_of(m["from"].as_str().unwrap()).as_str(),
-                "{m}"
-            );
+            assert_eq!(m["to_id"], sandbox.as_str(), "{m}");
+            let from = id_of(m["from"].as_str().unwrap()).unwrap();
+            assert_eq!(m["from_id"], from.as_str(), "{m}");
             assert!(m["account_id"].is_string(), "{m}");
         }
     }
