@@ -279,6 +279,19 @@ fn one_target(
         limit: lim.max_attachments_per_target.value,
         min: lim.min_attachments_per_target.value,
     };
+    push_steps(t, ty, &slots, docs, wanted, out);
+}
+
+/// The target's attach and detach steps in a safe order (`order::sequence`) into the attach
+/// and detach phases, or the refusal naming its slots when no safe order exists.
+fn push_steps(
+    t: &Target,
+    ty: PolicyType,
+    slots: &Slots<'_>,
+    docs: &BTreeMap<String, Value>,
+    wanted: &dyn Fn() -> Vec<Value>,
+    out: &mut Attachments,
+) {
     let change = |attach: bool, name: &str| {
         let (policy, policy_type, target) = (name.to_owned(), ty, t.target.clone());
         if attach {
@@ -295,7 +308,7 @@ fn one_target(
             }
         }
     };
-    match order::sequence(&slots, &|n| docs.get(n), wanted) {
+    match order::sequence(slots, &|n| docs.get(n), wanted) {
         Ok(seq) => {
             for s in seq.steps {
                 out.attach_phase.push(match s {
@@ -311,7 +324,7 @@ fn one_target(
             target: t.target.clone(),
             policy_type: ty,
             holding: stuck.holding,
-            limit: lim.max_attachments_per_target.value,
+            limit: slots.limit,
             waiting: stuck.waiting.to_owned(),
             blocked: stuck.blocked.iter().map(|s| (*s).to_owned()).collect(),
         }),
