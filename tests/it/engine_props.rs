@@ -1,7 +1,8 @@
 //! The policy engine's promises: compiled SCPs evaluate exactly like the guardrails they came
 //! from (and a deny names the guardrails and statements of theirs that deny), never exceed a
 //! limit, and compilation is deterministic; and `explain`, through the binary, names the
-//! guardrail's own statement inside a merged one and the RCP layer when an RCP decides.
+//! guardrail's own statement inside a merged one and the RCP layer when an RCP decides, as
+//! `[[assert]]` is decided on the RCP layer too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -355,4 +356,63 @@ policies = ["FullAWSAccess"]
     let v: Value =
         serde_json::from_str(&explain("o-a1b2c3d4e5", "json")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v["decision"], "allow", "{v}");
+}
+
+/// `[[assert]]` is decided on both layers: an outsider's read of the account's bucket is
+/// denied by the RCP guardrail (the assertion that says so holds; the one that says allow
+/// fails, naming the RCP), an insider's is allowed.
+#[test]
+fn assertions_are_decided_by_rcps_too() {
+    let config = r#"[organization]
+management_account = "123456789012"
+
+[guardrails.s3-perimeter]
+template = "rcp-deny-external-s3-access"
+organization_id = "o-a1b2c3d4e5"
+
+[root]
+policies = ["FullAWSAccess"]
+guardrails = ["s3-perimeter"]
+
+[accounts.data]
+id = "210987654322"
+policies = ["FullAWSAccess"]
+
+[[assert]]
+account = "data"
+action = "s3:GetObject"
+principal = "arn:aws:iam::999999999999:role/outsider"
+resource = "arn:aws:s3:::data-bucket/report.csv"
+context = { "aws:PrincipalOrgID" = "o-zzzzzzzzzz" }
+expect = "deny"
+
+[[assert]]
+account = "data"
+action = "s3:GetObject"
+principal = "arn:aws:iam::999999999999:role/outsider"
+resource = "arn:aws:s3:::data-bucket/report.csv"
+context = { "aws:PrincipalOrgID" = "o-zzzzzzzzzz" }
+expect = "allow"
+
+[[assert]]
+account = "data"
+action = "s3:GetObject"
+resource = "arn:aws:s3:::data-bucket/report.csv"
+context = { "aws:PrincipalOrgID" = "o-a1b2c3d4e5" }
+expect = "allow"
+"#;
+    let no_docs = |_: &std::path::Path| -> std::io::Result<String> {
+        Err(std::io::ErrorKind::NotFound.into())
+    };
+    let d = guardrail::config::parse(std::path::Path::new("test.toml"), config, &no_docs)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.assertions.len(), 3);
+    let failed = guardrail::plan::verify::check_assertions(&d);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].expected, "allow");
+    assert!(
+        failed[0].got.contains("RCP gr-s3-perimeter-rcp"),
+        "{:?}",
+        failed[0]
+    );
 }
