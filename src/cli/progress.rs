@@ -44,6 +44,16 @@ fn now() -> String {
     )
 }
 
+/// A line on stderr outside any phase (an SDK retry): timestamped without a terminal. `line`
+/// must already be escaped.
+pub fn note(line: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{line}");
+    } else {
+        eprintln!("{} {line}", now());
+    }
+}
+
 /// One phase of a run: a spinner or bar on a terminal, timestamped lines otherwise.
 pub struct Phase {
     bar: ProgressBar,

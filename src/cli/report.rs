@@ -30,8 +30,11 @@ pub(super) fn connect_options(cli: &Cli) -> ConnectOptions {
 
 /// Checks the profile (`--profile` beside environment keys, or a profile that does not
 /// exist, is refused before any request), says which credentials are used when AWS_PROFILE
-/// is set but environment keys win, and connects.
+/// is set but environment keys win, has each retry of the SDK told on stderr, and connects.
 pub(super) async fn connect(opts: &ConnectOptions) -> anyhow::Result<AwsBackend> {
+    live::on_sdk_retry(|r| {
+        super::progress::note(&render::sdk_retry_line(&r.operation, r.attempt, r.attempts));
+    });
     if let live::CredentialSource::EnvironmentKeys {
         ignored_profile: Some(p),
     } = live::check_profile(opts.profile.as_deref()).await?

@@ -126,6 +126,11 @@ impl AwsBackend {
             client: org::Client::from_conf(
                 org::config::Builder::from(conf)
                     .retry_classifier(super::sdk_error::DeadEndpointClassifier)
+                    .interceptor(super::sdk_error::RetryNotifier {
+                        attempts: conf
+                            .retry_config()
+                            .map_or(SDK_MAX_ATTEMPTS, |r| r.max_attempts()),
+                    })
                     .build(),
             ),
             counter: Counter::default(),

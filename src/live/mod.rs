@@ -28,7 +28,7 @@ mod walk;
 pub mod world;
 
 pub use error::{classify, Error, ErrorClass, Unreachable};
-pub use sdk_error::{check_profile, CredentialSource};
+pub use sdk_error::{check_profile, on_sdk_retry, CredentialSource, SdkRetry};
 pub use stats::RequestStats;
 pub use walk::{
     read_organization, request_budget, the_root, walk_requests, ReadPath, WalkEstimate, WalkOptions,

@@ -3,17 +3,23 @@
 //! SDK must not retry ([`DeadEndpointClassifier`]: a refused connection, an unknown host, a
 //! connect timeout, a web page), and the profile checks made before any request
 //! ([`check_profile`]). The SDK's own description is kept for `--verbose`, never shown
-//! otherwise.
+//! otherwise. Each retry the SDK makes of an Organizations request is told to the observer set
+//! with [`on_sdk_retry`] ([`RetryNotifier`]).
 
 use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_organizations::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_organizations::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_organizations::error::BoxError;
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 
 use super::error::{ErrorClass, Unreachable};
 use super::Error;
@@ -161,6 +167,55 @@ where
     Error::NoAnswer {
         class: class_of(&err),
         detail,
+    }
+}
+
+/// One more SDK attempt at a request: the operation, this attempt (2 and up) and the most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkRetry {
+    pub operation: String,
+    pub attempt: u32,
+    pub attempts: u32,
+}
+
+type RetryObserver = Box<dyn Fn(&SdkRetry) + Send + Sync>;
+static RETRY_OBSERVER: std::sync::OnceLock<RetryObserver> = std::sync::OnceLock::new();
+
+/// Sets the process's observer of the SDK's own retries (the binary says each on stderr, so a
+/// request that waits between attempts is never silent); the first call wins.
+pub fn on_sdk_retry(f: impl Fn(&SdkRetry) + Send + Sync + 'static) {
+    let _ = RETRY_OBSERVER.set(Box::new(f));
+}
+
+/// Tells the observer of each attempt after a request's first.
+#[derive(Debug)]
+pub(crate) struct RetryNotifier {
+    pub attempts: u32,
+}
+
+impl Intercept for RetryNotifier {
+    fn name(&self) -> &'static str {
+        "guardrail: tell each retry"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if let (true, Some(tell)) = (attempt > 1, RETRY_OBSERVER.get()) {
+            tell(&SdkRetry {
+                operation: cfg
+                    .load::<Metadata>()
+                    .map_or("a request", |m| m.name())
+                    .to_owned(),
+                attempt,
+                attempts: self.attempts,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -148,6 +148,15 @@ pub fn retry_line(
     visible(&line).into_owned()
 }
 
+/// `retrying AttachPolicy (attempt 2/4): ...`: one retry the AWS SDK makes by itself, so a
+/// request that waits between attempts is never silent.
+pub fn sdk_retry_line(operation: &str, attempt: u32, attempts: u32) -> String {
+    let line = format!(
+        "retrying {operation} (attempt {attempt}/{attempts}): the previous attempt was throttled, timed out or cut short"
+    );
+    visible(&line).into_owned()
+}
+
 /// `step 7/40 done: attach SCP x to OU y`: one finished step, as an apply prints it without a
 /// terminal.
 pub fn step_line(step: usize, total: usize, change: &Change, status: &StepStatus) -> String {

@@ -33,7 +33,7 @@ pub use config_errors::config_errors;
 pub use drift::{drift_human, drift_item, drift_json, drift_markdown, drifted};
 pub use effective_check::{effective_human, effective_json, effective_markdown};
 pub use escape::{is_hostile, visible, visible_lines};
-pub use failure::{failure_line, retry_line, step_line, FailureContext};
+pub use failure::{failure_line, retry_line, sdk_retry_line, step_line, FailureContext};
 pub use graph_plan::{affected_graph, collapse, plan_diagram_markdown, MAX_NODES};
 pub use human::{plan_human, refusals_human};
 pub use json::{outcome_json, plan_json, PLAN_FORMAT_VERSION};

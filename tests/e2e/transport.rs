@@ -210,13 +210,30 @@ fn an_endpoint_answering_html_is_not_aws_and_not_retried() {
 #[test]
 fn a_truncated_answer_is_retried_within_the_budget_then_told() {
     let ep = Endpoint::start(Answer::Truncated);
-    let line = one_error_line(&run(&ep.url, true, &[], IMPORT));
+    let out = run(&ep.url, true, &[], IMPORT);
+    let line = one_error_line(&out);
     assert!(
         line.contains("connection closed before the answer was complete"),
         "{line}"
     );
     // Import reads without apply's retries: the SDK's attempts, no more.
     assert_eq!(ep.connections(), u64::from(aws::SDK_MAX_ATTEMPTS));
+    // Each of the SDK's retries is said on stderr, stamped (no terminal), as it starts.
+    let err = text(&out.stderr);
+    let retries: Vec<&str> = err
+        .lines()
+        .filter_map(stamped)
+        .filter(|l| l.starts_with("retrying "))
+        .collect();
+    let n = aws::SDK_MAX_ATTEMPTS;
+    assert_eq!(retries.len() as u32, n - 1, "{err}");
+    for (i, l) in retries.iter().enumerate() {
+        assert!(
+            l.starts_with("retrying ListRoots (attempt ")
+                && l.contains(&format!("(attempt {}/{n}): ", i + 2)),
+            "{l}\n{err}"
+        );
+    }
 }
 
 #[test]
