@@ -15,3 +15,4 @@ pub mod lint;
 pub mod marker;
 pub mod reason;
 pub mod template;
+mod template_docs;

@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+pub use super::template_docs::docs_page;
 use toml_edit::{ImDocument, Item};
 
 use crate::model::PolicyType;
@@ -209,6 +211,21 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
             "template `{name}`: unknown policy_type `{type_name}`"
         ));
     };
+    let parameters = parameters(name, top)?;
+    let (statements, document) = body(name, top, policy_type)?;
+    Ok(Template {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        intent: intent.trim().to_owned(),
+        policy_type,
+        parameters,
+        statements,
+        document,
+    })
+}
+
+/// `[parameters.X]`: each parameter's type, default (of that type) and description.
+fn parameters(name: &str, top: &toml_edit::Table) -> Result<BTreeMap<String, Param>, String> {
     let mut parameters = BTreeMap::new();
     if let Some(params) = top.get("parameters").and_then(Item::as_table_like) {
         for (pname, p) in params.iter() {
@@ -251,16 +268,7 @@ pub fn parse(name: &str, text: &str) -> Result<Template, String> {
             );
         }
     }
-    let (statements, document) = body(name, top, policy_type)?;
-    Ok(Template {
-        name: name.to_owned(),
-        description: description.to_owned(),
-        intent: intent.trim().to_owned(),
-        policy_type,
-        parameters,
-        statements,
-        document,
-    })
+    Ok(parameters)
 }
 
 /// `[[statement]]` tables for SCP and RCP templates, one `[document]` table for the others.
@@ -474,84 +482,6 @@ fn prune_conditions(s: &mut Value) {
     if empty {
         obj.remove("Condition");
     }
-}
-
-/// The docs page of a template, generated from the template itself.
-pub fn docs_page(t: &Template) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(out, "# `{}`\n\n{}\n", t.name, t.description);
-    let _ = writeln!(out, "Policy type: {}.\n", t.policy_type.short());
-    if !t.intent.is_empty() {
-        let _ = writeln!(out, "{}\n", t.intent);
-    }
-    let _ = writeln!(out, "## Parameters\n");
-    if t.parameters.is_empty() {
-        let _ = writeln!(out, "None.\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "| name | type | default | meaning |\n|---|---|---|---|"
-        );
-        for (n, p) in &t.parameters {
-            let default = match &p.default {
-                None => "required".to_owned(),
-                Some(ParamValue::String(s)) => format!("`\"{s}\"`"),
-                Some(ParamValue::Bool(b)) => format!("`{b}`"),
-                Some(ParamValue::List(l)) if l.len() > 6 => {
-                    format!("{} entries (see the template)", l.len())
-                }
-                Some(ParamValue::List(l)) => format!("`{l:?}`"),
-            };
-            let _ = writeln!(
-                out,
-                "| `{n}` | {} | {default} | {} |",
-                p.kind.name(),
-                p.description.replace('|', "\\|")
-            );
-        }
-        out.push('\n');
-    }
-    if let Some(doc) = &t.document {
-        let _ = writeln!(
-            out,
-            "## Document\n\nOne {} per instance, named `gr-<instance>`, attached to every target that lists the instance:\n\n```json\n{}```",
-            t.policy_type.short(),
-            crate::policy::doc::pretty(doc)
-        );
-    } else {
-        let _ = writeln!(out, "Every template also receives `{EXEMPT_PRINCIPALS}`: the deployer principals and the organization's `break_glass` principals. Statements using it exempt them.\n");
-        let _ = writeln!(out, "## Statements\n");
-    }
-    for s in &t.statements {
-        let sid = s.get("Sid").and_then(Value::as_str).unwrap_or("(no Sid)");
-        let when = s
-            .get("when")
-            .and_then(Value::as_str)
-            .map(|w| match w.split_once(':') {
-                Some((list, item)) => format!(" (only when `{list}` includes `\"{item}\"`)"),
-                None => format!(" (only when `{w}` is true)"),
-            })
-            .unwrap_or_default();
-        let _ = writeln!(out, "- `{sid}`{when}");
-    }
-    let _ = writeln!(
-        out,
-        "\n## Example\n\n```toml\n[guardrails.my-{}]\ntemplate = \"{}\"",
-        t.name, t.name
-    );
-    for (n, p) in &t.parameters {
-        if p.default.is_none() {
-            let v = match p.kind {
-                ParamKind::String => "\"...\"".to_owned(),
-                ParamKind::StringList => "[\"...\"]".to_owned(),
-                ParamKind::Bool => "true".to_owned(),
-            };
-            let _ = writeln!(out, "{n} = {v}");
-        }
-    }
-    let _ = writeln!(out, "```");
-    out
 }
 
 #[cfg(test)]
