@@ -3,11 +3,12 @@
 //! only which bytes changed. Probes: the config's assertions plus [`DEFAULT_PROBES`] in
 //! [`PROBE_REGIONS`], by an ordinary workload role and by the account's root user.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::verify::{decide, describe_decision, desired_path, live_path, request};
 use super::Change;
 use crate::model::{Desired, LiveOrg, OuPath, TargetRef};
+use crate::policy::eval::Path;
 
 /// Common actions whose fate a reviewer cares about.
 pub const DEFAULT_PROBES: &[&str] = &[
@@ -82,71 +83,10 @@ pub fn effects(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<Eff
         .into_iter()
         .take(MAX_TARGETS)
     {
-        let (acct, before, after) = match &target {
-            TargetRef::Root => (
-                "111111111111".to_owned(),
-                live_path(live, &live.root.id, None),
-                desired_path(desired, &OuPath::root(), None),
-            ),
-            TargetRef::Ou(p) => match ou_ids.get(p) {
-                Some(id) => (
-                    "111111111111".to_owned(),
-                    live_path(live, id, None),
-                    desired_path(desired, p, None),
-                ),
-                None => continue,
-            },
-            TargetRef::Account(id) => {
-                if id == &desired.management_account {
-                    continue;
-                }
-                let (Some(la), Some(da)) = (
-                    live.accounts.get(id),
-                    desired
-                        .accounts
-                        .values()
-                        .find(|a| a.id.as_deref() == Some(id)),
-                ) else {
-                    continue;
-                };
-                (
-                    id.clone(),
-                    live_path(live, &la.parent_id, Some(id)),
-                    desired_path(desired, &da.ou, Some((id, &da.policies))),
-                )
-            }
-            TargetRef::NewAccount(_) => continue,
+        let Some((acct, before, after)) = paths_of(&target, desired, live, &ou_ids) else {
+            continue;
         };
-        let mut probes: Vec<(String, String, String, Option<String>)> = Vec::new();
-        for action in DEFAULT_PROBES {
-            for region in PROBE_REGIONS {
-                probes.push((
-                    (*action).to_owned(),
-                    (*region).to_owned(),
-                    "workload role".to_owned(),
-                    None,
-                ));
-                probes.push((
-                    (*action).to_owned(),
-                    (*region).to_owned(),
-                    "root user".to_owned(),
-                    Some(format!("arn:aws:iam::{acct}:root")),
-                ));
-            }
-        }
-        for a in &desired.assertions {
-            let region = a.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
-            probes.push((
-                a.action.clone(),
-                region,
-                a.principal
-                    .clone()
-                    .unwrap_or_else(|| "workload role".into()),
-                a.principal.clone(),
-            ));
-        }
-        probes.sort();
-        probes.dedup();
+        let probes = probes(&acct, desired);
         for (action, region, who, principal) in probes {
             let Ok(req) = request(
                 &acct,
@@ -173,6 +113,88 @@ pub fn effects(changes: &[Change], desired: &Desired, live: &LiveOrg) -> Vec<Eff
         }
     }
     merge_actions(merge_regions(out))
+}
+
+/// The probe account and the target's SCP/RCP path before and after the apply; `None` for a
+/// target with nothing to compare (an OU still to create, the management account, an account
+/// the config does not place or that does not exist yet).
+fn paths_of(
+    target: &TargetRef,
+    desired: &Desired,
+    live: &LiveOrg,
+    ou_ids: &BTreeMap<OuPath, String>,
+) -> Option<(String, Path, Path)> {
+    Some(match target {
+        TargetRef::Root => (
+            "111111111111".to_owned(),
+            live_path(live, &live.root.id, None),
+            desired_path(desired, &OuPath::root(), None),
+        ),
+        TargetRef::Ou(p) => match ou_ids.get(p) {
+            Some(id) => (
+                "111111111111".to_owned(),
+                live_path(live, id, None),
+                desired_path(desired, p, None),
+            ),
+            None => return None,
+        },
+        TargetRef::Account(id) => {
+            if id == &desired.management_account {
+                return None;
+            }
+            let (Some(la), Some(da)) = (
+                live.accounts.get(id),
+                desired
+                    .accounts
+                    .values()
+                    .find(|a| a.id.as_deref() == Some(id)),
+            ) else {
+                return None;
+            };
+            (
+                id.clone(),
+                live_path(live, &la.parent_id, Some(id)),
+                desired_path(desired, &da.ou, Some((id, &da.policies))),
+            )
+        }
+        TargetRef::NewAccount(_) => return None,
+    })
+}
+
+/// The requests to decide on `acct` before and after: the default probes in every probe
+/// region, as a workload role and as the root user, and every assertion's request.
+fn probes(acct: &str, desired: &Desired) -> Vec<(String, String, String, Option<String>)> {
+    let mut probes: Vec<(String, String, String, Option<String>)> = Vec::new();
+    for action in DEFAULT_PROBES {
+        for region in PROBE_REGIONS {
+            probes.push((
+                (*action).to_owned(),
+                (*region).to_owned(),
+                "workload role".to_owned(),
+                None,
+            ));
+            probes.push((
+                (*action).to_owned(),
+                (*region).to_owned(),
+                "root user".to_owned(),
+                Some(format!("arn:aws:iam::{acct}:root")),
+            ));
+        }
+    }
+    for a in &desired.assertions {
+        let region = a.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+        probes.push((
+            a.action.clone(),
+            region,
+            a.principal
+                .clone()
+                .unwrap_or_else(|| "workload role".into()),
+            a.principal.clone(),
+        ));
+    }
+    probes.sort();
+    probes.dedup();
+    probes
 }
 
 /// Then one line per flip that differs only by action.
