@@ -11,7 +11,7 @@
 //   action NAME ACCESS RESOURCES KEYS    RESOURCES: resource type names, `*` marks required
 import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -56,7 +56,8 @@ for (const svc of [...(await iam.iamServiceKeys())].sort()) {
   }
 }
 
-const out = join(here, '..', 'data', 'iam', 'catalogue.tsv');
+// An output path as the first argument writes there instead (tests/it/docs.rs compares).
+const out = process.argv[2] ? resolve(process.argv[2]) : join(here, '..', 'data', 'iam', 'catalogue.tsv');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, lines.join('\n') + '\n');
 console.log(`wrote ${out}: ${lines.length} lines`);

