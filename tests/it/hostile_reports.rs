@@ -253,3 +253,38 @@ fn observe_shows_hostile_records_visibly_and_keeps_them_in_json() {
     let quoted = serde_json::to_string(&principal(&id)).unwrap();
     assert!(v.to_string().contains(&quoted), "{v:#}");
 }
+
+#[test]
+fn the_replay_report_shows_hostile_records_visibly_in_human_and_markdown() {
+    use guardrail::render::{replay_human, replay_json, replay_markdown};
+    use guardrail::replay::{desired_side, Replayer};
+    let desired = crate::support::parse_with(
+        &config(ACCOUNT_ID),
+        &[("h/no-delete.json".into(), DENY.to_owned())].into(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let after = desired_side(&desired);
+    let window = Window {
+        since: Some(parse_time("2026-11-01T00:00:00Z").unwrap()),
+        until: None,
+    };
+    // Before: the logged outcome (the request succeeded), as `validate --replay` does.
+    let mut r = Replayer::new(window, None, &after);
+    r.add_raw(record(ACCOUNT_ID));
+    r.file_error(
+        "logs/x\x1b[2J.json".into(),
+        "bad\n\nNo drift: organization matches.".into(),
+    );
+    let report = r.finish();
+    assert_eq!(report.newly_denied.len(), 1, "{report:?}");
+    let human = replay_human(&report);
+    assert_clean("replay human", &human);
+    assert!(human.contains(r"role/ci\n\nNo changes."), "{human}");
+    assert!(human.contains(r"logs/x\x1b[2J.json"), "{human}");
+    assert_clean("replay markdown", &replay_markdown(&report));
+    let json = replay_json(&report).to_string();
+    assert!(
+        json.contains(&serde_json::to_string(&principal(ACCOUNT_ID)).unwrap()),
+        "{json}"
+    );
+}
