@@ -410,6 +410,65 @@ fn removing_a_deny_statement_is_new_access_and_every_counterexample_replays() {
     );
 }
 
+/// The ten counterexamples shown are taken from the classes with new access in turn: with a
+/// root policy of twelve Deny statements removed, each of the three classes has more than ten
+/// of its own, and the first three shown are three classes.
+#[test]
+fn counterexamples_are_taken_from_the_classes_in_turn() {
+    const ACTIONS: [&str; 12] = [
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "ec2:DeleteVpc",
+        "ec2:DeleteSubnet",
+        "iam:CreateUser",
+        "iam:DeleteRole",
+        "kms:ScheduleKeyDeletion",
+        "kms:DisableKey",
+        "organizations:LeaveOrganization",
+        "guardduty:DeleteDetector",
+    ];
+    let statements: Vec<serde_json::Value> = ACTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, a)| serde_json::json!({"Sid": format!("No{i}"), "Effect": "Deny", "Action": a, "Resource": "*"}))
+        .collect();
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let (live, mut desired) = rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        for ou in ["A", "B"] {
+            let id = f.create_organizational_unit(&root, ou).await.unwrap();
+            f.add_account(ou, &format!("{ou}@example.com"), &id)
+                .await
+                .unwrap();
+        }
+        let p = f
+            .create_policy(SCP, "many", "", &document.to_string())
+            .await
+            .unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let (live, desired, _) = import(&f).await;
+        (live, desired)
+    });
+    assert!(desired.root.policies.remove("many"));
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.classes_with_new_access, 3, "{proof:#?}");
+    let subjects: Vec<&Subject> = proof.counterexamples.iter().map(|c| &c.subject).collect();
+    assert_eq!(subjects.len(), 10, "{subjects:#?}");
+    let first: std::collections::BTreeSet<&Subject> = subjects.iter().take(3).copied().collect();
+    assert_eq!(
+        first.len(),
+        3,
+        "the first three are three classes: {subjects:#?}"
+    );
+    let projected = plan::projected(&desired, &live);
+    for c in &proof.counterexamples {
+        assert_replays(&live, &projected, c);
+    }
+}
+
 #[test]
 fn adding_a_deny_to_an_ou_is_proved_and_summarised_as_newly_denied() {
     let (live, desired) = bucket_policy_denied_in_sandbox();

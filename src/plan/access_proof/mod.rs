@@ -2,7 +2,8 @@
 //! organization, that the organization denies today? Each account class the change touches
 //! (`classes`) is decided by `policy::reason` on its example account, old path (live) against
 //! new path (what will really be attached after the apply); the verdicts combine into one:
-//! any NEW ACCESS wins, then any UNKNOWN, else PROVED. The reverse question (requests newly
+//! any NEW ACCESS wins, then any UNKNOWN, else PROVED; the counterexamples shown are taken
+//! from the classes with new access in turn. The reverse question (requests newly
 //! denied) is summarised per class by the action patterns of the statements that deny them.
 //!
 //! Pure: paths from `plan::verify`, decisions from `policy::reason` and `policy::eval`. The
@@ -175,6 +176,8 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
         undecided: Vec::new(),
         newly_denied: Vec::new(),
     };
+    // Each class's counterexamples, shown in turn (`spread`).
+    let mut found: Vec<Vec<Counterexample>> = Vec::new();
     for (i, class) in classes.iter().enumerate() {
         if i >= MAX_CLASSES {
             proof.undecided.push(UndecidedClass {
@@ -187,7 +190,9 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
         let forward = search(&mut pool, |b| {
             reason::new_access_with_stats(&class.old, &class.new, &class.constants, b)
         });
-        record_forward(&mut proof, class, forward);
+        if let Some(list) = record_forward(&mut proof, class, forward) {
+            found.push(list);
+        }
         let backward = search(&mut pool, |b| {
             reason::newly_denied_with_stats(&class.old, &class.new, &class.constants, b)
         });
@@ -195,6 +200,7 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
             merge_denied(&mut proof.newly_denied, d);
         }
     }
+    proof.counterexamples = spread(found, MAX_COUNTEREXAMPLES);
     proof.verdict = if proof.classes_with_new_access > 0 {
         ProofVerdict::NewAccess
     } else if !proof.undecided.is_empty() {
@@ -220,35 +226,69 @@ fn search(pool: &mut StepPool, run: impl FnOnce(Budget) -> (Verdict, u64)) -> Ve
     verdict
 }
 
-fn record_forward(proof: &mut AccessProof, class: &classes::Class, verdict: Verdict) {
+/// Records a class's forward verdict; its counterexamples (at most [`MAX_COUNTEREXAMPLES`])
+/// when it has new access.
+fn record_forward(
+    proof: &mut AccessProof,
+    class: &classes::Class,
+    verdict: Verdict,
+) -> Option<Vec<Counterexample>> {
     match verdict {
-        Verdict::Proved => {}
+        Verdict::Proved => None,
         Verdict::NewAccess(witnesses) => {
             proof.classes_with_new_access += 1;
-            for w in witnesses {
-                if proof.counterexamples.len() >= MAX_COUNTEREXAMPLES {
-                    break;
-                }
-                // The decisions are taken again from the evaluator, so what is shown is what
-                // `explain` says.
-                let old = eval::decide(&class.old, &w.request);
-                let new = eval::decide(&class.new, &w.request);
-                proof.counterexamples.push(Counterexample {
-                    subject: class.example.clone(),
-                    accounts: class.accounts,
-                    request: w.request,
-                    old,
-                    new,
-                    notes: w.notes,
-                });
+            let list = witnesses
+                .into_iter()
+                .take(MAX_COUNTEREXAMPLES)
+                .map(|w| {
+                    // The decisions are taken again from the evaluator, so what is shown is
+                    // what `explain` says.
+                    let old = eval::decide(&class.old, &w.request);
+                    let new = eval::decide(&class.new, &w.request);
+                    Counterexample {
+                        subject: class.example.clone(),
+                        accounts: class.accounts,
+                        request: w.request,
+                        old,
+                        new,
+                        notes: w.notes,
+                    }
+                })
+                .collect();
+            Some(list)
+        }
+        Verdict::Unknown(u) => {
+            proof.undecided.push(UndecidedClass {
+                subject: class.example.clone(),
+                accounts: class.accounts,
+                why: Undecided::Reason(u),
+            });
+            None
+        }
+    }
+}
+
+/// At most `max` counterexamples, taken from the classes in turn (each class's first, then
+/// each class's second, ...), so the ones shown name as many classes as they can.
+fn spread(found: Vec<Vec<Counterexample>>, max: usize) -> Vec<Counterexample> {
+    let mut lists: Vec<std::vec::IntoIter<Counterexample>> =
+        found.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    while out.len() < max {
+        let before = out.len();
+        for list in &mut lists {
+            if out.len() >= max {
+                break;
+            }
+            if let Some(c) = list.next() {
+                out.push(c);
             }
         }
-        Verdict::Unknown(u) => proof.undecided.push(UndecidedClass {
-            subject: class.example.clone(),
-            accounts: class.accounts,
-            why: Undecided::Reason(u),
-        }),
+        if out.len() == before {
+            break;
+        }
     }
+    out
 }
 
 /// Classes that lose the same patterns are told once.
