@@ -257,14 +257,25 @@ async fn build_scps(b: &dyn OrgBackend, w: &mut World, rng: &mut Rng) -> Result<
         &deny("Old", &["rds:DeleteDBCluster"]),
     )
     .await?;
+    attach_scps(b, w, rng, [&ct, &foreign, &legacy]).await
+}
+
+/// Attaches the world's SCPs: the root's denies, Control Tower's, the foreign and legacy
+/// ones, the OU at exactly ten, and the allow-list beside FullAWSAccess.
+async fn attach_scps(
+    b: &dyn OrgBackend,
+    w: &World,
+    rng: &mut Rng,
+    [ct, foreign, legacy]: [&String; 3],
+) -> Result<()> {
     let p = |n: &str| w.policies.get(n).cloned().unwrap_or_default();
     let ou = |n: &str| w.ous.get(n).cloned().unwrap_or_default();
     b.attach_policy(&p("deny-leave-org"), &w.root).await?;
     b.attach_policy(&p("protect-cloudtrail"), &w.root).await?;
-    b.attach_policy(&ct, &ou("Security")).await?;
-    b.attach_policy(&ct, &ou("Workloads/Prod")).await?;
-    b.attach_policy(&foreign, &ou("Workloads/Dev")).await?;
-    b.attach_policy(&legacy, &ou("Infrastructure")).await?;
+    b.attach_policy(ct, &ou("Security")).await?;
+    b.attach_policy(ct, &ou("Workloads/Prod")).await?;
+    b.attach_policy(foreign, &ou("Workloads/Dev")).await?;
+    b.attach_policy(legacy, &ou("Infrastructure")).await?;
     b.attach_policy(&p("deny root user"), &ou("Workloads"))
         .await?;
     b.attach_policy(&p("s3-guard"), &ou("Workloads/Prod"))
