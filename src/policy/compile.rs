@@ -94,8 +94,11 @@ pub fn origins<'a>(
     compiled: &Value,
     instances: impl IntoIterator<Item = (&'a str, &'a [Value])>,
 ) -> Vec<(String, String, Value)> {
-    let key = merge_key(compiled);
     let sid = compiled.get("Sid").and_then(Value::as_str);
+    // Only a statement whose actions the compiled one lists can have merged into it, so the
+    // (costly) merge keys are computed for those alone.
+    let listed: BTreeSet<String> = actions(compiled).into_iter().collect();
+    let mut key: Option<Option<String>> = None;
     let mut out = Vec::new();
     for (name, statements) in instances {
         for (i, s) in statements.iter().enumerate() {
@@ -104,9 +107,13 @@ pub fn origins<'a>(
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("S{}", i + 1));
-            let hit = match &key {
-                Some(k) => merge_key(s).as_ref() == Some(k),
-                None => sid == Some(format!("{}{}", camel(name), camel(&own)).as_str()),
+            let hit = if compiled.get("Action").is_some() && s.get("Action").is_some() {
+                actions(s).iter().all(|a| listed.contains(a)) && {
+                    let k = merge_key(s);
+                    k.is_some() && key.get_or_insert_with(|| merge_key(compiled)) == &k
+                }
+            } else {
+                sid == Some(format!("{}{}", camel(name), camel(&own)).as_str())
             };
             if hit {
                 out.push((name.to_owned(), own, s.clone()));
