@@ -744,3 +744,54 @@ fn access_proof_docs_state_the_codes_numbers() {
         assert!(docs.contains(verdict), "{verdict}");
     }
 }
+
+/// A move keeps every statement but changes the account's `aws:PrincipalOrgPaths`. A Deny
+/// that reads the org path stops applying when `s0` leaves Sandbox: the procedure compares one
+/// request on both sides, so it cannot decide this, and says UNKNOWN naming the statement
+/// (never PROVED).
+#[test]
+fn a_move_under_a_statement_that_reads_org_paths_is_unknown() {
+    let (live, mut desired) = rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.create_organizational_unit(&root, "Workloads")
+            .await
+            .unwrap();
+        let sandbox = f
+            .create_organizational_unit(&root, "Sandbox")
+            .await
+            .unwrap();
+        f.add_account("s0", "s0@example.com", &sandbox)
+            .await
+            .unwrap();
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "SandboxNoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+            "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [format!("*/{sandbox}/*")]}}}]});
+        let p = f
+            .create_policy(SCP, "sandbox-no-s3", "", &doc.to_string())
+            .await
+            .unwrap();
+        f.attach_policy(&p, &root).await.unwrap();
+        let (live, desired, _) = import(&f).await;
+        (live, desired)
+    });
+    desired.accounts.get_mut("s0").expect("s0").ou = OuPath::parse("Workloads").unwrap();
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::Unknown, "{proof:#?}");
+    let why = proof
+        .undecided
+        .iter()
+        .find_map(|u| match &u.why {
+            Undecided::Reason(Unknown::Unsupported {
+                construct,
+                statement,
+            }) => Some((construct.clone(), statement.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("an unsupported-construct reason: {proof:#?}"));
+    assert!(why.0.contains("aws:PrincipalOrgPaths"), "{why:?}");
+    assert_eq!(why.1, "sandbox-no-s3/SandboxNoS3");
+    // The same organization without the move is untouched, hence PROVED.
+    desired.accounts.get_mut("s0").expect("s0").ou = OuPath::parse("Sandbox").unwrap();
+    assert_eq!(proof_of(&desired, &live).verdict, ProofVerdict::Proved);
+}

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{Desired, DesiredAccount, LiveOrg, OuPath, PolicyType, TargetRef};
 use crate::plan::verify::{desired_path, live_path};
 use crate::plan::Change;
-use crate::policy::eval::{Level, Path, Statement};
-use crate::policy::reason::Constants;
+use crate::policy::eval::{Level, Path, Resources, Statement};
+use crate::policy::reason::{Constants, Unknown};
 
 /// The account id a fresh (hypothetical) account's requests carry.
 pub const FRESH_ACCOUNT_ID: &str = "111111111111";
@@ -56,6 +56,10 @@ pub struct Class {
     pub old: Path,
     pub new: Path,
     pub constants: Constants,
+    /// Set when the class cannot be decided at all: its requests carry a different org path
+    /// before and after (a move, or a position the plan creates) and a statement reads it.
+    /// The procedure compares one request on both sides, so it would miss such a change.
+    pub outside: Option<Unknown>,
 }
 
 /// Where an account is and what is attached to it, on one side: the class key.
@@ -143,16 +147,17 @@ fn class(
     kept: &BTreeMap<String, (OuPath, Vec<String>)>,
     ou_ids: &BTreeMap<OuPath, String>,
 ) -> Option<Class> {
-    let (example, old, new, ou) = match (m.accounts.first(), m.fresh.first()) {
+    let (example, old, new, ou, before) = match (m.accounts.first(), m.fresh.first()) {
         (None, _) if !m.created.is_empty() && m.fresh.is_empty() => {
             let (email, ou, names) = m.created.first()?;
-            let old = live_path(live, &existing_ancestor(live, ou_ids, ou), None);
+            let before = existing_ancestor(live, ou_ids, ou);
+            let old = live_path(live, &before, None);
             let new = desired_path(desired, ou, Some((email, names)));
             let example = Subject::CreatedAccount {
                 email: email.clone(),
                 ou: ou.clone(),
             };
-            (example, old, new, ou.clone())
+            (example, old, new, ou.clone(), before)
         }
         (Some(id), _) => {
             let a = live.accounts.get(id)?;
@@ -165,16 +170,39 @@ fn class(
             };
             let old = live_path(live, &a.parent_id, Some(id));
             let new = desired_path(desired, &ou, Some((id, &names)));
-            (Subject::Account(id.clone()), old, new, ou)
+            (
+                Subject::Account(id.clone()),
+                old,
+                new,
+                ou,
+                a.parent_id.clone(),
+            )
         }
         (None, Some(ou)) => {
-            let old = live_path(live, &existing_ancestor(live, ou_ids, ou), None);
+            let before = existing_ancestor(live, ou_ids, ou);
+            let old = live_path(live, &before, None);
             let new = desired_path(desired, ou, None);
-            (Subject::FreshAccount(ou.clone()), old, new, ou.clone())
+            (
+                Subject::FreshAccount(ou.clone()),
+                old,
+                new,
+                ou.clone(),
+                before,
+            )
         }
         (None, None) => return None,
     };
-    if same_meaning(&old, &new) {
+    // A change of position changes the request's org path even where the statements stay.
+    let moved =
+        ou_ids.get(&ou).is_none_or(|id| *id != before) && !(ou.is_root() && before == live.root.id);
+    let outside = moved
+        .then(|| reads_org_paths(&old).or_else(|| reads_org_paths(&new)))
+        .flatten()
+        .map(|statement| Unknown::Unsupported {
+            construct: "an org path (aws:PrincipalOrgPaths or aws:ResourceOrgPaths) read across a change of OU: the request's path differs before and after".to_owned(),
+            statement,
+        });
+    if outside.is_none() && same_meaning(&old, &new) {
         return None;
     }
     let constants = Constants {
@@ -189,7 +217,37 @@ fn class(
         old,
         new,
         constants,
+        outside,
     })
+}
+
+/// The first statement (`policy/Sid`) on `path` that reads an org path, as a condition key
+/// or a policy variable.
+fn reads_org_paths(path: &Path) -> Option<String> {
+    let named = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        t.contains("aws:principalorgpaths") || t.contains("aws:resourceorgpaths")
+    };
+    path.scp
+        .iter()
+        .chain(&path.rcp)
+        .flat_map(|l| &l.policies)
+        .find_map(|p| {
+            p.policy
+                .statements
+                .iter()
+                .find(|s| {
+                    let resources = match &s.resources {
+                        Resources::Resource(r) | Resources::NotResource(r) => r.as_slice(),
+                        Resources::Any => &[],
+                    };
+                    resources.iter().any(|r| named(r))
+                        || s.conditions
+                            .iter()
+                            .any(|c| named(&c.key) || c.values.iter().any(|v| named(v)))
+                })
+                .map(|s| format!("{}/{}", p.name, s.name))
+        })
 }
 
 /// Live accounts the config describes, by id (matched by id, else by email as the planner

@@ -187,6 +187,16 @@ pub fn prove(changes: &[Change], projected: &Desired, live: &LiveOrg) -> AccessP
             });
             continue;
         }
+        if let Some(why) = &class.outside {
+            // Not searched: the answer would not hold (`classes::Class::outside`).
+            pool.spend(0);
+            pool.spend(0);
+            record_forward(&mut proof, class, Verdict::Unknown(why.clone()));
+            if let Some(d) = denied_patterns(class, Verdict::Unknown(why.clone())) {
+                merge_denied(&mut proof.newly_denied, d);
+            }
+            continue;
+        }
         let forward = search(&mut pool, |b| {
             reason::new_access_with_stats(&class.old, &class.new, &class.constants, b)
         });
