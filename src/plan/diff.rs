@@ -40,6 +40,11 @@ pub fn plan_with_iam(desired: &Desired, live: &LiveOrg, iam: &IamLive) -> Result
     refusals.extend(owner_refusals);
     let disabling = super::disable::types_to_disable(desired, live, &owners, &mut refusals);
     let policy_changes = policy_changes(desired, live, &owners);
+    refusals.extend(super::org_count::refusals(
+        desired,
+        live,
+        &policy_changes.creates_updates,
+    ));
     policy_warnings(live, &owners, &mut warnings);
     let accounts = resolve_accounts(desired, live, &mut warnings, &mut refusals);
     let ous_to_delete = ous_to_delete(desired, live, &accounts, &mut warnings, &mut refusals);

@@ -19,6 +19,7 @@ pub mod file;
 mod headroom;
 mod lockout;
 mod order;
+mod org_count;
 pub mod ownership;
 mod project;
 mod targets;
@@ -430,6 +431,15 @@ pub enum Refusal {
     },
     #[error("live account {id} is matched by two config entries: {}; keep one", .keys.join(" and "))]
     AccountMatchedTwice { id: String, keys: Vec<String> },
+    #[error("the organization would hold {} {policy_type}s during the apply ({held} now, {unmanaged} of them not in this config, and {creates} to create before any deletion); AWS's limit is {limit} per organization ({limit_source}). Delete unused {policy_type}s first, or merge policies in this config", .held + .creates)]
+    TooManyPolicies {
+        policy_type: PolicyType,
+        held: usize,
+        unmanaged: usize,
+        creates: usize,
+        limit: usize,
+        limit_source: String,
+    },
     #[error("policy {name} is {size} characters minified; the {policy_type} limit is {limit} ({limit_source}), {over} over")]
     DocumentTooLarge {
         name: String,
@@ -466,6 +476,7 @@ impl Refusal {
             Refusal::Lockout { .. } => "lockout",
             Refusal::AssertionFailed { .. } => "assertion_failed",
             Refusal::DocumentTooLarge { .. } => "document_too_large",
+            Refusal::TooManyPolicies { .. } => "too_many_policies",
             Refusal::NoSafeOrder { .. } => "no_safe_order",
             Refusal::ForeignPolicy { .. } => "foreign_policy",
             Refusal::PinMismatch { .. } => "pin_mismatch",

@@ -155,6 +155,17 @@ fn fields(r: &Refusal, lists: Option<&GroupLists<'_>>, live: &LiveOrg) -> Value 
             json!({"policy": name, "policy_id": id, "found": found})
         }
         Refusal::AccountMatchedTwice { id, keys } => json!({"account_id": id, "keys": keys}),
+        Refusal::TooManyPolicies {
+            policy_type,
+            held,
+            unmanaged,
+            creates,
+            limit,
+            limit_source,
+        } => json!({
+            "policy_type": policy_type.api_name(), "held": held, "unmanaged": unmanaged,
+            "creates": creates, "limit": limit, "limit_source": limit_source,
+        }),
         Refusal::DocumentTooLarge {
             name,
             policy_type,

@@ -425,3 +425,72 @@ fn resource_control_policies_compile_plan_and_apply_as_a_table_entry() {
         assert_eq!(on, ["FullAWSAccess", "RCPFullAWSAccess", "gr-org-only-s3-rcp"].into());
     });
 }
+
+/// AWS's per-organization quota counts every policy of the type, unmanaged ones included,
+/// and the plan creates its policies before it deletes any: the peak (held now + created) is
+/// refused before any request when it is over the quota, naming both counts.
+#[test]
+fn refuses_an_organization_over_its_policy_quota_counting_unmanaged() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        f.create_organizational_unit(&root, "Prod").await.unwrap();
+        // Three SCPs this config does not name (never attached: unseen by any target count).
+        for i in 0..3 {
+            f.create_policy(SCP, &format!("legacy-{i}"), "by hand", &doc(i))
+                .await
+                .unwrap();
+        }
+        let (live, mut desired, _) = import(&f).await;
+        for i in 0..3 {
+            desired.policies.remove(&format!("legacy-{i}"));
+        }
+        desired.owned_policy_ids.clear();
+        for i in 0..3u8 {
+            let name = format!("g{i}");
+            desired.policies.insert(
+                name.clone(),
+                guardrail::model::DesiredPolicy {
+                    pinned_id: None,
+                    name: name.clone(),
+                    policy_type: SCP,
+                    description: String::new(),
+                    document: serde_json::from_str(&doc(10 + i)).unwrap(),
+                    source: "x.json".into(),
+                    guardrails: Vec::new(),
+                },
+            );
+            desired
+                .ous
+                .get_mut(&OuPath::parse("Prod").unwrap())
+                .unwrap()
+                .policies
+                .insert(name);
+        }
+        desired.limits.scp.set("max_policies_per_org", 5);
+        let err = plan::plan(&desired, &live).unwrap_err();
+        assert!(
+            matches!(
+                err.0.as_slice(),
+                [Refusal::TooManyPolicies {
+                    held: 3,
+                    unmanaged: 3,
+                    creates: 3,
+                    limit: 5,
+                    ..
+                }]
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("would hold 6 SCPs"), "{err}");
+        // At the quota exactly, the same change plans.
+        desired.limits.scp.set("max_policies_per_org", 6);
+        let plan = plan::plan(&desired, &live).unwrap_or_else(|e| panic!("{e}"));
+        let creates = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c, Change::CreatePolicy { .. }))
+            .count();
+        assert_eq!(creates, 3);
+    });
+}
