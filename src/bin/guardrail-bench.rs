@@ -5,8 +5,9 @@
 //! (virtual time, the fake enforcing AWS's token buckets) beside the lower bound. With
 //! `--moto`, also moto's own speed, and the real `guardrail` binary through moto behind the
 //! AWS-rate proxy (`throttled`): wall time, requests, throttles received and the ratio to the
-//! lower bound, with and without `Paths`, and the start-up of a plan of an empty
-//! organization. Prints figures; asserts nothing.
+//! lower bound, with and without `Paths`, in the bench's scaled shape and in issue 13's fixed
+//! one (15 OUs, 8 SCPs), and the start-up of a plan of an empty organization. Prints
+//! figures; asserts nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,9 +51,18 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     moto_sizes: Vec<usize>,
     /// Sizes for the real binary against moto behind the AWS-rate proxy (with --moto; each
-    /// size seeds two organizations and runs five commands at AWS's rates on each).
+    /// size seeds two organizations per shape and runs five commands at AWS's rates on each).
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     throttled_sizes: Vec<usize>,
+    /// Shapes for the throttled section: scaled (N/20 OUs, about N/50 + 5 SCPs), issue (issue
+    /// 13's organization: 15 OUs, 8 SCPs, at every size).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "scaled,issue"
+    )]
+    throttled_shapes: Vec<throttled::ShapeKind>,
     /// Sections to run: fake, moto (moto's own speed), throttled (the real binary at AWS's
     /// rates), replay (CloudTrail replay speed on generated logs).
     #[arg(
@@ -410,7 +420,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         if section("throttled") {
-            throttled::run(endpoint, &args.throttled_sizes).await?;
+            throttled::run(endpoint, &args.throttled_sizes, &args.throttled_shapes).await?;
         }
     }
     Ok(())

@@ -1,10 +1,11 @@
 //! The throttled path: the real `guardrail` binary, through the real SDK, against moto behind
 //! the test proxy's AWS-rate mode (`tests/e2e/rate_proxy.rs`: AWS's token buckets, exactly,
-//! per calling account). For each size, two organizations seeded alike: one read with the
-//! `Paths` AWS returns (added by the proxy; moto 5.2 sends none), one read per parent (moto as
-//! it is). For each: import, plan with no change, plan of a 10-change edit, apply of it, drift;
-//! wall time, requests, throttles received, and the ratio to the lower bound. Then the
-//! start-up of a plan of an empty organization.
+//! per calling account). Each size in one or both shapes ([`ShapeKind`]): OUs and SCPs scaled
+//! with the accounts, or issue 13's fixed 15 OUs and 8 SCPs. For each size and shape, two
+//! organizations seeded alike: one read with the `Paths` AWS returns (added by the proxy; moto
+//! 5.2 sends none), one read per parent (moto as it is). For each: import, plan with no change,
+//! plan of a 10-change edit, apply of it, drift; wall time, requests, throttles received, and
+//! the ratio to the lower bound. Then the start-up of a plan of an empty organization.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,34 @@ use guardrail::live::{read_organization, RequestStats, WalkOptions};
 use guardrail::model::LiveOrg;
 
 use super::rate_proxy::RateProxy;
+
+/// How an organization's OUs and SCPs grow with its accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShapeKind {
+    /// The bench's own shape: N/20 OUs (at least 6), max(N/50, 5) + 5 SCPs.
+    Scaled,
+    /// Issue 13's measured organization: 15 OUs and 8 SCPs, whatever the accounts.
+    Issue,
+}
+
+impl ShapeKind {
+    fn shape(self, n: usize) -> Shape {
+        match self {
+            ShapeKind::Scaled => super::shape(n),
+            ShapeKind::Issue => Shape {
+                accounts: n,
+                ous: 15,
+                policies: 8,
+                bare: false,
+            },
+        }
+    }
+}
+
+/// The table's first column: accounts, then (OUs, SCPs + `FullAWSAccess`).
+fn label(s: &Shape) -> String {
+    format!("{} ({}, {} + 1)", s.accounts, s.ous, s.policies)
+}
 
 /// One organization in moto and the working directory the binary runs in.
 struct Org {
@@ -52,7 +81,7 @@ impl Run {
         })
     }
 
-    fn row(&self, size: usize, read: &str, what: &str) -> String {
+    fn row(&self, size: &str, read: &str, what: &str) -> String {
         let bound = self.bound().as_secs_f64();
         format!(
             "| {size} | {read} | {what} | {:.2} s | {} | {} | {bound:.2} s | {} |",
@@ -194,13 +223,14 @@ fn families(run: &Run) -> String {
         .join("; ")
 }
 
-/// Every command on one organization, read with or without Paths; prints a row for each and
-/// returns the notes to print after the table (the plan's families, the apply's writes).
+/// Every command on one organization (`size`: its label), read with or without Paths; prints
+/// a row for each and returns the notes to print after the table (the plan's families, the
+/// apply's writes).
 async fn one_org(
     org: &Org,
     bin: &Path,
     proxy: &RateProxy,
-    n: usize,
+    size: &str,
     paths: bool,
 ) -> anyhow::Result<Vec<String>> {
     let mut notes = Vec::new();
@@ -215,16 +245,16 @@ async fn one_org(
     set_paths(&org.live().await?);
     let r = org.run(bin, proxy, &["import", "--env", "bench"])?;
     expect(&r, 0, "import")?;
-    println!("{}", r.row(n, read, "import"));
+    println!("{}", r.row(size, read, "import"));
     let r = org.run(
         bin,
         proxy,
         &["plan", "--env", "bench", "--detailed-exitcode"],
     )?;
     expect(&r, 0, "plan, no change")?;
-    println!("{}", r.row(n, read, "plan, no change"));
+    println!("{}", r.row(size, read, "plan, no change"));
     notes.push(format!(
-        "- {n} accounts, {read}, plan with no change, by family: {}",
+        "- {size}, {read}, plan with no change, by family: {}",
         families(&r)
     ));
     edit(&org.dir)?;
@@ -234,7 +264,7 @@ async fn one_org(
         &["plan", "--env", "bench", "--detailed-exitcode"],
     )?;
     expect(&edit_plan, 2, "plan, 10-change edit")?;
-    println!("{}", edit_plan.row(n, read, "plan, 10-change edit"));
+    println!("{}", edit_plan.row(size, read, "plan, 10-change edit"));
     let r = org.run(bin, proxy, &["apply", "--env", "bench", "--auto-approve"])?;
     expect(&r, 0, "apply")?;
     let writes: u64 = r
@@ -244,11 +274,11 @@ async fn one_org(
         .filter(|(op, _)| !is_read(op))
         .map(|(_, n)| n)
         .sum();
-    println!("{}", r.row(n, read, &format!("apply ({writes} writes)")));
+    println!("{}", r.row(size, read, &format!("apply ({writes} writes)")));
     // The apply reads what the plan of the same edit read, then writes: the difference is
     // the writes' time (and the lock's look-ups), against N/2 s at the shared 2/s rate.
     notes.push(format!(
-        "- {n} accounts, {read}, apply: {writes} writes in {:.2} s after the reads (apply {:.2} s − plan of the edit {:.2} s; N/2 = {:.1} s), {} throttled",
+        "- {size}, {read}, apply: {writes} writes in {:.2} s after the reads (apply {:.2} s − plan of the edit {:.2} s; N/2 = {:.1} s), {} throttled",
         r.wall.saturating_sub(edit_plan.wall).as_secs_f64(),
         r.wall.as_secs_f64(),
         edit_plan.wall.as_secs_f64(),
@@ -258,12 +288,12 @@ async fn one_org(
     set_paths(&org.live().await?);
     let r = org.run(bin, proxy, &["drift", "--env", "bench"])?;
     expect(&r, 0, "drift")?;
-    println!("{}", r.row(n, read, "drift"));
+    println!("{}", r.row(size, read, "drift"));
     Ok(notes)
 }
 
-/// The throttled table for each size, then the start-up figure.
-pub async fn run(moto: &str, sizes: &[usize]) -> anyhow::Result<()> {
+/// The throttled table for each size in each shape, then the start-up figure.
+pub async fn run(moto: &str, sizes: &[usize], shapes: &[ShapeKind]) -> anyhow::Result<()> {
     let bin = std::env::current_exe()?.with_file_name("guardrail");
     if !bin.exists() {
         bail!(
@@ -275,14 +305,17 @@ pub async fn run(moto: &str, sizes: &[usize]) -> anyhow::Result<()> {
     let work = std::env::temp_dir().join(format!("guardrail-bench-{}", std::process::id()));
     let base = 400_000_000_000u64 + u64::from(std::process::id() % 100_000) * 100_000;
     println!("\n## real binary, moto behind the AWS-rate proxy\n");
-    println!("| accounts | read | command | wall | requests | throttled | lower bound | ratio |");
+    println!("| accounts (OUs, SCPs + `FullAWSAccess`) | read | command | wall | requests | throttled | lower bound | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for (i, n) in sizes.iter().enumerate() {
-        for paths in [true, false] {
-            let account = base + (i as u64) * 10 + u64::from(paths);
-            let org = Org::new(moto, super::shape(*n), account, &work).await?;
-            notes.extend(one_org(&org, &bin, &proxy, *n, paths).await?);
+        for (k, kind) in shapes.iter().enumerate() {
+            let shape = kind.shape(*n);
+            for paths in [true, false] {
+                let account = base + (i as u64) * 10 + (k as u64) * 2 + u64::from(paths);
+                let org = Org::new(moto, shape, account, &work).await?;
+                notes.extend(one_org(&org, &bin, &proxy, &label(&shape), paths).await?);
+            }
         }
     }
     println!();
