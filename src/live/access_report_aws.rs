@@ -25,7 +25,12 @@ impl AwsAccessReport {
     /// Reports requested with the management account's config.
     pub fn new(config: &SdkConfig) -> Self {
         AwsAccessReport {
-            client: iam::Client::new(config),
+            client: iam::Client::from_conf(
+                iam::config::Builder::from(config)
+                    .retry_classifier(super::sdk_error::DeadEndpointClassifier)
+                    .interceptor(super::sdk_error::RetryNotifier::for_config(config))
+                    .build(),
+            ),
             counter: Counter::default(),
         }
     }

@@ -126,11 +126,7 @@ impl AwsBackend {
             client: org::Client::from_conf(
                 org::config::Builder::from(conf)
                     .retry_classifier(super::sdk_error::DeadEndpointClassifier)
-                    .interceptor(super::sdk_error::RetryNotifier {
-                        attempts: conf
-                            .retry_config()
-                            .map_or(SDK_MAX_ATTEMPTS, |r| r.max_attempts()),
-                    })
+                    .interceptor(super::sdk_error::RetryNotifier::for_config(conf))
                     .build(),
             ),
             counter: Counter::default(),

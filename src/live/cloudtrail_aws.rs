@@ -66,8 +66,10 @@ impl AwsEventHistory {
         if let Some(c) = clients.get(scope) {
             return c.clone();
         }
-        let mut conf =
-            cloudtrail::config::Builder::from(&self.base).region(Region::new(scope.region.clone()));
+        let mut conf = cloudtrail::config::Builder::from(&self.base)
+            .region(Region::new(scope.region.clone()))
+            .retry_classifier(super::sdk_error::DeadEndpointClassifier)
+            .interceptor(super::sdk_error::RetryNotifier::for_config(&self.base));
         if scope.account != self.management_account {
             let account = IamAccount {
                 id: scope.account.clone(),

@@ -207,6 +207,8 @@ impl AwsIam {
         let creds = member_credentials(&self.base, &self.partition, account, &self.counter).await;
         let conf = iam::config::Builder::from(&self.base)
             .credentials_provider(creds)
+            .retry_classifier(super::sdk_error::DeadEndpointClassifier)
+            .interceptor(super::sdk_error::RetryNotifier::for_config(&self.base))
             .build();
         let client = iam::Client::from_conf(conf);
         clients.insert(account.clone(), client.clone());

@@ -193,6 +193,18 @@ pub(crate) struct RetryNotifier {
     pub attempts: u32,
 }
 
+impl RetryNotifier {
+    /// The notifier for clients built from `conf` (Organizations, IAM, CloudTrail alike), so
+    /// every service's retries are said, not only Organizations'.
+    pub(crate) fn for_config(conf: &aws_types::SdkConfig) -> Self {
+        RetryNotifier {
+            attempts: conf
+                .retry_config()
+                .map_or(super::aws::SDK_MAX_ATTEMPTS, |r| r.max_attempts()),
+        }
+    }
+}
+
 impl Intercept for RetryNotifier {
     fn name(&self) -> &'static str {
         "guardrail: tell each retry"

@@ -49,6 +49,7 @@ mod replay_synth;
 mod safety;
 mod sarif;
 mod schema;
+mod sdk_retries;
 mod streams;
 mod suggest;
 mod support;
