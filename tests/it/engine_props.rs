@@ -307,12 +307,9 @@ guardrails = ["critical-s3"]
     );
 }
 
-/// `explain` names the RCP layer when an RCP decides: the caller is outside the organization
-/// (`aws:PrincipalOrgID` of another), the resource is the account's, no SCP denies.
-#[test]
-fn explain_names_the_rcp_layer_when_an_rcp_decides() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = r#"[organization]
+/// An organization whose root carries the RCP guardrail `s3-perimeter` (outsiders may not
+/// read the organization's S3 data), and one member account, `data`.
+const PERIMETER: &str = r#"[organization]
 management_account = "123456789012"
 
 [guardrails.s3-perimeter]
@@ -327,7 +324,13 @@ guardrails = ["s3-perimeter"]
 id = "210987654322"
 policies = ["FullAWSAccess"]
 "#;
-    std::fs::write(tmp.path().join("test.toml"), config).unwrap_or_else(|e| panic!("{e}"));
+
+/// `explain` names the RCP layer when an RCP decides: the caller is outside the organization
+/// (`aws:PrincipalOrgID` of another), the resource is the account's, no SCP denies.
+#[test]
+fn explain_names_the_rcp_layer_when_an_rcp_decides() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(tmp.path().join("test.toml"), PERIMETER).unwrap_or_else(|e| panic!("{e}"));
     let explain = |org: &str, format: &str| -> String {
         let out = assert_cmd::Command::cargo_bin("guardrail")
             .unwrap_or_else(|e| panic!("{e}"))
@@ -363,21 +366,9 @@ policies = ["FullAWSAccess"]
 /// fails, naming the RCP), an insider's is allowed.
 #[test]
 fn assertions_are_decided_by_rcps_too() {
-    let config = r#"[organization]
-management_account = "123456789012"
-
-[guardrails.s3-perimeter]
-template = "rcp-deny-external-s3-access"
-organization_id = "o-a1b2c3d4e5"
-
-[root]
-policies = ["FullAWSAccess"]
-guardrails = ["s3-perimeter"]
-
-[accounts.data]
-id = "210987654322"
-policies = ["FullAWSAccess"]
-
+    let config = format!(
+        "{PERIMETER}{}",
+        r#"
 [[assert]]
 account = "data"
 action = "s3:GetObject"
@@ -400,11 +391,12 @@ action = "s3:GetObject"
 resource = "arn:aws:s3:::data-bucket/report.csv"
 context = { "aws:PrincipalOrgID" = "o-a1b2c3d4e5" }
 expect = "allow"
-"#;
+"#
+    );
     let no_docs = |_: &std::path::Path| -> std::io::Result<String> {
         Err(std::io::ErrorKind::NotFound.into())
     };
-    let d = guardrail::config::parse(std::path::Path::new("test.toml"), config, &no_docs)
+    let d = guardrail::config::parse(std::path::Path::new("test.toml"), &config, &no_docs)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.assertions.len(), 3);
     let failed = guardrail::plan::verify::check_assertions(&d);

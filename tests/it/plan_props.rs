@@ -247,6 +247,19 @@ fn refuses_a_target_without_scps() {
     });
 }
 
+/// An SCP of the config, `name` with `document`.
+fn desired_scp(name: &str, document: &str) -> guardrail::model::DesiredPolicy {
+    guardrail::model::DesiredPolicy {
+        pinned_id: None,
+        name: name.to_owned(),
+        policy_type: SCP,
+        description: String::new(),
+        document: serde_json::from_str(document).unwrap(),
+        source: "x.json".into(),
+        guardrails: Vec::new(),
+    }
+}
+
 #[test]
 fn refuses_too_many_attachments_counting_unmanaged() {
     rt().block_on(async {
@@ -279,18 +292,7 @@ fn refuses_too_many_attachments_counting_unmanaged() {
         let mut extra = BTreeMap::new();
         for i in 0..8 {
             let name = format!("g{i}");
-            extra.insert(
-                name.clone(),
-                guardrail::model::DesiredPolicy {
-                    pinned_id: None,
-                    name: name.clone(),
-                    policy_type: SCP,
-                    description: String::new(),
-                    document: serde_json::from_str(&doc(i)).unwrap(),
-                    source: "x.json".into(),
-                    guardrails: Vec::new(),
-                },
-            );
+            extra.insert(name.clone(), desired_scp(&name, &doc(i)));
         }
         desired.policies.extend(extra);
         let prod = desired
@@ -448,18 +450,9 @@ fn refuses_an_organization_over_its_policy_quota_counting_unmanaged() {
         desired.owned_policy_ids.clear();
         for i in 0..3u8 {
             let name = format!("g{i}");
-            desired.policies.insert(
-                name.clone(),
-                guardrail::model::DesiredPolicy {
-                    pinned_id: None,
-                    name: name.clone(),
-                    policy_type: SCP,
-                    description: String::new(),
-                    document: serde_json::from_str(&doc(10 + i)).unwrap(),
-                    source: "x.json".into(),
-                    guardrails: Vec::new(),
-                },
-            );
+            desired
+                .policies
+                .insert(name.clone(), desired_scp(&name, &doc(10 + i)));
             desired
                 .ous
                 .get_mut(&OuPath::parse("Prod").unwrap())
