@@ -15,8 +15,9 @@
 //!
 //! What it guarantees: two guardrail applies that can read the root's tags never both write
 //! in the same window, as long as ListTagsForResource reads its own writes, clocks agree
-//! within the lock's lifetime, and no single write (a `CreateAccount` waits for the account)
-//! lasts longer than two thirds of `--lock-ttl`. What it does not: it stops no other tool or
+//! within the lock's lifetime, and no single write lasts longer than two thirds of
+//! `--lock-ttl` (a `CreateAccount`, which waits up to `live::CREATE_ACCOUNT_WAIT` for the
+//! account, renews the lock first to last one and a half times that wait). What it does not: it stops no other tool or
 //! person; the IAM writes of boundary steps in member accounts are not checked (they run
 //! between the Organizations writes, which are); and a run killed with SIGKILL leaves its
 //! tag until it expires (or `apply --break-lock` removes every lock tag, which a person

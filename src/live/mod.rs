@@ -40,6 +40,12 @@ use crate::model::PolicyType;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The longest one write may take: `create_account` waits this long, at most, for AWS's
+/// asynchronous account creation to finish (polling `DescribeCreateAccountStatus`). The
+/// apply lock is kept at least one and a half times as long for that write
+/// (`lock::Guarded`).
+pub const CREATE_ACCOUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A root as `ListRoots` returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootInfo {

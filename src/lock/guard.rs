@@ -64,6 +64,12 @@ impl<'a> Guarded<'a> {
 
     /// Before a write: renews the lock when due; fails once the lock is lost.
     async fn guard(&self) -> Result<()> {
+        self.guard_for(None).await
+    }
+
+    /// Before a write that may itself last `lasting`: the lock is renewed now, to expire no
+    /// sooner than one and a half times that from now (nothing renews it during the write).
+    async fn guard_for(&self, lasting: Option<Duration>) -> Result<()> {
         let now = (self.now)();
         {
             let s = self
@@ -73,11 +79,12 @@ impl<'a> Guarded<'a> {
             if let Some(why) = &s.lost {
                 return Err(lost_error(why));
             }
-            if now.saturating_sub(s.renewed_at) < self.ttl.as_secs() / 3 {
+            if lasting.is_none() && now.saturating_sub(s.renewed_at) < self.ttl.as_secs() / 3 {
                 return Ok(());
             }
         }
-        let renewed = self.renew(now).await;
+        let span = lasting.map_or(self.ttl, |l| self.ttl.max(l * 3 / 2));
+        let renewed = self.renew(now, span).await;
         let mut s = self
             .state
             .lock()
@@ -96,9 +103,9 @@ impl<'a> Guarded<'a> {
 
     /// Writes the new expiry on this run's tag, then reads the tags back: the lock is still
     /// held only when no other run's unexpired lock is there.
-    async fn renew(&self, now: u64) -> std::result::Result<(), String> {
+    async fn renew(&self, now: u64, span: Duration) -> std::result::Result<(), String> {
         let (root, key) = (&self.lock.root_id, &self.lock.key);
-        let value = format!("{} {}", self.env, now + self.ttl.as_secs());
+        let value = format!("{} {}", self.env, now + span.as_secs());
         retrying(self.pause, || self.inner.tag_resource(root, key, &value))
             .await
             .map_err(|e| format!("could not renew the lock tag {key}: {e}"))?;
@@ -107,10 +114,19 @@ impl<'a> Guarded<'a> {
             .map_err(|e| format!("could not read the lock tags back: {e}"))?;
         match held.first() {
             None => Ok(()),
-            Some((k, v)) => Err(format!(
-                "another run holds the organization lock ({}, `{v}`)",
-                k.trim_start_matches(super::KEY_PREFIX)
-            )),
+            Some((k, v)) => {
+                // Our tag was just renewed: take it away at once, so the run that holds the
+                // lock does not meet it at its own next renewal and stop too.
+                let untagged = retrying(self.pause, || self.inner.untag_resource(root, key)).await;
+                Err(format!(
+                    "another run holds the organization lock ({}, `{v}`){}",
+                    k.trim_start_matches(super::KEY_PREFIX),
+                    match untagged {
+                        Ok(()) => String::new(),
+                        Err(e) => format!("; this run's tag {key} could not be removed: {e}"),
+                    }
+                ))
+            }
         }
     }
 }
@@ -206,7 +222,8 @@ impl OrgBackend for Guarded<'_> {
             .await
     }
     async fn create_account(&self, name: &str, email: &str) -> Result<String> {
-        self.guard().await?;
+        self.guard_for(Some(crate::live::CREATE_ACCOUNT_WAIT))
+            .await?;
         self.inner.create_account(name, email).await
     }
     async fn list_tags_for_resource(&self, resource_id: &str) -> Result<Vec<(String, String)>> {

@@ -156,9 +156,11 @@ impl AwsBackend {
         let request = self.client.create_account().account_name(name).email(email);
         let status = self.send("CreateAccount", request.send()).await?;
         let mut st = status.create_account_status().cloned();
-        // CreateAccount is asynchronous on AWS: poll with backoff, for at most ~10 minutes.
+        // CreateAccount is asynchronous on AWS: poll with backoff, for at most
+        // CREATE_ACCOUNT_WAIT (the apply lock is kept that long for this one write).
         let mut delay = Duration::from_millis(500);
-        for _ in 0..40 {
+        let mut waited = Duration::ZERO;
+        while waited + delay <= crate::live::CREATE_ACCOUNT_WAIT {
             let Some(s) = &st else { break };
             match s.state() {
                 Some(org::types::CreateAccountState::Succeeded) => {
@@ -177,6 +179,7 @@ impl AwsBackend {
             }
             let request_id = s.id().unwrap_or_default().to_owned();
             tokio::time::sleep(delay).await;
+            waited += delay;
             delay = (delay * 2).min(Duration::from_secs(15));
             let request = self.client.describe_create_account_status();
             let request = request.create_account_request_id(request_id);

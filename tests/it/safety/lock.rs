@@ -71,7 +71,9 @@ fn a_run_whose_lock_was_taken_over_writes_nothing_more() {
         let clock = AtomicU64::new(1_000);
         let now = || clock.load(Ordering::SeqCst);
         let a = options("a", &now);
-        let guarded = Guarded::new(&f, lock::acquire(&f, &root, &a).await.unwrap(), &a);
+        let held = lock::acquire(&f, &root, &a).await.unwrap();
+        let a_key = held.key.clone();
+        let guarded = Guarded::new(&f, held, &a);
         // The first run stalls past its expiry without a write; a second run takes the lock.
         clock.store(1_700, Ordering::SeqCst);
         let b = lock::acquire(&f, &root, &options("b", &now)).await.unwrap();
@@ -96,8 +98,43 @@ fn a_run_whose_lock_was_taken_over_writes_nothing_more() {
             matches!(&e, Error::Service { code, .. } if code == LOCK_LOST),
             "{e:?}"
         );
-        // The second run still holds its lock.
+        // The second run still holds its lock, and the first run's renewed tag is gone at
+        // once (before any release), so the holder never meets it.
         let tags = f.list_tags_for_resource(&root).await.unwrap();
         assert!(tags.iter().any(|(k, _)| k == &b.key), "{tags:?}");
+        assert!(!tags.iter().any(|(k, _)| k == &a_key), "{tags:?}");
+    });
+}
+
+/// Nothing renews the lock while one write runs, and an account creation may take up to
+/// `CREATE_ACCOUNT_WAIT`: before it, the lock is renewed to last one and a half times that,
+/// even when `--lock-ttl` (here 600 s, or the 60 s minimum) is shorter.
+#[test]
+fn the_lock_outlasts_an_account_creation_whatever_the_ttl() {
+    rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let clock = AtomicU64::new(1_000);
+        let now = || clock.load(Ordering::SeqCst);
+        for ttl in [60u64, 600] {
+            let mut a = options("a", &now);
+            a.ttl = Duration::from_secs(ttl);
+            let held = lock::acquire(&f, &root, &a).await.unwrap();
+            let key = held.key.clone();
+            let guarded = Guarded::new(&f, held.clone(), &a);
+            guarded
+                .create_account(&format!("new{ttl}"), &format!("new{ttl}@example.com"))
+                .await
+                .unwrap();
+            let tags = f.list_tags_for_resource(&root).await.unwrap();
+            let expiry: u64 = tags
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.rsplit(' ').next()?.parse().ok())
+                .unwrap_or_else(|| panic!("the lock tag: {tags:?}"));
+            let wait = guardrail::live::CREATE_ACCOUNT_WAIT.as_secs();
+            assert_eq!(expiry, 1_000 + wait * 3 / 2, "ttl {ttl}: {tags:?}");
+            lock::release(&f, &held, &no_pause).await.unwrap();
+        }
     });
 }
