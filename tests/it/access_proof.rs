@@ -795,3 +795,49 @@ fn a_move_under_a_statement_that_reads_org_paths_is_unknown() {
     desired.accounts.get_mut("s0").expect("s0").ou = OuPath::parse("Sandbox").unwrap();
     assert_eq!(proof_of(&desired, &live).verdict, ProofVerdict::Proved);
 }
+
+/// `${aws:PrincipalAccount}` resolves to the class's example; a class of several accounts
+/// (or a fresh one) cannot pin it. Today each Workloads account may use its own `ID-b`
+/// bucket; the change names the example's bucket literally, so the other account gains
+/// access to it. Deciding on the example alone would say PROVED; the answer is UNKNOWN.
+#[test]
+fn a_variable_naming_the_account_is_not_decided_for_a_class_of_several() {
+    const OWN: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"OwnBucketOnly","Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::${aws:PrincipalAccount}-b"}]}"#;
+    let (live, mut desired) = rt().block_on(async {
+        let f = FakeOrg::new("999999999999");
+        let root = f.root_id();
+        let workloads = f
+            .create_organizational_unit(&root, "Workloads")
+            .await
+            .unwrap();
+        for i in 0..2 {
+            f.add_account(&format!("w{i}"), &format!("w{i}@example.com"), &workloads)
+                .await
+                .unwrap();
+        }
+        let p = f.create_policy(SCP, "own-bucket", "", OWN).await.unwrap();
+        f.attach_policy(&p, &workloads).await.unwrap();
+        let (live, desired, _) = import(&f).await;
+        (live, desired)
+    });
+    let example = live
+        .accounts
+        .keys()
+        .find(|id| **id != live.management_account)
+        .expect("a member account")
+        .clone();
+    set_document(
+        &mut desired,
+        "own-bucket",
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "OwnBucketOnly",
+            "Effect": "Deny", "Action": "s3:*", "NotResource": format!("arn:aws:s3:::{example}-b")}]}),
+    );
+    let proof = proof_of(&desired, &live);
+    assert_eq!(proof.verdict, ProofVerdict::Unknown, "{proof:#?}");
+    assert!(
+        proof.undecided.iter().any(|u| matches!(&u.why,
+            Undecided::Reason(Unknown::Unsupported { construct, .. })
+                if construct.contains("aws:principalaccount"))),
+        "{proof:#?}"
+    );
+}

@@ -32,6 +32,7 @@ fn constants() -> Constants {
         account_id: "111122223333".into(),
         org_id: Some("o-a1b2c3d4e5".into()),
         org_paths: vec!["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/".into()],
+        account_shared: false,
     }
 }
 

@@ -17,6 +17,7 @@ fn constants() -> Constants {
         account_id: ACCOUNT.to_owned(),
         org_id: Some(ORG.to_owned()),
         org_paths: Vec::new(),
+        account_shared: false,
     }
 }
 

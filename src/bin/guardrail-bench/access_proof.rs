@@ -93,6 +93,7 @@ pub fn per_class() -> anyhow::Result<()> {
         account_id: "111122223333".into(),
         org_id: Some("o-a1b2c3d4e5".into()),
         org_paths: Vec::new(),
+        account_shared: false,
     };
     let mut times: Vec<Duration> = Vec::new();
     let mut verdicts = [0usize; 3];

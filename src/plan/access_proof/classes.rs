@@ -209,6 +209,8 @@ fn class(
         account_id: example.account_id().to_owned(),
         org_id: Some(live.org_id.clone()).filter(|o| !o.is_empty()),
         org_paths: org_path(live, ou_ids, &ou).into_iter().collect(),
+        account_shared: !matches!(example, Subject::Account(_))
+            || m.accounts.len() + m.created.len() + m.fresh.len() > 1,
     };
     Some(Class {
         example,

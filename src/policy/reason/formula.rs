@@ -129,17 +129,21 @@ impl Compiler {
         let mut pins = Vec::new();
         let mut pin_request = Request::default();
         for key in keys {
-            let exact = match key.as_str() {
-                "aws:principalaccount" | "aws:resourceaccount" => Some(k.account_id.clone()),
-                "aws:principalorgid" | "aws:resourceorgid" => k.org_id.clone(),
-                "aws:principalorgpaths" | "aws:resourceorgpaths" if k.org_paths.len() == 1 => {
-                    Some(k.org_paths[0].clone())
+            // The value the key resolves to, and whether that value is the only one.
+            let (known, decided) = match key.as_str() {
+                "aws:principalaccount" | "aws:resourceaccount" => {
+                    (Some(k.account_id.clone()), !k.account_shared)
                 }
-                _ => None,
+                "aws:principalorgid" | "aws:resourceorgid" => (k.org_id.clone(), true),
+                "aws:principalorgpaths" | "aws:resourceorgpaths" if k.org_paths.len() == 1 => {
+                    (Some(k.org_paths[0].clone()), true)
+                }
+                _ => (None, false),
             };
-            let value = exact.clone().unwrap_or_else(|| "example".to_owned());
+            let exact = decided && known.is_some();
+            let value = known.unwrap_or_else(|| "example".to_owned());
             pin_request = pin_request.set(&key, vec![value.clone()]);
-            pins.push((key, value, exact.is_some()));
+            pins.push((key, value, exact));
         }
         Compiler {
             atoms: Vec::new(),

@@ -32,6 +32,10 @@ pub struct Constants {
     pub org_id: Option<String>,
     /// `aws:PrincipalOrgPaths` / `aws:ResourceOrgPaths` values for the position, if known.
     pub org_paths: Vec<String>,
+    /// `account_id` stands for more than one account (a class of several, or an account that
+    /// does not exist yet): a policy variable resolving to it is then approximate, not
+    /// decided, since a policy may name the example's id literally and the others' not.
+    pub account_shared: bool,
 }
 
 /// Search limits (deterministic: counted work, not wall time).
