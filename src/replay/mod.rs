@@ -293,8 +293,15 @@ impl<'a> Replayer<'a> {
         if !self.window.contains(t) {
             return self.skip(Skip::OutsideWindow);
         }
-        let (id, shared) = (r.event_id.as_deref(), r.shared_event_id.as_deref());
-        if self.seen.repeat(id, shared) {
+        // The copies of a cross-account call share `sharedEventID`. They are one request only
+        // when the record names the resource's account: otherwise each copy takes its own
+        // recipient as the owner whose RCPs apply (`map`), so both are kept.
+        let names_owner = r
+            .resources
+            .iter()
+            .any(|x| x.account_id.as_deref().is_some_and(|a| !a.is_empty()));
+        let shared = r.shared_event_id.as_deref().filter(|_| names_owner);
+        if self.seen.repeat(r.event_id.as_deref(), shared) {
             return self.skip(Skip::Duplicate);
         }
         self.report.span = Some(match self.report.span {

@@ -360,3 +360,32 @@ fn flips_are_grouped_by_region() {
     );
     assert!(r.newly_denied.iter().all(|f| f.account == LOCKED));
 }
+
+/// Two copies of one cross-account call whose record does not name the resource's account:
+/// each copy takes its own recipient as the owner whose RCPs apply, so they are not one
+/// request and both are evaluated (deduplicating them would keep whichever copy came first,
+/// and with it the wrong account's RCPs).
+#[test]
+fn shared_copies_that_do_not_name_the_owner_are_both_kept() {
+    let named = |recipient: &str, id: &str| {
+        let mut v = call(LOCKED, PLAIN, "GetObject", "us-east-1");
+        v["recipientAccountId"] = json!(recipient);
+        v["eventID"] = json!(id);
+        v["sharedEventID"] = json!("s-1");
+        v
+    };
+    let copy = |recipient: &str, id: &str| {
+        let mut v = named(recipient, id);
+        for res in v["resources"].as_array_mut().unwrap() {
+            res.as_object_mut().unwrap().remove("accountId");
+        }
+        v
+    };
+    let r = replay(&[copy(LOCKED, "e-1"), copy(PLAIN, "e-2")]);
+    assert_eq!(r.skipped.get(&Skip::Duplicate), None, "{:?}", r.skipped);
+    assert_eq!(r.evaluated, 2);
+    // Named, the owner makes them one request.
+    let r = replay(&[named(LOCKED, "e-1"), named(PLAIN, "e-2")]);
+    assert_eq!(r.skipped.get(&Skip::Duplicate), Some(&1), "{:?}", r.skipped);
+    assert_eq!(r.evaluated, 1);
+}
