@@ -170,15 +170,17 @@ fn organization(sel: &Selection<'_>) -> Table {
     if !ignore.is_empty() {
         org.insert("ignore_unmanaged", value(names_array(&ignore)));
     }
-    // The policies import takes over without a marker: the config's record that they are
-    // this environment's, so dropping one from [policies] deletes it (plan::ownership).
+    // The policies import takes over without any marker: the config's record that they are
+    // this environment's, so dropping one from [policies] deletes it (plan::ownership). A
+    // first-version marker (`Owner::Legacy`) names no owner: it may be another environment's,
+    // so it is not listed, and stays adopted only through the plan's visible step.
     let owned: BTreeSet<&str> = sel
         .live
         .policies
         .values()
         .filter(|p| sel.imports(p))
         .filter(|p| !p.aws_managed && sel.limits.aws_managed_type(&p.name).is_none())
-        .filter(|p| !marker::owner(&p.description).is(&sel.live.org_id, sel.env))
+        .filter(|p| marker::owner(&p.description) == marker::Owner::None)
         .map(|p| p.id.as_str())
         .collect();
     if !owned.is_empty() {

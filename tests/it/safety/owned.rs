@@ -23,9 +23,12 @@ fn an_imported_policy_dropped_from_the_config_is_deleted_like_a_created_one() {
         f.attach_policy(&console, &team).await.unwrap();
         let theirs = f.create_policy(SCP, "theirs", &marker::mark("", &org, "staging"), &deny("a:B")).await.unwrap();
         f.attach_policy(&theirs, &team).await.unwrap();
+        // The first version's bare marker names no owner: maybe another environment's.
+        let legacy = f.create_policy(SCP, "legacy", "old [managed-by:guardrail]", &deny("a:E")).await.unwrap();
+        f.attach_policy(&legacy, &team).await.unwrap();
         let (live, mut desired, emitted) = import(&f).await;
         // import writes the record of what it took over, and only that: never another
-        // environment's policy, never FullAWSAccess.
+        // environment's policy, never a bare-marked one, never FullAWSAccess.
         assert!(emitted.config.contains(&format!("owned_policy_ids = [\"{console}\"]")), "{}", emitted.config);
         assert_eq!(desired.owned_policy_ids, [console.clone()].into());
         // The pin and the record write nothing: import→plan stays empty.
