@@ -98,7 +98,8 @@ impl Walker<'_> {
             span,
             &path,
             format!(
-                "would carry {count} {ty}s ({from_guardrails} compiled from its guardrails); the limit is {} ({}), {} over",
+                "would carry {count} {} ({from_guardrails} compiled from its guardrails); the limit is {} ({}), {} over",
+                ty.plural(),
                 lim.value,
                 lim.source,
                 count - lim.value

@@ -135,6 +135,15 @@ impl PolicyType {
         self.row().2
     }
 
+    /// The short name in the plural (`SCPs`, `tag policies`).
+    pub fn plural(self) -> String {
+        let short = self.short();
+        match short.strip_suffix("policy") {
+            Some(stem) => format!("{stem}policies"),
+            None => format!("{short}s"),
+        }
+    }
+
     pub fn from_api_name(s: &str) -> Option<Self> {
         POLICY_TYPES
             .iter()
@@ -314,6 +323,19 @@ impl fmt::Display for OuPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_names_read_as_english() {
+        assert_eq!(PolicyType::ServiceControlPolicy.plural(), "SCPs");
+        assert_eq!(PolicyType::TagPolicy.plural(), "tag policies");
+        assert_eq!(
+            PolicyType::AiServicesOptOutPolicy.plural(),
+            "AI opt-out policies"
+        );
+        for t in PolicyType::MANAGED {
+            assert!(!t.plural().ends_with("policys"), "{t}");
+        }
+    }
 
     #[test]
     fn every_policy_type_has_one_row() {

@@ -366,7 +366,7 @@ impl Plan {
 pub enum Refusal {
     #[error("the config is for management account {config}, but these credentials reach the organization managed by {live}")]
     ManagementAccountMismatch { config: String, live: String },
-    #[error("{target} would carry {count} {policy_type}s ({unmanaged} not managed here); the limit is {limit} ({limit_source})")]
+    #[error("{target} would carry {count} {} ({unmanaged} not managed here); the limit is {limit} ({limit_source})", .policy_type.plural())]
     TooManyAttachments {
         target: TargetRef,
         policy_type: PolicyType,
@@ -384,7 +384,7 @@ pub enum Refusal {
         /// The type's AWS-managed policy (FullAWSAccess, RCPFullAWSAccess).
         example: String,
     },
-    #[error("the {policy_type} policy type is not enabled on the root; enable it (EnablePolicyType) before managing {policy_type}s")]
+    #[error("the {policy_type} policy type is not enabled on the root; enable it (EnablePolicyType) before managing {}", .policy_type.plural())]
     PolicyTypeNotEnabled { policy_type: PolicyType },
     #[error("disabling {policy_type} would make AWS detach policies guardrail does not manage: {}. Detach them first (or ask their owner to), or drop {} from organization.disable_policy_types", .attached.join("; "), .policy_type.api_name())]
     DisableWouldDetach {
@@ -410,7 +410,7 @@ pub enum Refusal {
         expected: String,
         got: String,
     },
-    #[error("{target} holds {holding} {policy_type}s, its limit of {limit}: attaching {waiting} needs a free slot first, and none of [{}] may leave before its replacement without briefly removing a deny the new config keeps. Free a slot (merge two policies, or attach one at the parent OU), or apply in two steps: first without {waiting}, then with it", .blocked.join(", "))]
+    #[error("{target} holds {holding} {}, its limit of {limit}: attaching {waiting} needs a free slot first, and none of [{}] may leave before its replacement without briefly removing a deny the new config keeps. Free a slot (merge two policies, or attach one at the parent OU), or apply in two steps: first without {waiting}, then with it", .policy_type.plural(), .blocked.join(", "))]
     NoSafeOrder {
         target: TargetRef,
         policy_type: PolicyType,
@@ -431,7 +431,7 @@ pub enum Refusal {
     },
     #[error("live account {id} is matched by two config entries: {}; keep one", .keys.join(" and "))]
     AccountMatchedTwice { id: String, keys: Vec<String> },
-    #[error("the organization would hold {} {policy_type}s during the apply ({held} now, {unmanaged} of them not in this config, and {creates} to create before any deletion); AWS's limit is {limit} per organization ({limit_source}). Delete unused {policy_type}s first, or merge policies in this config", .held + .creates)]
+    #[error("the organization would hold {} {} during the apply ({held} now, {unmanaged} of them not in this config, and {creates} to create before any deletion); AWS's limit is {limit} per organization ({limit_source}). Delete unused ones first, or merge policies in this config", .held + .creates, .policy_type.plural())]
     TooManyPolicies {
         policy_type: PolicyType,
         held: usize,
