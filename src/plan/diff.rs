@@ -409,7 +409,8 @@ fn ous_to_delete<'a>(
         if a.state.is_active() {
             refusals.push(Refusal::OuNotEmpty {
                 path: path.clone(),
-                account: format!("{} ({})", a.name, a.id),
+                account_id: a.id.clone(),
+                account_name: a.name.clone(),
             });
         } else {
             warnings.push(Warning::OuKept {

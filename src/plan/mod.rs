@@ -392,8 +392,12 @@ pub enum Refusal {
         /// Each unmanaged policy with its targets: `name (p-id) on root, ou A, account 1…`.
         attached: Vec<String>,
     },
-    #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account} that the config does not place; add the account to the config")]
-    OuNotEmpty { path: OuPath, account: String },
+    #[error("OU {path} is absent from the config and would be deleted, but it still holds account {account_name} ({account_id}) that the config does not place; add the account to the config")]
+    OuNotEmpty {
+        path: OuPath,
+        account_id: String,
+        account_name: String,
+    },
     #[error("lockout: {principal} would be denied {action} in {account} ({by}); {}", lockout_advice(.by))]
     Lockout {
         principal: String,

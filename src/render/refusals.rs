@@ -100,8 +100,13 @@ fn target_fields(r: &Refusal, live: &LiveOrg) -> Value {
             "target": target_with_id(target, live), "policy_type": policy_type.api_name(),
             "holding": holding, "limit": limit, "waiting": waiting, "blocked": blocked,
         }),
-        Refusal::OuNotEmpty { path, account } => json!({
-            "path": path.to_string(), "ou_id": live.ou_ids_by_path().remove(path), "account_id": account,
+        Refusal::OuNotEmpty {
+            path,
+            account_id,
+            account_name,
+        } => json!({
+            "path": path.to_string(), "ou_id": live.ou_ids_by_path().remove(path),
+            "account_id": account_id, "account_name": account_name,
         }),
         _ => json!({}),
     }
