@@ -192,16 +192,7 @@ fn class(
         }
         (None, None) => return None,
     };
-    // A change of position changes the request's org path even where the statements stay.
-    let moved =
-        ou_ids.get(&ou).is_none_or(|id| *id != before) && !(ou.is_root() && before == live.root.id);
-    let outside = moved
-        .then(|| reads_org_paths(&old).or_else(|| reads_org_paths(&new)))
-        .flatten()
-        .map(|statement| Unknown::Unsupported {
-            construct: "an org path (aws:PrincipalOrgPaths or aws:ResourceOrgPaths) read across a change of OU: the request's path differs before and after".to_owned(),
-            statement,
-        });
+    let outside = org_path_change(live, ou_ids, (&before, &ou), (&old, &new));
     if outside.is_none() && same_meaning(&old, &new) {
         return None;
     }
@@ -220,6 +211,27 @@ fn class(
         new,
         constants,
         outside,
+    })
+}
+
+/// Why a class cannot be decided when its position changes (`before`, the live parent id,
+/// against `ou`, the new OU) and a statement on either side reads the org path, which then
+/// differs between the sides: `Class::outside`.
+fn org_path_change(
+    live: &LiveOrg,
+    ou_ids: &BTreeMap<OuPath, String>,
+    (before, ou): (&str, &OuPath),
+    (old, new): (&Path, &Path),
+) -> Option<Unknown> {
+    let moved =
+        ou_ids.get(ou).is_none_or(|id| id != before) && !(ou.is_root() && before == live.root.id);
+    if !moved {
+        return None;
+    }
+    let statement = reads_org_paths(old).or_else(|| reads_org_paths(new))?;
+    Some(Unknown::Unsupported {
+        construct: "an org path (aws:PrincipalOrgPaths or aws:ResourceOrgPaths) read across a change of OU: the request's path differs before and after".to_owned(),
+        statement,
     })
 }
 
