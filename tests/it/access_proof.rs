@@ -34,36 +34,39 @@ fn organization() -> (LiveOrg, Desired) {
     rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        let workloads = f
-            .create_organizational_unit(&root, "Workloads")
-            .await
-            .unwrap();
-        let sandbox = f
-            .create_organizational_unit(&root, "Sandbox")
-            .await
-            .unwrap();
-        for i in 0..3 {
-            f.add_account(&format!("w{i}"), &format!("w{i}@example.com"), &workloads)
-                .await
-                .unwrap();
-        }
-        f.add_account("s0", "s0@example.com", &sandbox)
-            .await
-            .unwrap();
-        let special = f
-            .add_account("s1", "s1@example.com", &sandbox)
-            .await
-            .unwrap();
+        ou_with_accounts(&f, &root, "Workloads", &["w0", "w1", "w2"]).await;
+        let (_, sandbox) = ou_with_accounts(&f, &root, "Sandbox", &["s0", "s1"]).await;
+        let special = &sandbox[1];
         let d = f
             .create_policy(SCP, "deny-destruction", "", DESTRUCTION)
             .await
             .unwrap();
         f.attach_policy(&d, &root).await.unwrap();
         let e = f.create_policy(SCP, "extra", "", EXTRA).await.unwrap();
-        f.attach_policy(&e, &special).await.unwrap();
+        f.attach_policy(&e, special).await.unwrap();
         let (live, desired, _) = import(&f).await;
         (live, desired)
     })
+}
+
+/// A new OU under `parent` holding one account per name (`NAME@example.com`); the OU's id
+/// and the accounts' ids.
+async fn ou_with_accounts(
+    f: &FakeOrg,
+    parent: &str,
+    ou: &str,
+    accounts: &[&str],
+) -> (String, Vec<String>) {
+    let id = f.create_organizational_unit(parent, ou).await.unwrap();
+    let mut ids = Vec::new();
+    for a in accounts {
+        ids.push(
+            f.add_account(a, &format!("{a}@example.com"), &id)
+                .await
+                .unwrap(),
+        );
+    }
+    (id, ids)
 }
 
 fn proof_of(desired: &Desired, live: &LiveOrg) -> AccessProof {
@@ -222,21 +225,11 @@ fn guarded_workloads() -> (LiveOrg, Desired, String) {
     rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        let workloads = f
-            .create_organizational_unit(&root, "Workloads")
-            .await
-            .unwrap();
-        let w0 = f
-            .add_account("w0", "w0@example.com", &workloads)
-            .await
-            .unwrap();
-        f.add_account("w1", "w1@example.com", &workloads)
-            .await
-            .unwrap();
+        let (workloads, ids) = ou_with_accounts(&f, &root, "Workloads", &["w0", "w1"]).await;
         let e = f.create_policy(SCP, "extra", "", EXTRA).await.unwrap();
         f.attach_policy(&e, &workloads).await.unwrap();
         let (live, desired, _) = import(&f).await;
-        (live, desired, w0)
+        (live, desired, ids[0].clone())
     })
 }
 
@@ -754,16 +747,8 @@ fn a_move_under_a_statement_that_reads_org_paths_is_unknown() {
     let (live, mut desired) = rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        f.create_organizational_unit(&root, "Workloads")
-            .await
-            .unwrap();
-        let sandbox = f
-            .create_organizational_unit(&root, "Sandbox")
-            .await
-            .unwrap();
-        f.add_account("s0", "s0@example.com", &sandbox)
-            .await
-            .unwrap();
+        ou_with_accounts(&f, &root, "Workloads", &[]).await;
+        let (sandbox, _) = ou_with_accounts(&f, &root, "Sandbox", &["s0"]).await;
         let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [{
             "Sid": "SandboxNoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
             "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [format!("*/{sandbox}/*")]}}}]});
@@ -806,15 +791,7 @@ fn a_variable_naming_the_account_is_not_decided_for_a_class_of_several() {
     let (live, mut desired) = rt().block_on(async {
         let f = FakeOrg::new("999999999999");
         let root = f.root_id();
-        let workloads = f
-            .create_organizational_unit(&root, "Workloads")
-            .await
-            .unwrap();
-        for i in 0..2 {
-            f.add_account(&format!("w{i}"), &format!("w{i}@example.com"), &workloads)
-                .await
-                .unwrap();
-        }
+        let (workloads, _) = ou_with_accounts(&f, &root, "Workloads", &["w0", "w1"]).await;
         let p = f.create_policy(SCP, "own-bucket", "", OWN).await.unwrap();
         f.attach_policy(&p, &workloads).await.unwrap();
         let (live, desired, _) = import(&f).await;
