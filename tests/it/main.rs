@@ -2,6 +2,7 @@
 //! plan, import round trips, request budgets. One binary (see Cargo.toml `autotests = false`).
 
 mod access_proof;
+mod access_proof_output;
 mod access_report;
 #[path = "../common/account_path.rs"]
 mod account_path;
