@@ -117,7 +117,7 @@ impl<'a> Guarded<'a> {
             Some((k, v)) => {
                 // Our tag was just renewed: take it away at once, so the run that holds the
                 // lock does not meet it at its own next renewal and stop too.
-                let untagged = retrying(self.pause, || self.inner.untag_resource(root, key)).await;
+                let untagged = super::release(self.inner, &self.lock, self.pause).await;
                 Err(format!(
                     "another run holds the organization lock ({}, `{v}`){}",
                     k.trim_start_matches(super::KEY_PREFIX),
